@@ -1,0 +1,120 @@
+// Finds or starts the Redis and NATS servers integration tests talk to.
+// Order (issue 3): REDIS_URL / NATS_URL; testcontainers when a Docker engine
+// answers; otherwise spawn redis-server / nats-server -js on free loopback
+// ports. Otherwise fail with a message naming the three ways.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ServerHandle {
+  url: string;
+  /** how it was found: env, container or spawned */
+  source: 'env' | 'container' | 'spawned';
+  stop(): Promise<void>;
+  /** only for spawned servers: kill and start again on the same port (fault tests) */
+  restart?: () => Promise<void>;
+  kill?: () => Promise<void>;
+  start?: () => Promise<void>;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, host);
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`server on ${host}:${port} did not come up within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function hasBinary(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+async function dockerAnswers(): Promise<boolean> {
+  if (!hasBinary('docker')) return false;
+  const r = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+  return r.status === 0 && r.stdout.toString().trim().length > 0;
+}
+
+/** A server process we own; kill/start keep the same port so clients reconnect. */
+class SpawnedServer implements ServerHandle {
+  source = 'spawned' as const;
+  private child?: ChildProcess;
+  constructor(readonly url: string, private readonly port: number, private readonly cmd: string, private readonly args: string[], private readonly cleanupDir?: string) {}
+  async start(): Promise<void> {
+    const child = spawn(this.cmd, this.args, { stdio: 'ignore' });
+    this.child = child;
+    child.on('error', () => undefined);
+    await waitForPort(this.port);
+  }
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGKILL'); });
+    this.child = undefined;
+  }
+  async restart(): Promise<void> { await this.kill(); await this.start(); }
+  async stop(): Promise<void> {
+    await this.kill();
+    if (this.cleanupDir) rmSync(this.cleanupDir, { recursive: true, force: true });
+  }
+}
+
+export async function spawnRedis(port?: number): Promise<SpawnedServer> {
+  const p = port ?? await freePort();
+  const srv = new SpawnedServer(`redis://127.0.0.1:${p}`, p, 'redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  await srv.start();
+  return srv;
+}
+
+export async function spawnNats(port?: number): Promise<SpawnedServer> {
+  const p = port ?? await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sbc-nats-'));
+  const srv = new SpawnedServer(`nats://127.0.0.1:${p}`, p, 'nats-server', ['-a', '127.0.0.1', '-p', String(p), '-js', '-sd', dir], dir);
+  await srv.start();
+  return srv;
+}
+
+const HOW = 'set REDIS_URL / NATS_URL, or run a Docker engine (testcontainers), or install redis-server and nats-server (apt-get install redis-server nats-server)';
+
+export async function findRedis(): Promise<ServerHandle> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, source: 'env', stop: async () => undefined };
+  if (await dockerAnswers()) {
+    const { GenericContainer } = await import('testcontainers');
+    const c = await new GenericContainer('redis:7-alpine').withExposedPorts(6379).start();
+    return { url: `redis://${c.getHost()}:${c.getMappedPort(6379)}`, source: 'container', stop: async () => { await c.stop(); } };
+  }
+  if (hasBinary('redis-server')) return spawnRedis();
+  throw new Error(`No Redis for the tests: ${HOW}`);
+}
+
+export async function findNats(): Promise<ServerHandle> {
+  if (process.env.NATS_URL) return { url: process.env.NATS_URL, source: 'env', stop: async () => undefined };
+  if (await dockerAnswers()) {
+    const { GenericContainer } = await import('testcontainers');
+    const c = await new GenericContainer('nats:2').withCommand(['-js']).withExposedPorts(4222).start();
+    return { url: `nats://${c.getHost()}:${c.getMappedPort(4222)}`, source: 'container', stop: async () => { await c.stop(); } };
+  }
+  if (hasBinary('nats-server')) return spawnNats();
+  throw new Error(`No NATS for the tests: ${HOW}`);
+}
