@@ -1,0 +1,229 @@
+// Call benchmark (`npm run bench`): sipp places calls at stepped rates through
+// a proxy to two sipp gateways (dispatcher round robin), and for each step we
+// print calls attempted/succeeded/failed, the proxy's CPU time per call and
+// INVITE -> 200 latency p50/p99. Targets: the reference Kamailio 5.6
+// (bench/kamailio) and our SBC node; `both` runs them on the same scenario
+// and prints the CPU-per-call ratio sbc/kamailio.
+//
+//   npx tsx bench/calls.ts [--target kamailio|sbc|both] [--rates 50,100,200,300,400]
+//                          [--step-seconds 10] [--hold-ms 0] [--transport udp|tcp]
+//
+// Bounded: each step places rate x step-seconds calls (step <= 20 s) with a
+// hard timeout; all processes run on loopback and are stopped at the end.
+import { cpus, loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { kamailioAvailable, startKamailio } from './kamailio/kamailio.ts';
+import { runUac, startUas, type UasHandle } from '../test/sipp/index.ts';
+import { sbcEntryExists, startSbcNode, SBC_ENTRY } from '../test/sipp/sbc-node.ts';
+import type { Proto } from '../test/sipp/proc.ts';
+
+type TargetName = 'kamailio' | 'sbc';
+
+interface Args {
+  targets: TargetName[];
+  rates: number[];
+  stepSeconds: number;
+  holdMs: number;
+  transport: Proto;
+}
+
+interface Proxy {
+  host: string;
+  port: number;
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+interface StepResult {
+  rate: number;
+  attempted: number;
+  successful: number;
+  failed: number;
+  /** call rate sipp actually reached, cps */
+  achieved: number;
+  cpuMsPerCall: number;
+  p50: number | undefined;
+  p99: number | undefined;
+  timedOut: boolean;
+}
+
+const MAX_STEP_SECONDS = 20;
+const WARMUP = { calls: 200, rate: 100 };
+
+function usage(msg: string): never {
+  console.error(`${msg}\nusage: tsx bench/calls.ts [--target kamailio|sbc|both] [--rates 50,100,200] [--step-seconds N<=${MAX_STEP_SECONDS}] [--hold-ms N] [--transport udp|tcp]`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) usage(`unexpected argument ${a}`);
+    const [k, v] = a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), argv[++i]];
+    if (v === undefined) usage(`--${k} needs a value`);
+    flags.set(k, v);
+  }
+  const known = new Set(['target', 'rates', 'step-seconds', 'hold-ms', 'transport']);
+  for (const k of flags.keys()) if (!known.has(k)) usage(`unknown option --${k}`);
+
+  const target = flags.get('target') ?? (kamailioAvailable() ? 'both' : 'sbc');
+  if (!['kamailio', 'sbc', 'both'].includes(target)) usage(`--target must be kamailio, sbc or both, not ${target}`);
+  const rates = (flags.get('rates') ?? '50,100,200,300,400').split(',').map(Number);
+  if (rates.some((r) => !Number.isInteger(r) || r <= 0)) usage('--rates takes positive integers, e.g. 50,100,200');
+  const stepSeconds = Number(flags.get('step-seconds') ?? 10);
+  if (!(stepSeconds > 0 && stepSeconds <= MAX_STEP_SECONDS)) usage(`--step-seconds must be in (0, ${MAX_STEP_SECONDS}]`);
+  const holdMs = Number(flags.get('hold-ms') ?? 0);
+  if (!(holdMs >= 0 && holdMs <= 5000)) usage('--hold-ms must be 0..5000');
+  const transport = flags.get('transport') ?? 'udp';
+  if (transport !== 'udp' && transport !== 'tcp') usage('--transport must be udp or tcp');
+  return {
+    targets: target === 'both' ? ['kamailio', 'sbc'] : [target as TargetName],
+    rates,
+    stepSeconds,
+    holdMs,
+    transport,
+  };
+}
+
+function version(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
+  return (r.stdout ?? '').split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'not found';
+}
+
+async function startProxy(name: TargetName, gateways: UasHandle[], transport: Proto): Promise<Proxy> {
+  if (name === 'kamailio') {
+    return startKamailio({ gateways, logLevel: -1 });
+  }
+  return startSbcNode({ gateways, transport });
+}
+
+const fmt = (n: number | undefined, digits = 2) => (n === undefined ? '-' : n.toFixed(digits));
+
+function printHeader(): void {
+  console.log(['cps', 'attempted', 'ok', 'failed', 'achieved', 'cpu ms/call', 'p50 ms', 'p99 ms'].map((h) => h.padStart(13)).join(''));
+}
+
+function printRow(s: StepResult): void {
+  const cells = [String(s.rate), String(s.attempted), String(s.successful), String(s.failed), fmt(s.achieved, 1), fmt(s.cpuMsPerCall, 3), fmt(s.p50), fmt(s.p99)];
+  console.log(cells.map((c) => c.padStart(13)).join('') + (s.timedOut ? '  (step hit its timeout)' : ''));
+}
+
+async function runStep(proxy: Proxy, rate: number, args: Args): Promise<StepResult> {
+  const calls = Math.round(rate * args.stepSeconds);
+  const cpu0 = proxy.cpuMs();
+  const r = await runUac({
+    target: `${proxy.host}:${proxy.port}`,
+    calls,
+    rate,
+    holdMs: args.holdMs,
+    transport: args.transport,
+    // twice the planned duration, so an overloaded proxy still ends the step
+    timeoutMs: args.stepSeconds * 2000 + args.holdMs + 5000,
+  });
+  const cpuMs = proxy.cpuMs() - cpu0;
+  return {
+    rate,
+    attempted: r.attempted,
+    successful: r.successful,
+    failed: r.attempted - r.successful, // calls still unfinished at the end count as failed
+    achieved: r.callRate,
+    cpuMsPerCall: r.attempted > 0 ? cpuMs / r.attempted : 0,
+    p50: r.setup?.p50,
+    p99: r.setup?.p99,
+    timedOut: r.timedOut,
+  };
+}
+
+async function benchTarget(name: TargetName, args: Args): Promise<StepResult[] | undefined> {
+  console.log(`\n== ${name} ==`);
+  const gateways = [
+    await startUas({ scenario: 'uas', transport: args.transport, lifetimeMs: 900_000 }),
+    await startUas({ scenario: 'uas', transport: args.transport, lifetimeMs: 900_000 }),
+  ];
+  let proxy: Proxy | undefined;
+  try {
+    try {
+      proxy = await startProxy(name, gateways, args.transport);
+    } catch (err) {
+      console.log(`${name} could not start, skipped: ${(err as Error).message.split('\n').slice(0, 12).join('\n')}`);
+      return undefined;
+    }
+    // warm-up (JIT, socket buffers, tm hash tables), not reported
+    await runUac({ target: `${proxy.host}:${proxy.port}`, calls: WARMUP.calls, rate: WARMUP.rate, transport: args.transport, timeoutMs: 20_000, traceMessages: false });
+    printHeader();
+    const steps: StepResult[] = [];
+    for (const rate of args.rates) {
+      const s = await runStep(proxy, rate, args);
+      printRow(s);
+      steps.push(s);
+    }
+    const best = highestClean(steps);
+    console.log(`${name}: highest call rate with zero failed calls: ${best === undefined ? 'none' : `${best} cps`}`);
+    return steps;
+  } finally {
+    await proxy?.stop();
+    await Promise.all(gateways.map((g) => g.stop()));
+  }
+}
+
+/** Highest step rate with no failed call whose achieved rate came within 10% of the target. */
+function highestClean(steps: StepResult[]): number | undefined {
+  let best: number | undefined;
+  for (const s of steps) {
+    if (s.failed === 0 && s.successful === s.attempted && s.achieved >= 0.9 * s.rate) best = Math.max(best ?? 0, s.rate);
+  }
+  return best;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  // Ctrl-C / SIGTERM: exit through process.exit so the kit's exit hook kills its process groups
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+
+  console.log('call benchmark: sipp uac -> proxy -> 2 sipp uas (round robin), loopback');
+  console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared machine: figures are noisy)`);
+  console.log(`sipp: ${version('sipp', ['-v'])}; kamailio: ${version('/usr/sbin/kamailio', ['-v'])}; node ${process.version}`);
+  console.log(`steps: ${args.rates.join(', ')} cps x ${args.stepSeconds} s, hold ${args.holdMs} ms, ${args.transport}; cpu = proxy user+sys over all its processes / calls attempted; latency = INVITE -> 200 at the caller`);
+
+  if (args.targets.includes('sbc') && !sbcEntryExists()) {
+    console.log(`\nsbc: ${SBC_ENTRY} does not exist yet; skipping the SBC node${args.targets.length > 1 ? ', running kamailio only' : ''}.`);
+    args.targets = args.targets.filter((t) => t !== 'sbc');
+  }
+  if (args.targets.length === 0) {
+    console.log('nothing to benchmark.');
+    return;
+  }
+
+  const results = new Map<TargetName, StepResult[]>();
+  for (const t of args.targets) {
+    const steps = await benchTarget(t, args);
+    if (steps) results.set(t, steps);
+  }
+
+  const k = results.get('kamailio');
+  const s = results.get('sbc');
+  if (k && s) {
+    console.log('\n== sbc / kamailio ==');
+    console.log(['cps', 'cpu/call ratio', 'p50 +ms', 'p99 +ms'].map((h) => h.padStart(15)).join(''));
+    for (const ks of k) {
+      const ss = s.find((x) => x.rate === ks.rate);
+      if (!ss) continue;
+      const ratio = ks.cpuMsPerCall > 0 ? ss.cpuMsPerCall / ks.cpuMsPerCall : undefined;
+      const d = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
+      console.log([String(ks.rate), fmt(ratio), fmt(d(ss.p50, ks.p50)), fmt(d(ss.p99, ks.p99))].map((c) => c.padStart(15)).join(''));
+    }
+  }
+  for (const [t, steps] of results) {
+    const best = highestClean(steps);
+    console.log(`result ${t}: highest sustained call rate with zero failed calls: ${best === undefined ? 'none' : `${best} cps`}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,129 @@
+// Parser benchmark: ours vs the npm `sip` package (0.0.6) on the same
+// messages in the same process. Prints msgs/s, median of 5 timed runs.
+// Run: npx tsx bench/parser.ts   (bounded: ~30 s on a 2-core box)
+import sip from 'sip';
+import { parseMessage, type SipMessage } from '#libs/sip';
+import { ASTERISK_200_OK, YEALINK_INVITE } from '../libs/sip/fixtures/ua.ts';
+import { INVALID_CASES } from '../libs/sip/fixtures/torture.ts';
+
+interface SipPkgMessage {
+  method?: string;
+  status?: number;
+  headers: Record<string, any>;
+  content?: string;
+}
+const sipPkg = sip as unknown as { parse(b: Buffer | string): SipPkgMessage | undefined; stringify(m: SipPkgMessage): string };
+
+const RUNS = 5;
+const RUN_MS = 250;
+
+/** msgs/s of fn over one message, median of RUNS runs of ~RUN_MS each */
+function measure(fn: () => void, runMs = RUN_MS): number {
+  for (let i = 0; i < 2000; i++) fn(); // warm-up (JIT)
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    let n = 0;
+    const t0 = process.hrtime.bigint();
+    const stopAt = t0 + BigInt(runMs * 1e6);
+    let now = t0;
+    while (now < stopAt) {
+      for (let i = 0; i < 200; i++) fn();
+      n += 200;
+      now = process.hrtime.bigint();
+    }
+    rates.push(n / (Number(now - t0) / 1e9));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(RUNS / 2)];
+}
+
+let sink = 0; // keeps results observable so the JIT cannot drop the work
+
+function oursParse(buf: Buffer): SipMessage {
+  const r = parseMessage(buf);
+  if (!r.ok) throw new Error(`fixture did not parse: ${r.error.code}`);
+  return r.msg;
+}
+
+function proxyFields(m: SipMessage): void {
+  const v = m.topVia();
+  sink += (v?.params.size ?? 0) + (m.fromTag()?.length ?? 0) + (m.toTag()?.length ?? 0) + (m.callId()?.length ?? 0);
+  sink += (m.cseq()?.seq ?? 0) + (m.maxForwards() ?? 0) + m.routes().length + m.contacts().length;
+}
+
+function oursProxy(buf: Buffer, isRequest: boolean): Buffer {
+  const m = oursParse(buf);
+  proxyFields(m);
+  if (isRequest) {
+    m.prependHeader('Via', 'SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bK-bench-1;rport');
+    m.setHeader('Max-Forwards', String((m.maxForwards() ?? 70) - 1));
+  } else {
+    m.removeFirstValue('Via');
+  }
+  return m.serialize();
+}
+
+function pkgProxy(buf: Buffer, isRequest: boolean): Buffer {
+  const m = sipPkg.parse(buf);
+  if (m === undefined) throw new Error('sip package rejected the fixture');
+  const h = m.headers;
+  sink += (h.via?.[0]?.params?.branch?.length ?? 0) + (h.from?.params?.tag?.length ?? 0) + (h['call-id']?.length ?? 0) + (h.cseq?.seq ?? 0);
+  if (isRequest) {
+    h.via.unshift({ version: '2.0', protocol: 'UDP', host: '198.51.100.1', port: 5060, params: { branch: 'z9hG4bK-bench-1', rport: null } });
+    h['max-forwards'] = String(+h['max-forwards'] - 1);
+  } else {
+    h.via.shift();
+  }
+  return Buffer.from(sipPkg.stringify(m), 'binary');
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US').padStart(11);
+}
+
+function row(label: string, ours: number, pkg: number | undefined): void {
+  const ratio = pkg === undefined ? '' : `   x${(ours / pkg).toFixed(2)}`;
+  console.log(`  ${label.padEnd(30)} ours ${fmt(ours)} /s   sip ${pkg === undefined ? '          -' : fmt(pkg)} /s${ratio}`);
+}
+
+function benchMessage(name: string, buf: Buffer, isRequest: boolean): void {
+  console.log(`\n${name} (${buf.length} bytes)`);
+  const oParse = measure(() => { sink += oursParse(buf).status; });
+  const pParse = measure(() => { sink += sipPkg.parse(buf)?.status ?? 0; });
+  row('parse', oParse, pParse);
+  const oFields = measure(() => proxyFields(oursParse(buf)));
+  const pFields = measure(() => {
+    const m = sipPkg.parse(buf);
+    sink += m?.headers.via?.[0]?.params?.branch?.length ?? 0;
+  });
+  row('parse + proxy fields', oFields, pFields);
+  const oSer = measure(() => { sink += oursProxy(buf, isRequest).length; });
+  const pSer = measure(() => { sink += pkgProxy(buf, isRequest).length; });
+  row('parse + modify + serialize', oSer, pSer);
+  const oSame = measure(() => { sink += oursParse(buf).serialize().length; });
+  row('parse + serialize (unmodified)', oSame, undefined);
+}
+
+function benchMalformed(): void {
+  console.log('\nmalformed inputs: time to reject (ours) and what the sip package does');
+  for (const c of INVALID_CASES) {
+    const buf = c.bytes;
+    const r = parseMessage(buf);
+    const verdict = r.ok ? 'ACCEPTED' : r.error.code;
+    let pkg: string;
+    try {
+      pkg = sipPkg.parse(buf) === undefined ? 'returns undefined' : 'accepts';
+    } catch (e) {
+      pkg = `throws ${(e as Error).name}`;
+    }
+    const t = measure(() => { sink += parseMessage(buf).ok ? 1 : 0; }, 40);
+    console.log(`  ${c.name.padEnd(28)} ours ${verdict.padEnd(20)} ${(1e9 / t).toFixed(0).padStart(7)} ns   sip: ${pkg}`);
+  }
+}
+
+const t0 = Date.now();
+console.log(`node ${process.version}, ${RUNS} runs x ${RUN_MS} ms, median msgs/s (one core)`);
+benchMessage('INVITE with SDP (Yealink)', YEALINK_INVITE, true);
+benchMessage('200 OK with Record-Route (Asterisk)', ASTERISK_200_OK, false);
+benchMalformed();
+console.log(`\ndone in ${((Date.now() - t0) / 1000).toFixed(1)} s (sink ${sink > 0 ? 'ok' : 0})`);

@@ -1,0 +1,66 @@
+// What every pipeline step sees: the request, where it came from, the server
+// transaction once created, and the next-hop candidates routing steps fill in.
+import type { Logger } from 'pino';
+import type { SipMessage } from '#libs/sip';
+import type { ServerTransaction, Target } from '#libs/transaction';
+import type { ListenSocketInfo, RemoteInfo, SocketId } from '#libs/transport';
+
+/** A branch outcome, reported to whoever chose the hop (dispatcher state, call-load). */
+export type HopOutcome =
+  | { kind: 'answered'; status: number }
+  | { kind: 'timeout'; provisionalReceived: boolean }
+  | { kind: 'transport-error' };
+
+/** One next-hop candidate. Routing steps push them in failover order. */
+export interface Hop {
+  target: Target;
+  /** force the outbound socket (dispatcher `socket=` attribute) */
+  socket?: SocketId;
+  /** destination URI for logs and metrics (e.g. the dispatcher entry) */
+  label?: string;
+  /** called once with the branch's final outcome */
+  onOutcome?: (outcome: HopOutcome) => void;
+}
+
+export interface RequestContext {
+  readonly msg: SipMessage;
+  readonly source: RemoteInfo;
+  readonly local: ListenSocketInfo;
+  /** process.hrtime.bigint() at receipt, for latency metrics */
+  readonly receivedAt: bigint;
+  /** the server transaction, set by the `transaction` step (absent for a 2xx ACK) */
+  tx?: ServerTransaction;
+  /** in-dialog: the To header carries a tag */
+  readonly inDialog: boolean;
+  /** add Record-Route when relaying (dialog-creating requests) */
+  recordRoute: boolean;
+  /** next-hop candidates in failover order (loose-route: one; dispatcher: the set's order) */
+  hops: Hop[];
+  /** try the next hop on a failover-able failure (initial requests routed by the dispatcher) */
+  failover: boolean;
+  /** a child logger carrying the Call-ID, made on first use (most requests never log) */
+  readonly log: Logger;
+}
+
+/** The request's source as a transaction Target. */
+export function sourceTarget(ctx: Pick<RequestContext, 'source'>): Target {
+  return { proto: ctx.source.proto, host: ctx.source.address, port: ctx.source.port };
+}
+
+export function createContext(msg: SipMessage, source: RemoteInfo, local: ListenSocketInfo, baseLog: Logger): RequestContext {
+  let log: Logger | undefined;
+  return {
+    msg,
+    source,
+    local,
+    receivedAt: process.hrtime.bigint(),
+    inDialog: msg.toTag() !== undefined,
+    recordRoute: false,
+    hops: [],
+    failover: false,
+    get log(): Logger {
+      log ??= baseLog.child({ callId: msg.callId(), method: msg.method });
+      return log;
+    },
+  };
+}

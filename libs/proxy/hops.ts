@@ -1,0 +1,50 @@
+// Turning URIs into next hops, and building the Via / Record-Route values
+// the node inserts when it relays.
+import { createHash } from 'node:crypto';
+import { generateBranch, type SipUri } from '#libs/sip';
+import type { Target } from '#libs/transaction';
+import type { ListenSocketInfo } from '#libs/transport';
+import type { Hop } from './context.ts';
+
+/** Next hop for a SIP URI (Route entry, R-URI, dispatcher destination); undefined for tel: or unusable URIs. */
+export function hopForUri(uri: SipUri | undefined, label?: string): Hop | undefined {
+  if (uri === undefined || uri.scheme === 'tel' || uri.host === '') return undefined;
+  const t = uri.params.get('transport');
+  const proto: Target['proto'] = t !== undefined && t !== null && t.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
+  const host = uri.host.charCodeAt(0) === 91 ? uri.host.slice(1, -1) : uri.host;
+  const port = uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060);
+  return { target: { proto, host, port }, label };
+}
+
+function hostForUri(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The Via host:port for a socket: its bound address, or the advertised one when bound to a wildcard. */
+export function viaSentBy(sock: ListenSocketInfo): string {
+  const wildcard = sock.host === '0.0.0.0' || sock.host === '::';
+  return wildcard ? `${hostForUri(sock.advertisedHost)}:${sock.advertisedPort}` : `${hostForUri(sock.host)}:${sock.port}`;
+}
+
+/**
+ * The branch for a relayed request. Derived from the incoming branch (plus the
+ * hop index) when it is RFC 3261 compliant, so that a retransmission relayed
+ * by any node carries the same branch and the next hop sees a retransmission,
+ * not a new transaction (design.md §3 rule 1). Random otherwise.
+ */
+export function relayBranch(incomingBranch: string | undefined, attempt: number): string {
+  if (incomingBranch === undefined || !incomingBranch.startsWith('z9hG4bK') || incomingBranch.length < 10) return generateBranch();
+  const h = createHash('sha1').update(incomingBranch).update('\0').update(String(attempt)).digest('base64url');
+  return `z9hG4bK-sbc-${h.slice(0, 22)}`;
+}
+
+export function viaValue(sock: ListenSocketInfo, branch: string): string {
+  return `SIP/2.0/${sock.proto.toUpperCase()} ${viaSentBy(sock)};branch=${branch};rport`;
+}
+
+/** Record-Route value naming a socket by its advertised address (never a pod IP: design.md §3 rule 7). */
+export function recordRouteValue(sock: ListenSocketInfo, doubled: boolean): string {
+  const transport = sock.proto === 'tcp' ? ';transport=tcp' : '';
+  const r2 = doubled ? ';r2=on' : '';
+  return `<sip:${hostForUri(sock.advertisedHost)}:${sock.advertisedPort}${transport};lr${r2}>`;
+}

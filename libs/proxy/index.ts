@@ -1,0 +1,10 @@
+// libs/proxy: the stateful SIP proxy core (Kamailio tm + rr + sl in one):
+// parse -> sanity -> screening steps -> transaction -> admission ->
+// options-self -> loose-route -> record-route -> routing steps -> relay.
+export { SipProxy, type ProxyConfig, type ProxyDeps } from './proxy.ts';
+export { sourceTarget, type Hop, type HopOutcome, type RequestContext } from './context.ts';
+export { hopForUri, recordRouteValue, viaValue, relayBranch } from './hops.ts';
+export { OwnAddresses } from './own-addresses.ts';
+export { PROXY_REJECTIONS } from './rejections.ts';
+export { PROXY_METRIC_NAMES, methodLabel } from './metrics.ts';
+export type { FailoverPolicy } from './relay.ts';

@@ -1,0 +1,47 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'PUBLISH']);
+
+/** Keeps label cardinality bounded: unknown methods count as "other". */
+export function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : 'other';
+}
+
+export const PROXY_METRIC_NAMES = {
+  requests: 'sbc_sip_requests_total',
+  replies: 'sbc_sip_replies_total',
+  relayLatency: 'sbc_relay_response_seconds',
+  failovers: 'sbc_relay_failovers_total',
+  stateless: 'sbc_relay_stateless_total',
+} as const;
+
+export interface ProxyMetrics {
+  request(method: string): void;
+  /** a response the node sent upstream (relayed or local), by class "1xx".."6xx" */
+  replied(status: number): void;
+  relayLatency(method: string, sentAt: bigint): void;
+  failover(method: string): void;
+  stateless(kind: 'ack' | 'response' | 'dropped'): void;
+}
+
+export function createProxyMetrics(registry: Registry): ProxyMetrics {
+  const requests = new Counter({ name: PROXY_METRIC_NAMES.requests, help: 'SIP requests received, by method', labelNames: ['method'], registers: [registry] });
+  const replies = new Counter({ name: PROXY_METRIC_NAMES.replies, help: 'SIP responses sent upstream (relayed or generated), by class', labelNames: ['class'], registers: [registry] });
+  const latency = new Histogram({
+    name: PROXY_METRIC_NAMES.relayLatency,
+    help: 'time from relaying a request to the first response from the next hop',
+    labelNames: ['method'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const failovers = new Counter({ name: PROXY_METRIC_NAMES.failovers, help: 'branches re-routed to the next destination', labelNames: ['method'], registers: [registry] });
+  const stateless = new Counter({ name: PROXY_METRIC_NAMES.stateless, help: 'messages forwarded or dropped statelessly (2xx ACKs, stray responses)', labelNames: ['kind'], registers: [registry] });
+  const classes = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'];
+  return {
+    request: (m) => requests.inc({ method: methodLabel(m) }),
+    replied: (s) => replies.inc({ class: classes[Math.floor(s / 100) - 1] ?? 'other' }),
+    relayLatency: (m, sentAt) => latency.observe({ method: methodLabel(m) }, Number(process.hrtime.bigint() - sentAt) / 1e9),
+    failover: (m) => failovers.inc({ method: methodLabel(m) }),
+    stateless: (k) => stateless.inc({ kind: k }),
+  };
+}

@@ -1,0 +1,236 @@
+// The SIP proxy core: bytes in from the transport, parsed, sanity-checked and
+// run through the request pipeline; responses through the transaction layer
+// and back upstream. Features plug in as steps (`screening` before the
+// transaction is created, `routing` to choose next hops); this file holds the
+// pipeline's order and the few things every step shares (local replies,
+// stateless forwarding).
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { Pipeline, type PipelineOutcome, type Step } from '#libs/pipeline';
+import type { RejectionRecorder } from '#libs/rejections';
+import { checkRequest, type SanityConfig, type SanityContext } from '#libs/sanity';
+import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage } from '#libs/sip';
+import type { TransactionLayer } from '#libs/transaction';
+import type { InboundMessage, TransportLayer } from '#libs/transport';
+import { createContext, type Hop, type RequestContext } from './context.ts';
+import { relayBranch, viaValue } from './hops.ts';
+import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
+import { OwnAddresses } from './own-addresses.ts';
+import type { FailoverPolicy } from './relay.ts';
+import { admissionStep } from './steps/admission.ts';
+import { looseRouteStep } from './steps/loose-route.ts';
+import { isOptionsToSelf, optionsSelfStep } from './steps/options-self.ts';
+import { recordRouteStep } from './steps/record-route.ts';
+import { relayStep } from './steps/relay.ts';
+import { transactionStep } from './steps/transaction.ts';
+
+export interface ProxyConfig {
+  /** host names / addresses (optionally host:port) that also mean "this node" */
+  aliases: readonly string[];
+  /** Server header on locally generated replies; empty = none */
+  serverHeader: string;
+  failover: FailoverPolicy;
+  sanity: Readonly<SanityConfig>;
+  limits: Readonly<ParseLimits>;
+}
+
+export interface ProxyDeps {
+  config: ProxyConfig;
+  transport: TransportLayer;
+  tm: TransactionLayer;
+  logger: Logger;
+  registry: Registry;
+  recorder: RejectionRecorder;
+  /** security steps run on every request before any transaction is created (pike, bans, acl...) */
+  screening?: readonly Step<RequestContext>[];
+  /** steps choosing next hops for out-of-dialog requests (dispatcher) */
+  routing?: readonly Step<RequestContext>[];
+}
+
+const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
+
+export class SipProxy {
+  readonly own: OwnAddresses;
+  readonly pipeline: Pipeline<RequestContext>;
+  private readonly metrics: ProxyMetrics;
+  private readonly log: Logger;
+  private readonly serverHeader: HeaderList;
+  private readonly sanityContext: SanityContext;
+  private draining = false;
+
+  constructor(private readonly deps: ProxyDeps) {
+    const { config, transport, tm } = deps;
+    this.log = deps.logger;
+    this.own = new OwnAddresses(transport.sockets, config.aliases);
+    this.metrics = createProxyMetrics(deps.registry);
+    this.serverHeader = config.serverHeader === '' ? [] : [['Server', config.serverHeader]];
+    this.sanityContext = {
+      proxyRequireSupported: config.sanity.proxyRequireSupported,
+      isSelf: (msg: SipMessage) => isOptionsToSelf(msg, this.own),
+    };
+    const reply = (ctx: RequestContext, status: number, reason: string, headers?: HeaderList): void => this.reply(ctx, status, reason, headers);
+    this.pipeline = new Pipeline<RequestContext>([
+      { name: 'sanity', run: (ctx) => this.sanity(ctx) },
+      ...(deps.screening ?? []),
+      transactionStep({ tm, reply }),
+      admissionStep({ draining: () => this.draining }),
+      optionsSelfStep({ own: this.own, reply, allow: ALLOW }),
+      looseRouteStep({ own: this.own }),
+      recordRouteStep(),
+      ...(deps.routing ?? []),
+      relayStep({
+        tm,
+        maxForwards: config.sanity,
+        failover: config.failover,
+        metrics: this.metrics,
+        reply,
+        selectSocket: (hop: Hop) => transport.selectSocket(hop.target, hop.socket),
+        forwardStateless: (ctx) => this.forwardAck(ctx),
+      }),
+    ]);
+    tm.on('response', ({ msg }) => this.forwardStrayResponse(msg));
+    transport.onMessage((m) => this.receive(m));
+  }
+
+  /** Stop taking new dialogs (SIGTERM); transactions in flight go on. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** The transport's one inbound handler. Never throws. */
+  receive(m: InboundMessage): void {
+    const parsed = parseMessage(m.data, this.deps.config.limits);
+    if (!parsed.ok) {
+      const verdict = checkRequest(parsed, this.sanityContext);
+      if (verdict.action === 'pass') return;
+      this.deps.recorder.recordRejection(verdict.rejection, { proto: m.remote.proto, address: m.remote.address, port: m.remote.port, detail: verdict.detail });
+      if (verdict.action === 'reply' && verdict.request.method !== 'ACK') {
+        stampVia(verdict.request, m.remote);
+        this.replyStateless(verdict.request, m, verdict.status, verdict.reason, verdict.headers);
+      }
+      return;
+    }
+    const msg = parsed.msg;
+    if (!msg.isRequest) {
+      this.deps.tm.receiveResponse(msg, { proto: m.remote.proto, host: m.remote.address, port: m.remote.port });
+      return;
+    }
+    this.metrics.request(msg.method);
+    stampVia(msg, m.remote);
+    const ctx = createContext(msg, m.remote, m.local, this.log);
+    const out = this.pipeline.run(ctx);
+    if (out instanceof Promise) out.then((o) => this.settle(ctx, o), (err: unknown) => this.settle(ctx, { kind: 'error', step: '?', error: err }));
+    else this.settle(ctx, out);
+  }
+
+
+  private sanity(ctx: RequestContext): ReturnType<Step<RequestContext>['run']> {
+    const v = checkRequest(ctx.msg, this.sanityContext);
+    if (v.action === 'pass') return 'next';
+    if (v.action === 'reply' && v.headers !== undefined) {
+      // 420 carries an Unsupported header; answer here rather than through the generic path
+      this.deps.recorder.recordRejection(v.rejection, this.rejectionContext(ctx, v.detail));
+      this.reply(ctx, v.status, v.reason, v.headers);
+      return 'done';
+    }
+    return { reject: v.code, detail: v.detail };
+  }
+
+  private settle(ctx: RequestContext, out: PipelineOutcome): void {
+    switch (out.kind) {
+      case 'done':
+        return;
+      case 'reject': {
+        const def = this.deps.recorder.recordRejection(out.code, this.rejectionContext(ctx, out.detail));
+        if (def.status !== 'drop') this.reply(ctx, def.status, def.reason);
+        return;
+      }
+      case 'error':
+        ctx.log.error({ err: out.error, step: out.step }, 'pipeline step threw');
+        this.deps.recorder.recordRejection('proxy.internal_error', this.rejectionContext(ctx, `step ${out.step}`));
+        this.reply(ctx, 500, 'Server Internal Error');
+        return;
+      case 'fell-through':
+        this.deps.recorder.recordRejection('proxy.no_route', this.rejectionContext(ctx, 'no step took the request'));
+        this.reply(ctx, 404, 'No Destination');
+        return;
+    }
+  }
+
+  private rejectionContext(ctx: RequestContext, detail?: string) {
+    return { proto: ctx.source.proto, address: ctx.source.address, port: ctx.source.port, method: ctx.msg.method, callId: ctx.msg.callId(), detail };
+  }
+
+  /** A locally generated final (or provisional) answer to the context's request. ACKs are never answered. */
+  reply(ctx: RequestContext, status: number, reason: string, headers: HeaderList = []): void {
+    const req = ctx.msg;
+    if (req.method === 'ACK') return;
+    const res = createResponse(req, status, reason, {
+      toTag: status > 100 && req.toTag() === undefined ? generateTag() : undefined,
+      headers: this.serverHeader.length === 0 ? headers : [...this.serverHeader, ...headers],
+    });
+    this.metrics.replied(status);
+    if (ctx.tx !== undefined) {
+      ctx.tx.respond(res);
+      return;
+    }
+    this.sendResponseStateless(res, ctx.source.proto, ctx.source.address, ctx.source.port);
+  }
+
+  private replyStateless(req: SipMessage, m: InboundMessage, status: number, reason: string, headers: HeaderList = []): void {
+    const res = createResponse(req, status, reason, {
+      toTag: req.toTag() === undefined ? generateTag() : undefined,
+      headers: this.serverHeader.length === 0 ? headers : [...this.serverHeader, ...headers],
+    });
+    this.metrics.replied(status);
+    this.sendResponseStateless(res, m.remote.proto, m.remote.address, m.remote.port);
+  }
+
+  /** Send a response by its top Via (RFC 3261 §18.2.2); over TCP back to the source connection. */
+  private sendResponseStateless(res: SipMessage, proto: 'udp' | 'tcp', address: string, port: number): void {
+    const via = res.topVia();
+    if (proto === 'tcp' || via === undefined) {
+      void this.deps.transport.send({ proto, host: address, port }, res.serialize());
+      return;
+    }
+    const t = responseTarget(via, 'UDP');
+    void this.deps.transport.send({ proto: 'udp', host: t.host, port: t.port }, res.serialize());
+  }
+
+  /** RFC 3261 §16.11: a 2xx ACK goes on statelessly, with our Via and a branch derived from its own. */
+  private forwardAck(ctx: RequestContext): void {
+    const hop = ctx.hops[0];
+    const out = this.deps.transport.selectSocket(hop.target, hop.socket);
+    if (out === undefined) {
+      this.metrics.stateless('dropped');
+      return;
+    }
+    const msg = ctx.msg;
+    const mf = msg.maxForwards();
+    msg.setHeader('Max-Forwards', String(mf === undefined || Number.isNaN(mf) ? this.deps.config.sanity.maxForwardsDefault : Math.max(0, mf - 1)));
+    msg.prependHeader('Via', viaValue(out, relayBranch(msg.topVia()?.params.get('branch') ?? undefined, 0)));
+    this.metrics.stateless('ack');
+    void this.deps.transport.send(hop.target, msg.serialize(), out.id);
+  }
+
+  /** A response no client transaction knows (a 2xx retransmission): forwarded by Via when the top Via is ours. */
+  private forwardStrayResponse(msg: SipMessage): void {
+    const vias = msg.vias();
+    const top = vias[0];
+    if (top === undefined || vias.length < 2 || !this.own.isOwn(top.host, top.port) || msg.status < 200 || msg.status >= 300) {
+      this.metrics.stateless('dropped');
+      return;
+    }
+    msg.removeFirstValue('via');
+    const next = vias[1];
+    const proto = next.transport === 'TCP' ? 'tcp' : 'udp';
+    const t = responseTarget(next, next.transport);
+    this.metrics.stateless('response');
+    this.metrics.replied(msg.status);
+    void this.deps.transport.send({ proto, host: t.host, port: t.port }, msg.serialize());
+  }
+}

@@ -1,0 +1,163 @@
+// Stateful relay (Kamailio t_relay + failure_route with ds_next_dst): one
+// client transaction per attempt, tried in the order of ctx.hops; provisional
+// and 2xx responses go upstream as they come; a failover-able failure moves
+// on to the next hop; a CANCEL from upstream cancels the running branch.
+import { forwardedMaxForwards, type SanityConfig } from '#libs/sanity';
+import type { SipMessage } from '#libs/sip';
+import type { ClientFinalEvent, ClientTransaction, InviteServerTransaction, TransactionLayer } from '#libs/transaction';
+import type { ListenSocketInfo } from '#libs/transport';
+import type { Hop, RequestContext } from './context.ts';
+import { recordRouteValue, relayBranch, viaValue } from './hops.ts';
+import type { ProxyMetrics } from './metrics.ts';
+
+export interface FailoverPolicy {
+  /** final statuses that move on to the next hop (Kamailio failure_route: 500, 503, 408) */
+  codes: ReadonlySet<number>;
+  /** a branch that never answered at all (local 408 before any provisional) fails over */
+  onTimeout: boolean;
+  /** ms without any response before a branch counts as silent (fr_timer for failover) */
+  branchTimeoutMs: number;
+}
+
+export type MaxForwardsPolicy = Pick<SanityConfig, 'maxForwardsDefault' | 'maxForwardsLimit'>;
+
+export interface RelayDeps {
+  tm: TransactionLayer;
+  maxForwards: MaxForwardsPolicy;
+  selectSocket(hop: Hop): ListenSocketInfo | undefined;
+  failover: FailoverPolicy;
+  metrics: ProxyMetrics;
+  /** local reply through the server transaction */
+  reply(ctx: RequestContext, status: number, reason: string): void;
+}
+
+/** Prepare a copy of the request for one hop: Max-Forwards, Record-Route, our Via. */
+function branchRequest(ctx: RequestContext, inbound: ListenSocketInfo, out: ListenSocketInfo, attempt: number, maxFwd: MaxForwardsPolicy): SipMessage {
+  const req = ctx.msg.clone();
+  req.setHeader('Max-Forwards', String(forwardedMaxForwards(req.maxForwards(), maxFwd)));
+  if (ctx.recordRoute) {
+    // Double Record-Route when the request leaves by another socket (protocol
+    // or address), so each side gets an address it can reach (Kamailio enable_double_rr).
+    if (out.id !== inbound.id) {
+      req.prependHeader('Record-Route', recordRouteValue(inbound, true));
+      req.prependHeader('Record-Route', recordRouteValue(out, true));
+    } else {
+      req.prependHeader('Record-Route', recordRouteValue(out, false));
+    }
+  }
+  req.prependHeader('Via', viaValue(out, relayBranch(ctx.msg.topVia()?.params.get('branch') ?? undefined, attempt)));
+  return req;
+}
+
+export class Relay {
+  private attempt = -1;
+  private client: ClientTransaction | undefined;
+  private cancelled = false;
+  private finished = false;
+  private sentAt = 0n;
+
+  constructor(private readonly deps: RelayDeps, private readonly ctx: RequestContext) {}
+
+  start(): void {
+    const tx = this.ctx.tx;
+    if (tx !== undefined && tx.kind === 'invite-server') {
+      (tx as InviteServerTransaction).on('cancel', () => this.onCancel());
+    }
+    this.next();
+  }
+
+  private next(): void {
+    const { ctx, deps } = this;
+    for (;;) {
+      this.attempt++;
+      const hop = ctx.hops[this.attempt];
+      if (hop === undefined) {
+        // every candidate failed over: nothing left to try
+        this.finish();
+        deps.reply(ctx, 503, 'Service Unavailable - All Destinations Failed');
+        return;
+      }
+      const out = deps.selectSocket(hop);
+      if (out === undefined) {
+        ctx.log.warn({ hop: hop.label ?? hop.target }, 'relay: no socket can reach the next hop');
+        hop.onOutcome?.({ kind: 'transport-error' });
+        if (this.attempt + 1 < ctx.hops.length && ctx.failover) continue;
+        this.finish();
+        deps.reply(ctx, 503, 'Service Unavailable - No Route To Destination');
+        return;
+      }
+      const req = branchRequest(ctx, ctx.local, out, this.attempt, deps.maxForwards);
+      const client = deps.tm.sendRequest(req, hop.target, { frTimer: ctx.failover ? deps.failover.branchTimeoutMs : undefined });
+      this.client = client;
+      this.sentAt = process.hrtime.bigint();
+      let firstResponse = true;
+      client.on('provisional', ({ response }) => {
+        if (firstResponse) { firstResponse = false; deps.metrics.relayLatency(ctx.msg.method, this.sentAt); }
+        if (response.status !== 100) this.forward(response);
+      });
+      client.on('final', (ev) => {
+        if (firstResponse && !ev.local) { firstResponse = false; deps.metrics.relayLatency(ctx.msg.method, this.sentAt); }
+        this.onFinal(hop, ev);
+      });
+      return;
+    }
+  }
+
+  private onFinal(hop: Hop, ev: ClientFinalEvent): void {
+    const status = ev.response.status;
+    if (status >= 200 && status < 300) {
+      if (ev.first) hop.onOutcome?.({ kind: 'answered', status });
+      // every 2xx goes upstream: forks and retransmissions alike (RFC 3261 §16.7 step 5)
+      this.finish();
+      this.forward(ev.response);
+      return;
+    }
+    if (!ev.first || this.finished) return;
+    const { ctx, deps } = this;
+    if (ev.local) {
+      hop.onOutcome?.(ev.cause === 'transport-error' ? { kind: 'transport-error' } : { kind: 'timeout', provisionalReceived: this.client?.hasProvisional ?? false });
+    } else {
+      hop.onOutcome?.({ kind: 'answered', status });
+    }
+    const silent = ev.local && !(this.client?.hasProvisional ?? false);
+    const failoverable = ev.local ? silent && deps.failover.onTimeout : deps.failover.codes.has(status);
+    if (ctx.failover && !this.cancelled && failoverable && this.attempt + 1 < ctx.hops.length) {
+      ctx.log.info({ status, local: ev.local, hop: hop.label ?? `${hop.target.host}:${hop.target.port}` }, 'relay: failing over to the next destination');
+      deps.metrics.failover(ctx.msg.method);
+      this.next();
+      return;
+    }
+    this.finish();
+    if (ev.local) {
+      // our own timeout or transport error: answer with a response built for the upstream request
+      deps.reply(ctx, status, ev.cause === 'transport-error' ? 'Service Unavailable' : 'Request Timeout');
+      return;
+    }
+    if (ctx.failover && failoverable && !this.cancelled) {
+      // every destination failed (Kamailio: ds_next_dst() false in failure_route)
+      deps.reply(ctx, 503, 'Service Unavailable - All Destinations Failed');
+      return;
+    }
+    this.forward(ev.response);
+  }
+
+  private onCancel(): void {
+    if (this.finished) return;
+    this.cancelled = true;
+    const client = this.client;
+    if (client !== undefined && client.kind === 'invite-client') this.deps.tm.cancelBranch(client, undefined);
+  }
+
+  private finish(): void {
+    this.finished = true;
+  }
+
+  /** A response from downstream goes upstream without our Via. */
+  private forward(response: SipMessage): void {
+    const tx = this.ctx.tx;
+    if (tx === undefined) return;
+    response.removeFirstValue('via');
+    this.deps.metrics.replied(response.status);
+    tx.respond(response);
+  }
+}

@@ -1,0 +1,20 @@
+// `relay` (Kamailio t_relay): stateful relay through the Relay for requests
+// with a server transaction; a 2xx ACK is forwarded statelessly.
+import type { Step } from '#libs/pipeline';
+import type { RequestContext } from '../context.ts';
+import { Relay, type RelayDeps } from '../relay.ts';
+
+export function relayStep(deps: RelayDeps & { forwardStateless(ctx: RequestContext): void }): Step<RequestContext> {
+  return {
+    name: 'relay',
+    run(ctx) {
+      if (ctx.hops.length === 0) return { reject: 'proxy.no_route' };
+      if (ctx.tx === undefined) {
+        deps.forwardStateless(ctx);
+        return 'done';
+      }
+      new Relay(deps, ctx).start();
+      return 'done';
+    },
+  };
+}

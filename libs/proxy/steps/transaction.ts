@@ -1,0 +1,40 @@
+// `transaction` (Kamailio t_check_trans / t_newtran): retransmissions, ACKs
+// for our non-2xx finals and CANCELs of a known INVITE end here; a new
+// request gets its server transaction (and 100 Trying for an INVITE).
+import { createResponse } from '#libs/sip';
+import type { Step } from '#libs/pipeline';
+import type { TransactionLayer } from '#libs/transaction';
+import { sourceTarget, type RequestContext } from '../context.ts';
+
+export interface TransactionStepDeps {
+  tm: TransactionLayer;
+  reply(ctx: RequestContext, status: number, reason: string): void;
+}
+
+export function transactionStep(deps: TransactionStepDeps): Step<RequestContext> {
+  return {
+    name: 'transaction',
+    run(ctx) {
+      const d = deps.tm.receiveRequest(ctx.msg, sourceTarget(ctx));
+      switch (d.kind) {
+        case 'new':
+          ctx.tx = d.tx;
+          if (ctx.msg.method === 'INVITE') d.tx.respond(createResponse(ctx.msg, 100, 'Trying'));
+          if (ctx.msg.method === 'CANCEL') {
+            // a CANCEL for an INVITE this node never saw (RFC 3261 §16.10)
+            deps.reply(ctx, 481, 'Call/Transaction Does Not Exist');
+            return 'done';
+          }
+          return 'next';
+        case 'ack-end-to-end':
+          return 'next'; // ACK for a 2xx: routed end to end, statelessly
+        case 'retransmission':
+        case 'ack-absorbed':
+        case 'cancel':
+          return 'done';
+        case 'invalid':
+          return { reject: 'proxy.no_transaction', detail: d.detail };
+      }
+    },
+  };
+}

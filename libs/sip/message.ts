@@ -1,0 +1,566 @@
+// The SipMessage implementation. A parsed message keeps the latin1 string of
+// its bytes plus an offsets table (one row per header line); values are sliced
+// and parsed only when asked for. Mutations switch the header table to
+// "entries" mode where each row is either an untouched original line or a
+// new (name, value) pair; serialize() copies untouched runs of original lines
+// as they were and recomputes Content-Length.
+import type { CSeq, HeaderField, NameAddr, SipMessage, SipUri, Via } from './types.ts';
+import * as namesMod from './names.ts';
+import * as name_addrMod from './name-addr.ts';
+import * as scanMod from './scan.ts';
+import * as uriMod from './uri.ts';
+import * as viaMod from './via.ts';
+import * as bytesMod from './bytes.ts';
+
+// Module-local copies of imported bindings: under tsx each access to an
+// imported binding is a getter call, which is measurable in per-char loops.
+const { canonicalKey, isListHeader, prettyName } = namesMod;
+const { parseNameAddr } = name_addrMod;
+const { endOfQuoted, parseUint, skipWsp, splitList, toByteString, topLevelComma, trimEnd, unfold } = scanMod;
+const { parseUri } = uriMod;
+const { parseVia } = viaMod;
+const { writeLatin1 } = bytesMod;
+
+/** Layout of one row of the offsets table. */
+export const F_LINE = 0; // start of the header line (name)
+export const F_NAME_END = 1;
+export const F_VAL = 2; // value start (after HCOLON and leading whitespace)
+export const F_VAL_END = 3; // value end (trailing whitespace trimmed)
+export const F_NEXT = 4; // start of the next line (after this line's terminator)
+export const F_FOLDED = 5; // 1 when the value spans continuation lines
+export const STRIDE = 6;
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/** What the parser hands to the message; built messages use an empty source. */
+export interface WireSource {
+  src: string;
+  raw: Buffer;
+  msgStart: number;
+  /** offset of the first header line */
+  startNext: number;
+  off: number[];
+  /** end of the message bytes used (body end) */
+  msgEnd: number;
+  bareLf: boolean;
+  /** the single Content-Length line equals the body length: the bytes can be reused as-is */
+  clExact: boolean;
+}
+
+export const NO_SOURCE: WireSource = Object.freeze({
+  src: '', raw: EMPTY, msgStart: 0, startNext: 0, off: [], msgEnd: 0, bareLf: false, clExact: false,
+}) as WireSource;
+
+/** Parse "seq METHOD". */
+export function parseCSeqValue(v: string): CSeq | undefined {
+  const end = v.length;
+  let i = 0;
+  while (i < end && v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57) i++;
+  const seq = parseUint(v, 0, i, 10);
+  if (seq < 0 || seq > 0x7fffffff) return undefined;
+  const ms = skipWsp(v, i, end);
+  if (ms === i || ms >= end) return undefined;
+  let j = ms;
+  while (j < end) {
+    const c = v.charCodeAt(j);
+    if (c === 32 || c === 9) break;
+    j++;
+  }
+  if (skipWsp(v, j, end) !== end) return undefined;
+  const method = v.slice(ms, j);
+  if (!isToken(method)) return undefined;
+  return { seq, method };
+}
+
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 33 || c === 37 || c === 42 || c === 95 || c === 43 || c === 96 || c === 39 || c === 126;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Replace or add `;name[=value]` in the params of one header value (outside quotes). */
+export function setParamText(text: string, name: string, value: string | null): string {
+  const want = name.toLowerCase();
+  const piece = value === null ? ';' + name : ';' + name + '=' + value;
+  const end = text.length;
+  let i = 0;
+  let seg = -1; // index of the ';' opening the current param
+  for (;;) {
+    // find next ';' outside quotes and <>
+    let j = i;
+    while (j < end) {
+      const c = text.charCodeAt(j);
+      if (c === 59) break;
+      if (c === 34) {
+        const q = endOfQuoted(text, j, end);
+        j = q < 0 ? end : q;
+        continue;
+      }
+      if (c === 60) {
+        const g = text.indexOf('>', j);
+        j = g < 0 ? end : g + 1;
+        continue;
+      }
+      j++;
+    }
+    if (seg >= 0) {
+      const ns = skipWsp(text, seg + 1, j);
+      let ne = ns;
+      while (ne < j && text.charCodeAt(ne) !== 61 && text.charCodeAt(ne) !== 32 && text.charCodeAt(ne) !== 9) ne++;
+      if (text.slice(ns, ne).toLowerCase() === want) return text.slice(0, seg) + piece + text.slice(j);
+    }
+    if (j >= end) break;
+    seg = j;
+    i = j + 1;
+  }
+  return text.slice(0, trimEnd(text, 0, end)) + piece;
+}
+
+export class Message implements SipMessage {
+  isRequest: boolean;
+  method: string;
+  uri: string;
+  status: number;
+  reason: string;
+  body: Buffer;
+
+  private readonly w: WireSource;
+  private origBody: Buffer;
+  private startDirty: boolean;
+  private dirty = false;
+
+  private keys: string[];
+  private hOrig: number[] | null;
+  private hName: string[] | null;
+  private hVal: string[] | null;
+
+  // caches: undefined = not computed yet, null = absent or malformed
+  private cTopVia: Via | null | undefined = undefined;
+  private cVias: Via[] | undefined = undefined;
+  private cFrom: NameAddr | null | undefined = undefined;
+  private cTo: NameAddr | null | undefined = undefined;
+  private cCallId: string | null | undefined = undefined;
+  private cCSeq: CSeq | null | undefined;
+  private cMf: number | null | undefined = undefined;
+  private cRoutes: NameAddr[] | undefined = undefined;
+  private cRR: NameAddr[] | undefined = undefined;
+  private cContacts: NameAddr[] | undefined = undefined;
+  private cRuri: SipUri | null | undefined = undefined;
+  private cCl: number | null | undefined = undefined;
+
+  constructor(
+    w: WireSource,
+    isRequest: boolean,
+    method: string,
+    uri: string,
+    status: number,
+    reason: string,
+    keys: string[],
+    body: Buffer,
+    cseq: CSeq | undefined,
+    /** for built messages: names and values of every row (all new) */
+    names?: string[],
+    values?: string[],
+  ) {
+    this.w = w;
+    this.isRequest = isRequest;
+    this.method = method;
+    this.uri = uri;
+    this.status = status;
+    this.reason = reason;
+    this.keys = keys;
+    this.body = body;
+    this.origBody = body;
+    this.cCSeq = cseq;
+    if (names !== undefined && values !== undefined) {
+      this.hOrig = new Array<number>(keys.length).fill(-1);
+      this.hName = names;
+      this.hVal = values;
+      this.startDirty = true;
+      this.dirty = true;
+    } else {
+      this.hOrig = null;
+      this.hName = null;
+      this.hVal = null;
+      this.startDirty = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- rows
+
+  private valueAt(i: number): string {
+    const o = this.hOrig === null ? i : this.hOrig[i];
+    if (o < 0) return (this.hVal as string[])[i];
+    const b = o * STRIDE;
+    const off = this.w.off;
+    const v = this.w.src.slice(off[b + F_VAL], off[b + F_VAL_END]);
+    return off[b + F_FOLDED] === 1 ? unfold(v) : v;
+  }
+
+  private nameAt(i: number): string {
+    const o = this.hOrig === null ? i : this.hOrig[i];
+    if (o < 0) return (this.hName as string[])[i];
+    const b = o * STRIDE;
+    return this.w.src.slice(this.w.off[b + F_LINE], this.w.off[b + F_NAME_END]);
+  }
+
+  private indexOf(key: string, from = 0): number {
+    const keys = this.keys;
+    for (let i = from; i < keys.length; i++) if (keys[i] === key) return i;
+    return -1;
+  }
+
+  private edit(): void {
+    this.dirty = true;
+    if (this.hOrig !== null) return;
+    const n = this.keys.length;
+    const orig = new Array<number>(n);
+    for (let i = 0; i < n; i++) orig[i] = i;
+    this.hOrig = orig;
+    this.hName = new Array<string>(n).fill('');
+    this.hVal = new Array<string>(n).fill('');
+  }
+
+  private insertRow(at: number, key: string, name: string, value: string): void {
+    this.edit();
+    this.keys.splice(at, 0, key);
+    (this.hOrig as number[]).splice(at, 0, -1);
+    (this.hName as string[]).splice(at, 0, name);
+    (this.hVal as string[]).splice(at, 0, value);
+    this.invalidate(key);
+  }
+
+  private replaceRow(i: number, name: string, value: string): void {
+    this.edit();
+    (this.hOrig as number[])[i] = -1;
+    (this.hName as string[])[i] = name;
+    (this.hVal as string[])[i] = value;
+    this.invalidate(this.keys[i]);
+  }
+
+  private removeRow(i: number): void {
+    this.edit();
+    const key = this.keys[i];
+    this.keys.splice(i, 1);
+    (this.hOrig as number[]).splice(i, 1);
+    (this.hName as string[]).splice(i, 1);
+    (this.hVal as string[]).splice(i, 1);
+    this.invalidate(key);
+  }
+
+  private invalidate(key: string): void {
+    switch (key) {
+      case 'via': this.cTopVia = undefined; this.cVias = undefined; break;
+      case 'from': this.cFrom = undefined; break;
+      case 'to': this.cTo = undefined; break;
+      case 'call-id': this.cCallId = undefined; break;
+      case 'cseq': this.cCSeq = undefined; break;
+      case 'max-forwards': this.cMf = undefined; break;
+      case 'route': this.cRoutes = undefined; break;
+      case 'record-route': this.cRR = undefined; break;
+      case 'contact': this.cContacts = undefined; break;
+      case 'content-length': this.cCl = undefined; break;
+    }
+  }
+
+  // ---------------------------------------------------------------- raw access
+
+  header(name: string): string | undefined {
+    const i = this.indexOf(canonicalKey(name));
+    return i < 0 ? undefined : this.valueAt(i);
+  }
+
+  headerValues(name: string): string[] {
+    return this.valuesOf(canonicalKey(name));
+  }
+
+  private valuesOf(key: string): string[] {
+    const out: string[] = [];
+    const list = isListHeader(key);
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== key) continue;
+      if (list) splitList(this.valueAt(i), out);
+      else out.push(this.valueAt(i));
+    }
+    return out;
+  }
+
+  hasHeader(name: string): boolean {
+    return this.indexOf(canonicalKey(name)) >= 0;
+  }
+
+  fields(): readonly HeaderField[] {
+    const out: HeaderField[] = [];
+    for (let i = 0; i < this.keys.length; i++) out.push({ key: this.keys[i], name: this.nameAt(i), value: this.valueAt(i) });
+    return out;
+  }
+
+  // ---------------------------------------------------------------- typed access
+
+  requestUri(): SipUri | undefined {
+    if (!this.isRequest) return undefined;
+    if (this.cRuri === undefined) this.cRuri = parseUri(this.uri) ?? null;
+    return this.cRuri ?? undefined;
+  }
+
+  topVia(): Via | undefined {
+    if (this.cTopVia === undefined) {
+      const i = this.indexOf('via');
+      if (i < 0) this.cTopVia = null;
+      else {
+        const v = this.valueAt(i);
+        const c = topLevelComma(v, 0, v.length);
+        this.cTopVia = parseVia(c === v.length ? v : v.slice(0, c)) ?? null;
+      }
+    }
+    return this.cTopVia ?? undefined;
+  }
+
+  /** every Via value in order; stops at the first malformed one (validateMessage reports it) */
+  vias(): Via[] {
+    if (this.cVias === undefined) this.cVias = parseList(this.valuesOf('via'), parseVia);
+    return this.cVias;
+  }
+
+  from(): NameAddr | undefined {
+    if (this.cFrom === undefined) {
+      const v = this.firstValue('from');
+      this.cFrom = v === undefined ? null : parseNameAddr(v) ?? null;
+    }
+    return this.cFrom ?? undefined;
+  }
+
+  to(): NameAddr | undefined {
+    if (this.cTo === undefined) {
+      const v = this.firstValue('to');
+      this.cTo = v === undefined ? null : parseNameAddr(v) ?? null;
+    }
+    return this.cTo ?? undefined;
+  }
+
+  fromTag(): string | undefined {
+    return this.from()?.params.get('tag') ?? undefined;
+  }
+
+  toTag(): string | undefined {
+    return this.to()?.params.get('tag') ?? undefined;
+  }
+
+  callId(): string | undefined {
+    if (this.cCallId === undefined) {
+      const v = this.firstValue('call-id');
+      this.cCallId = v === undefined || v.length === 0 ? null : v;
+    }
+    return this.cCallId ?? undefined;
+  }
+
+  cseq(): CSeq | undefined {
+    if (this.cCSeq === undefined) {
+      const v = this.firstValue('cseq');
+      this.cCSeq = v === undefined ? null : parseCSeqValue(v) ?? null;
+    }
+    return this.cCSeq ?? undefined;
+  }
+
+  maxForwards(): number | undefined {
+    if (this.cMf === undefined) {
+      const v = this.firstValue('max-forwards');
+      if (v === undefined) this.cMf = null;
+      else {
+        const n = parseUint(v, 0, v.length, 9);
+        this.cMf = n < 0 ? NaN : n;
+      }
+    }
+    return this.cMf ?? undefined;
+  }
+
+  routes(): NameAddr[] {
+    if (this.cRoutes === undefined) this.cRoutes = parseList(this.valuesOf('route'), parseNameAddr);
+    return this.cRoutes;
+  }
+
+  recordRoutes(): NameAddr[] {
+    if (this.cRR === undefined) this.cRR = parseList(this.valuesOf('record-route'), parseNameAddr);
+    return this.cRR;
+  }
+
+  contacts(): NameAddr[] {
+    if (this.cContacts === undefined) this.cContacts = parseList(this.valuesOf('contact'), parseNameAddr);
+    return this.cContacts;
+  }
+
+  /** Content-Length as written (serialize() writes the body's real length) */
+  contentLength(): number | undefined {
+    if (this.cCl === undefined) {
+      const v = this.firstValue('content-length');
+      if (v === undefined) this.cCl = null;
+      else {
+        const n = parseUint(v, 0, v.length, 10);
+        this.cCl = n < 0 ? NaN : n;
+      }
+    }
+    return this.cCl ?? undefined;
+  }
+
+  private firstValue(key: string): string | undefined {
+    const i = this.indexOf(key);
+    return i < 0 ? undefined : this.valueAt(i);
+  }
+
+  // ---------------------------------------------------------------- mutation
+
+  setUri(uri: string): void {
+    this.uri = toByteString(uri);
+    this.cRuri = undefined;
+    this.startDirty = true;
+    this.dirty = true;
+  }
+
+  setStatus(status: number, reason: string): void {
+    this.status = status;
+    this.reason = toByteString(reason);
+    this.startDirty = true;
+    this.dirty = true;
+  }
+
+  setHeader(name: string, value: string): void {
+    const key = canonicalKey(name);
+    const v = toByteString(value);
+    const first = this.indexOf(key);
+    if (first < 0) {
+      this.insertRow(this.keys.length, key, prettyName(name), v);
+      return;
+    }
+    // keep the spelling the message used for this header
+    this.replaceRow(first, this.nameAt(first), v);
+    for (let i = this.indexOf(key, first + 1); i >= 0; i = this.indexOf(key, i)) this.removeRow(i);
+  }
+
+  prependHeader(name: string, value: string): void {
+    const key = canonicalKey(name);
+    const first = this.indexOf(key);
+    this.insertRow(first < 0 ? 0 : first, key, prettyName(name), toByteString(value));
+  }
+
+  appendHeader(name: string, value: string): void {
+    const key = canonicalKey(name);
+    this.insertRow(this.keys.length, key, prettyName(name), toByteString(value));
+  }
+
+  removeHeader(name: string): void {
+    const key = canonicalKey(name);
+    for (let i = this.indexOf(key); i >= 0; i = this.indexOf(key, i)) this.removeRow(i);
+  }
+
+  removeFirstValue(name: string): void {
+    const key = canonicalKey(name);
+    const i = this.indexOf(key);
+    if (i < 0) return;
+    const v = this.valueAt(i);
+    const c = topLevelComma(v, 0, v.length);
+    if (c >= v.length) {
+      this.removeRow(i);
+      return;
+    }
+    const rest = v.slice(skipWsp(v, c + 1, v.length));
+    if (rest.length === 0) this.removeRow(i);
+    else this.replaceRow(i, this.nameAt(i), rest);
+  }
+
+  setTopViaParam(name: string, value: string | null): void {
+    const i = this.indexOf('via');
+    if (i < 0) return;
+    const v = this.valueAt(i);
+    const c = topLevelComma(v, 0, v.length);
+    const top = setParamText(v.slice(0, c), name, value === null ? null : toByteString(value));
+    this.replaceRow(i, this.nameAt(i), c < v.length ? top + v.slice(c) : top);
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private startLine(): string {
+    return this.isRequest ? this.method + ' ' + this.uri + ' SIP/2.0' : 'SIP/2.0 ' + this.status + ' ' + this.reason;
+  }
+
+  serialize(): Buffer {
+    const w = this.w;
+    const body = this.body;
+    if (!this.dirty && !this.startDirty && body === this.origBody && w.clExact && !w.bareLf) {
+      return w.raw.subarray(w.msgStart, w.msgEnd);
+    }
+    const src = w.src;
+    const off = w.off;
+    const lf = w.bareLf;
+    const bodyLen = String(body.length);
+    let head = this.startDirty || lf ? this.startLine() + '\r\n' : src.slice(w.msgStart, w.startNext);
+    let runStart = -1;
+    let runEnd = -1;
+    let clDone = false;
+    const keys = this.keys;
+    const orig = this.hOrig;
+    for (let i = 0; i < keys.length; i++) {
+      const o = orig === null ? i : orig[i];
+      if (keys[i] === 'content-length') {
+        if (clDone) continue;
+        clDone = true;
+        if (o >= 0 && !lf && src.slice(off[o * STRIDE + F_VAL], off[o * STRIDE + F_VAL_END]) === bodyLen) {
+          // unchanged: keep the line as written (falls through to the run logic)
+        } else {
+          if (runStart >= 0) head += src.slice(runStart, runEnd);
+          runStart = -1;
+          head += this.nameAt(i) + ': ' + bodyLen + '\r\n';
+          continue;
+        }
+      }
+      if (o >= 0 && !lf) {
+        const b = o * STRIDE;
+        if (off[b + F_LINE] === runEnd) runEnd = off[b + F_NEXT];
+        else {
+          if (runStart >= 0) head += src.slice(runStart, runEnd);
+          runStart = off[b + F_LINE];
+          runEnd = off[b + F_NEXT];
+        }
+        continue;
+      }
+      if (runStart >= 0) head += src.slice(runStart, runEnd);
+      runStart = -1;
+      runEnd = -1;
+      head += this.nameAt(i) + ': ' + this.valueAt(i) + '\r\n';
+    }
+    if (runStart >= 0) head += src.slice(runStart, runEnd);
+    if (!clDone) head += 'Content-Length: ' + bodyLen + '\r\n';
+    head += '\r\n';
+    const out = Buffer.allocUnsafe(head.length + body.length);
+    writeLatin1(out, head, 0);
+    if (body.length > 0) body.copy(out, head.length);
+    return out;
+  }
+
+  clone(): SipMessage {
+    const m = new Message(this.w, this.isRequest, this.method, this.uri, this.status, this.reason, this.keys.slice(), this.body, undefined);
+    m.origBody = this.origBody;
+    m.startDirty = this.startDirty;
+    m.dirty = this.dirty;
+    if (this.hOrig !== null) {
+      m.hOrig = this.hOrig.slice();
+      m.hName = (this.hName as string[]).slice();
+      m.hVal = (this.hVal as string[]).slice();
+    }
+    return m;
+  }
+}
+
+function parseList<T>(values: string[], parse: (v: string) => T | undefined): T[] {
+  const out: T[] = [];
+  for (const v of values) {
+    const r = parse(v);
+    if (r === undefined) break;
+    out.push(r);
+  }
+  return out;
+}

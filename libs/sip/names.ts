@@ -1,0 +1,130 @@
+// Header names: canonical keys, compact forms (RFC 3261 §7.3.3 and later RFCs),
+// the pretty spelling used when we emit a new header, and which headers carry
+// comma-separated lists. The recogniser works on offsets into the message
+// string so indexing a header costs no allocation for known names.
+
+/** compact letter -> canonical lower-case key */
+export const COMPACT_FORMS: Readonly<Record<string, string>> = Object.freeze({
+  a: 'accept-contact', // RFC 3841
+  b: 'referred-by', // RFC 3892
+  c: 'content-type',
+  d: 'request-disposition', // RFC 3841
+  e: 'content-encoding',
+  f: 'from',
+  i: 'call-id',
+  j: 'reject-contact', // RFC 3841
+  k: 'supported',
+  l: 'content-length',
+  m: 'contact',
+  n: 'identity-info', // RFC 4474
+  o: 'event', // RFC 6665
+  r: 'refer-to', // RFC 3515
+  s: 'subject',
+  t: 'to',
+  u: 'allow-events', // RFC 6665
+  v: 'via',
+  x: 'session-expires', // RFC 4028
+  y: 'identity', // RFC 8224
+});
+
+/** Spelling used when we create a header line ourselves. */
+const PRETTY: readonly string[] = [
+  'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Accept-Resource-Priority',
+  'Alert-Info', 'Allow', 'Allow-Events', 'Authentication-Info', 'Authorization', 'Call-ID',
+  'Call-Info', 'Contact', 'Content-Disposition', 'Content-Encoding', 'Content-Language',
+  'Content-Length', 'Content-Type', 'CSeq', 'Date', 'Diversion', 'Error-Info', 'Event', 'Expires',
+  'From', 'History-Info', 'Identity', 'Identity-Info', 'In-Reply-To', 'Max-Forwards',
+  'Min-Expires', 'Min-SE', 'MIME-Version', 'Organization', 'P-Asserted-Identity',
+  'P-Preferred-Identity', 'Path', 'Priority', 'Privacy', 'Proxy-Authenticate',
+  'Proxy-Authorization', 'Proxy-Require', 'RAck', 'Reason', 'Record-Route', 'Refer-To',
+  'Referred-By', 'Reject-Contact', 'Replaces', 'Reply-To', 'Request-Disposition', 'Require',
+  'Resource-Priority', 'Retry-After', 'Route', 'RSeq', 'Security-Client', 'Security-Server',
+  'Security-Verify', 'Server', 'Service-Route', 'Session-Expires', 'SIP-ETag', 'SIP-If-Match',
+  'Subject', 'Subscription-State', 'Supported', 'Timestamp', 'To', 'Unsupported', 'User-Agent',
+  'Via', 'Warning', 'WWW-Authenticate',
+];
+
+/**
+ * Headers whose value is a comma-separated list (RFC 3261 §7.3.1) and which
+ * headerValues() splits. Authorization-type headers are NOT here: their
+ * parameters are separated by commas inside one value.
+ */
+export const LIST_HEADERS: ReadonlySet<string> = new Set([
+  'via', 'route', 'record-route', 'contact', 'path', 'service-route', 'allow', 'supported',
+  'require', 'proxy-require', 'unsupported', 'accept', 'accept-encoding', 'accept-language',
+  'allow-events', 'content-encoding', 'content-language', 'p-asserted-identity',
+  'p-preferred-identity', 'history-info', 'diversion', 'reason', 'warning', 'call-info',
+  'alert-info', 'error-info', 'in-reply-to', 'security-client', 'security-server',
+  'security-verify', 'accept-contact', 'reject-contact', 'request-disposition',
+]);
+
+const prettyByKey = new Map<string, string>();
+/** canonical key strings, interned so the hot path compares them by identity */
+const knownKeys: string[] = [];
+for (const p of PRETTY) {
+  const k = p.toLowerCase();
+  prettyByKey.set(k, p);
+  knownKeys.push(k);
+}
+for (const k of LIST_HEADERS) if (!prettyByKey.has(k)) throw new Error(`names.ts: ${k} lacks a pretty form`);
+
+/** compact letter code (lower-case) -> key */
+const compactByCode: (string | undefined)[] = new Array(128).fill(undefined);
+for (const [c, k] of Object.entries(COMPACT_FORMS)) compactByCode[c.charCodeAt(0)] = k;
+
+// Bucket known keys by (length, first char) so recognition is one Map probe
+// plus a short case-insensitive compare.
+const buckets = new Map<number, string[]>();
+function bucketId(len: number, first: number): number {
+  return len * 256 + first;
+}
+for (const k of knownKeys) {
+  const id = bucketId(k.length, k.charCodeAt(0));
+  const b = buckets.get(id);
+  if (b) b.push(k);
+  else buckets.set(id, [k]);
+}
+
+/**
+ * Canonical key for the header name in s[start, end), which the caller has
+ * already checked to be a token. Known names return an interned constant.
+ */
+export function keyAt(s: string, start: number, end: number): string {
+  const len = end - start;
+  const c0 = s.charCodeAt(start) | 0x20;
+  if (len === 1) {
+    const k = c0 < 128 ? compactByCode[c0] : undefined;
+    return k ?? s.slice(start, end).toLowerCase();
+  }
+  const b = buckets.get(bucketId(len, c0));
+  if (b !== undefined) {
+    outer: for (let j = 0; j < b.length; j++) {
+      const k = b[j];
+      for (let i = 1; i < len; i++) {
+        // names are tokens: letters, digits and '-' compare correctly with |0x20;
+        // the only other candidate chars are validated as tokens already.
+        const c = s.charCodeAt(start + i);
+        const kc = k.charCodeAt(i);
+        if (c !== kc && (c | 0x20) !== kc) continue outer;
+      }
+      return k;
+    }
+  }
+  return s.slice(start, end).toLowerCase();
+}
+
+/** Canonical key of a header name given by a caller ("V", "Call-Id", "via"). */
+export function canonicalKey(name: string): string {
+  const n = name.trim();
+  return n.length === 0 ? '' : keyAt(n, 0, n.length);
+}
+
+/** Spelling to emit for a new header line. */
+export function prettyName(name: string): string {
+  const k = canonicalKey(name);
+  return prettyByKey.get(k) ?? name.trim();
+}
+
+export function isListHeader(key: string): boolean {
+  return LIST_HEADERS.has(key);
+}

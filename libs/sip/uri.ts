@@ -1,0 +1,177 @@
+// SIP, SIPS and tel URIs (RFC 3261 §19.1, §25.1; RFC 3966). Index-based, no regex.
+import type { SipUri } from './types.ts';
+import * as scanMod from './scan.ts';
+
+// Module-local copies of imported bindings: under tsx each access to an
+// imported binding is a getter call, which is measurable in per-char loops.
+const { TOKEN, isDigit, isHex, parseUint } = scanMod;
+
+/** host chars: alphanum, '-', '.', plus '_' which real DNS names carry */
+function isHostChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95;
+}
+
+/** chars that may never appear unescaped in a URI we accept */
+function isForbidden(c: number): boolean {
+  return c <= 32 || c >= 127 || c === 34 || c === 60 || c === 62 || c === 92 || c === 94 || c === 96 || c === 123 || c === 124 || c === 125;
+}
+
+/** %HH escapes must be complete */
+function escapesOk(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if (s.charCodeAt(i) === 37) {
+      if (i + 2 >= end || !isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return false;
+      i += 2;
+    }
+  }
+  return true;
+}
+
+/**
+ * Parse host[:port] in s[start, end). Returns the end of the host and the
+ * port, or undefined on a syntax error. Shared with the Via sent-by parser.
+ */
+export function parseHostPort(s: string, start: number, end: number): { host: string; port?: number } | undefined {
+  if (start >= end) return undefined;
+  let i = start;
+  if (s.charCodeAt(i) === 91) {
+    // IPv6 reference
+    const close = s.indexOf(']', i + 1);
+    if (close < 0 || close >= end || close === i + 1) return undefined;
+    let colons = 0;
+    for (let j = i + 1; j < close; j++) {
+      const c = s.charCodeAt(j);
+      if (c === 58) colons++;
+      else if (!isHex(c) && c !== 46) return undefined;
+    }
+    if (colons < 2) return undefined;
+    i = close + 1;
+  } else {
+    while (i < end && isHostChar(s.charCodeAt(i))) i++;
+    if (i === start) return undefined;
+  }
+  const host = s.slice(start, i);
+  if (i === end) return { host };
+  if (s.charCodeAt(i) !== 58) return undefined;
+  const port = parseUint(s, i + 1, end, 5);
+  if (port < 0 || port > 65535) return undefined;
+  return { host, port };
+}
+
+function parseUriParams(s: string, i: number, end: number, params: Map<string, string | null>): boolean {
+  // s[i] is ';' or i === end
+  while (i < end) {
+    let j = i + 1;
+    let eq = -1;
+    while (j < end) {
+      const c = s.charCodeAt(j);
+      if (c === 59) break;
+      if (c === 61 && eq < 0) eq = j;
+      j++;
+    }
+    const nameEnd = eq < 0 ? j : eq;
+    if (nameEnd === i + 1) return false;
+    for (let k = i + 1; k < nameEnd; k++) {
+      const c = s.charCodeAt(k);
+      if (TOKEN[c] !== 1 && c !== 91 && c !== 93 && c !== 47 && c !== 58 && c !== 38 && c !== 36) return false;
+    }
+    if (!escapesOk(s, i + 1, j)) return false;
+    params.set(s.slice(i + 1, nameEnd).toLowerCase(), eq < 0 ? null : s.slice(eq + 1, j));
+    i = j;
+  }
+  return true;
+}
+
+/** Parse a URI. Returns undefined for other schemes and for malformed URIs. */
+export function parseUri(text: string): SipUri | undefined {
+  const s = text;
+  const end = s.length;
+  if (end < 4 || end > 65535) return undefined;
+  const colon = s.indexOf(':');
+  if (colon < 3 || colon > 4) return undefined;
+  let scheme: SipUri['scheme'];
+  const c0 = s.charCodeAt(0) | 0x20;
+  const c1 = s.charCodeAt(1) | 0x20;
+  const c2 = s.charCodeAt(2) | 0x20;
+  if (colon === 3 && c0 === 115 && c1 === 105 && c2 === 112) scheme = 'sip';
+  else if (colon === 4 && c0 === 115 && c1 === 105 && c2 === 112 && (s.charCodeAt(3) | 0x20) === 115) scheme = 'sips';
+  else if (colon === 3 && c0 === 116 && c1 === 101 && c2 === 108) scheme = 'tel';
+  else return undefined;
+  for (let i = colon + 1; i < end; i++) if (isForbidden(s.charCodeAt(i))) return undefined;
+
+  const params = new Map<string, string | null>();
+  if (scheme === 'tel') {
+    // telephone-subscriber: number then ;params. Visual separators and '+' allowed.
+    let i = colon + 1;
+    const ns = i;
+    while (i < end && s.charCodeAt(i) !== 59) {
+      const c = s.charCodeAt(i);
+      if (!(isDigit(c) || isHex(c) || c === 43 || c === 45 || c === 46 || c === 40 || c === 41 || c === 42 || c === 35)) return undefined;
+      i++;
+    }
+    if (i === ns) return undefined;
+    if (!parseUriParams(s, i, end, params)) return undefined;
+    return { scheme, user: s.slice(ns, i), host: '', params };
+  }
+
+  let i = colon + 1;
+  const q = s.indexOf('?', i);
+  const at = s.indexOf('@', i);
+  let user: string | undefined;
+  let password: string | undefined;
+  // '@' after '?' belongs to a header value (Replaces=callid@host); no userinfo then.
+  if (at >= 0 && (q < 0 || at < q)) {
+    const pc = s.indexOf(':', i);
+    if (pc >= 0 && pc < at) {
+      user = s.slice(i, pc);
+      password = s.slice(pc + 1, at);
+    } else {
+      user = s.slice(i, at);
+    }
+    if (user.length === 0 || !escapesOk(s, i, at)) return undefined;
+    i = at + 1;
+  }
+  const hpEnd = (() => {
+    for (let j = i; j < end; j++) {
+      const c = s.charCodeAt(j);
+      if (c === 59 || c === 63) return j;
+    }
+    return end;
+  })();
+  const hp = parseHostPort(s, i, hpEnd);
+  if (hp === undefined) return undefined;
+  const pEnd = q >= 0 && q >= hpEnd ? q : end;
+  if (!parseUriParams(s, hpEnd, pEnd, params)) return undefined;
+  const uri: SipUri = { scheme, host: hp.host, params };
+  if (user !== undefined) uri.user = user;
+  if (password !== undefined) uri.password = password;
+  if (hp.port !== undefined) uri.port = hp.port;
+  if (pEnd < end) {
+    if (!escapesOk(s, pEnd + 1, end)) return undefined;
+    uri.headers = s.slice(pEnd + 1);
+  }
+  return uri;
+}
+
+export function formatUri(uri: SipUri): string {
+  let out = uri.scheme + ':';
+  if (uri.scheme === 'tel') {
+    out += uri.user ?? '';
+  } else {
+    if (uri.user !== undefined) {
+      out += uri.user;
+      if (uri.password !== undefined) out += ':' + uri.password;
+      out += '@';
+    }
+    out += uri.host;
+    if (uri.port !== undefined) out += ':' + uri.port;
+  }
+  for (const [k, v] of uri.params) out += v === null ? ';' + k : ';' + k + '=' + v;
+  if (uri.headers !== undefined) out += '?' + uri.headers;
+  return out;
+}
+
+/** Default port for a URI / transport when none is written. */
+export function defaultPort(secure: boolean): number {
+  return secure ? 5061 : 5060;
+}

@@ -1,0 +1,32 @@
+// libs/state public surface: the shared-state contracts and their backends.
+export type {
+  BackendStatus,
+  Unsubscribe,
+  CounterOptions,
+  CounterStore,
+  CounterEntry,
+  FlushResult,
+  TableStore,
+  TableEntry,
+  IncrResult,
+  DialogStore,
+  DialogRecord,
+  DialogPutOptions,
+  CallLoadStore,
+  CallLoadStart,
+  LocationStore,
+  Contact,
+  ContactInput,
+  SaveOptions,
+  SaveResult,
+  ConfigStore,
+  ConfigDoc,
+  ConfigPutResult,
+  SharedState,
+} from './types.ts';
+
+export { createMemoryState, createMemoryData, type MemoryData } from './memory/index.ts';
+export type { MemoryStateOptions } from './memory/index.ts';
+export { createRedisState, type RedisStateOptions } from './redis/index.ts';
+export { StateError, STATE_ERRORS, isUnavailable, type StateErrorCode } from './errors.ts';
+export { keySpace, type KeySpace } from './keys.ts';

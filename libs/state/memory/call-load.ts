@@ -1,0 +1,70 @@
+// Dispatcher call-load as expiring membership per destination, in MemoryData.
+import type { CallLoadStore } from '../types.ts';
+import { checkInt, checkNonEmpty, checkTtl } from '../validate.ts';
+import { pruneCalls, type CallSet, type MemoryData } from './data.ts';
+
+export function memoryCallLoad(data: MemoryData, now: () => number): CallLoadStore {
+  /** live calls of dest */
+  function calls(dest: string, create: true): CallSet;
+  function calls(dest: string, create: false): CallSet | undefined;
+  function calls(dest: string, create: boolean): CallSet | undefined {
+    let set = data.callLoad.get(dest);
+    if (set) pruneCalls(set, now());
+    if (!set && create) { set = { members: new Map(), nextExpiry: Infinity }; data.callLoad.set(dest, set); }
+    return set;
+  }
+  const add = (set: CallSet, callId: string, ttlMs: number) => {
+    const exp = now() + ttlMs;
+    set.members.set(callId, exp);
+    if (exp < set.nextExpiry) set.nextExpiry = exp;
+    return set.members.size;
+  };
+  const size = (dest: string) => calls(dest, false)?.members.size ?? 0;
+  return {
+    async start(dest, callId, ttlMs) {
+      checkNonEmpty('dest', dest); checkNonEmpty('callId', callId); checkTtl('ttlMs', ttlMs);
+      return add(calls(dest, true), callId, ttlMs);
+    },
+    async startLeastLoaded(dests, callId, ttlMs, maxLoad) {
+      dests.forEach((d) => checkNonEmpty('dest', d));
+      checkNonEmpty('callId', callId); checkTtl('ttlMs', ttlMs);
+      if (maxLoad !== undefined) checkInt('maxLoad', maxLoad, 1);
+      // A retransmitted INVITE keeps the destination it already has.
+      for (const dest of dests) {
+        const set = calls(dest, false);
+        if (set?.members.has(callId)) return { dest, count: add(set, callId, ttlMs) };
+      }
+      let best = -1;
+      let bestCount = Infinity;
+      dests.forEach((d, i) => {
+        const n = size(d);
+        if ((maxLoad === undefined || n < maxLoad) && n < bestCount) { best = i; bestCount = n; }
+      });
+      if (best < 0) return null;
+      return { dest: dests[best], count: add(calls(dests[best], true), callId, ttlMs) };
+    },
+    async refresh(dest, callId, ttlMs) {
+      checkNonEmpty('dest', dest); checkNonEmpty('callId', callId); checkTtl('ttlMs', ttlMs);
+      const set = calls(dest, false);
+      if (!set?.members.has(callId)) return false;
+      add(set, callId, ttlMs);
+      return true;
+    },
+    async end(dest, callId) {
+      checkNonEmpty('dest', dest); checkNonEmpty('callId', callId);
+      const set = calls(dest, false);
+      if (!set) return 0;
+      set.members.delete(callId);
+      if (set.members.size === 0) data.callLoad.delete(dest);
+      return set.members.size;
+    },
+    async count(dest) {
+      checkNonEmpty('dest', dest);
+      return size(dest);
+    },
+    async counts(dests) {
+      dests.forEach((d) => checkNonEmpty('dest', d));
+      return new Map(dests.map((d) => [d, size(d)]));
+    },
+  };
+}

@@ -1,0 +1,141 @@
+// The Redis backend: one ioredis connection per node with auto-pipelining
+// (concurrent calls in one tick share a write), scripts loaded once, and fast
+// failure instead of queueing while Redis is away (docs/state.md, "Faults").
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { BatchingCounter } from '../counter-batch.ts';
+import { StateError } from '../errors.ts';
+import { keySpace } from '../keys.ts';
+import { StatusHub } from '../status.ts';
+import type { CounterOptions, SharedState } from '../types.ts';
+import { redisCallLoad } from './call-load.ts';
+import { redisConfig } from './config.ts';
+import { redisCounterSink } from './counters.ts';
+import { redisDialogs } from './dialogs.ts';
+import { redactUrl } from './errors.ts';
+import { redisLocations } from './locations.ts';
+import { defineScripts } from './scripts.ts';
+import { redisTables } from './tables.ts';
+
+export interface RedisStateOptions {
+  /** SBC cluster name: the hash tag of every key. /^[A-Za-z0-9_.-]{1,64}$/ */
+  cluster: string;
+  /** redis:// or rediss:// (TLS) URL, may carry user:password. */
+  url?: string;
+  /** Passed to ioredis (password, tls: { ca }, db, ...). Fields the URL sets
+   *  win over the same fields here; the fault-handling settings this backend
+   *  needs (offline queue off, auto-pipelining, timeouts) win over both. */
+  redis?: RedisOptions;
+  /** First segment of every key; default "sbc". */
+  keyPrefix?: string;
+  /** A command with no reply after this many ms rejects (STATE_UNAVAILABLE). Default 1000. */
+  commandTimeoutMs?: number;
+  /** createRedisState() rejects when Redis is not ready within this. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Longest pause between reconnect attempts. Default 1000 ms. */
+  maxReconnectDelayMs?: number;
+  /** Caller's clock, used only to express expiries as absolute times. Default Date.now. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
+
+/** Connects and resolves once Redis answers; rejects (and closes) otherwise. */
+export async function createRedisState(opts: RedisStateOptions): Promise<SharedState> {
+  const keys = keySpace(opts.cluster, opts.keyPrefix);
+  const now = opts.now ?? Date.now;
+  const log = opts.logger?.child({ lib: 'state', backend: 'redis', cluster: opts.cluster });
+  const where = opts.url ? redactUrl(opts.url) : `${opts.redis?.host ?? '127.0.0.1'}:${opts.redis?.port ?? 6379}`;
+  const maxDelay = opts.maxReconnectDelayMs ?? 1000;
+  const options: RedisOptions = {
+    ...opts.redis,
+    lazyConnect: true,
+    enableAutoPipelining: true,
+    // Fail fast: while disconnected, calls reject at once instead of piling
+    // up in memory; callers apply their fail-open / fail-closed policy.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: opts.commandTimeoutMs ?? 1000,
+    connectTimeout: opts.redis?.connectTimeout ?? 2000,
+    retryStrategy: (times) => Math.min(50 * times, maxDelay),
+  };
+  const redis = opts.url ? new Redis(opts.url, options) : new Redis(options);
+  defineScripts(redis);
+
+  const hub = new StatusHub({ up: false, error: new StateError('STATE_UNAVAILABLE', `connecting to ${where}`) });
+  let lastError: Error | undefined;
+  redis.on('ready', () => {
+    const reconnect = hub.get().up === false && lastError !== undefined;
+    hub.up();
+    if (reconnect) log?.info({ where }, 'redis reconnected');
+  });
+  redis.on('error', (err: Error) => {
+    lastError = err;
+    if (hub.get().up) log?.warn({ where, err: err.message }, 'redis error');
+  });
+  redis.on('close', () => {
+    const wasUp = hub.get().up;
+    hub.down(new StateError('STATE_UNAVAILABLE', `connection to ${where} lost${lastError ? `: ${lastError.message}` : ''}`, lastError));
+    if (wasUp) log?.warn({ where }, 'redis down');
+  });
+
+  await waitForReady(redis, where, opts.connectTimeoutMs ?? 5000);
+
+  const counters = new Set<BatchingCounter>();
+  let closed = false;
+  return {
+    backend: 'redis',
+    cluster: opts.cluster,
+    counters(name: string, copts: CounterOptions) {
+      if (closed) throw new StateError('STATE_CLOSED', `counters(${name}) after close()`);
+      const c = new BatchingCounter(name, copts, redisCounterSink(redis, keys, name, copts.windowMs), now);
+      counters.add(c);
+      return c;
+    },
+    tables: redisTables(redis, keys, now),
+    dialogs: redisDialogs(redis, keys),
+    callLoad: redisCallLoad(redis, keys),
+    locations: redisLocations(redis, keys, now),
+    config: redisConfig(redis, keys),
+    status: () => hub.get(),
+    onStatus: (cb) => hub.on(cb),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...counters].map((c) => c.close()));
+      hub.clear();
+      // QUIT lets in-flight replies arrive; when the link is down, just drop it.
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    },
+  };
+}
+
+async function waitForReady(redis: Redis, where: string, timeoutMs: number): Promise<void> {
+  let lastError: Error | undefined;
+  const onError = (err: Error) => { lastError = err; };
+  redis.on('error', onError);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(`not ready within ${timeoutMs} ms (connectTimeoutMs)`), timeoutMs);
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        redis.off('ready', onReady);
+        redis.off('error', onAuth);
+        reject(new StateError('STATE_UNAVAILABLE', `Redis at ${where} ${why}${lastError ? `: ${lastError.message}` : ''}`, lastError));
+      };
+      const onReady = () => { clearTimeout(timer); redis.off('error', onAuth); resolve(); };
+      // A wrong password will not fix itself by retrying: fail at once.
+      const onAuth = (err: Error) => { if (AUTH_FAILURE.test(err.message)) fail('refused authentication (check the password in the URL or redis.password)'); };
+      redis.once('ready', onReady);
+      redis.on('error', onAuth);
+      redis.connect().catch((err: unknown) => { lastError = err instanceof Error ? err : new Error(String(err)); });
+    });
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  } finally {
+    redis.off('error', onError);
+  }
+}

@@ -1,0 +1,264 @@
+// Lua scripts of the Redis backend, registered once per connection with
+// ioredis defineCommand (EVALSHA, EVAL on NOSCRIPT). Each is one round trip.
+// Expiring sets score members by the Redis server clock (TIME), so node
+// clocks never disagree about what has expired. All keys of a cluster share
+// one hash tag; the table dump script reaches entry keys built from a prefix
+// that keys.ts hands in (same slot, so legal on Redis Cluster too).
+import type { Redis } from 'ioredis';
+
+const NOW = `local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/** Keeps an expiring-set key alive exactly as long as its latest member. */
+const KEEP_ALIVE = `local function keep_alive(zkey, now, also)
+  local last = redis.call('ZRANGE', zkey, -1, -1, 'WITHSCORES')
+  if #last == 0 then
+    if also then redis.call('DEL', also) end
+    return
+  end
+  if last[2] == 'inf' then
+    redis.call('PERSIST', zkey)
+    if also then redis.call('PERSIST', also) end
+    return
+  end
+  local ms = math.max(1, math.ceil(tonumber(last[2]) - now))
+  redis.call('PEXPIRE', zkey, ms)
+  if also then redis.call('PEXPIRE', also, ms) end
+end
+`;
+
+export const SCRIPTS = {
+  // KEYS[1] window zset; ARGV[1] ttl ms; ARGV[2..] member, delta pairs -> totals
+  sbcCounterAdd: `
+local out = {}
+for i = 2, #ARGV, 2 do
+  out[#out + 1] = redis.call('ZINCRBY', KEYS[1], ARGV[i + 1], ARGV[i])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return out`,
+
+  // KEYS[1] entry -> {value, pttl} or nil
+  sbcTableGet: `
+local v = redis.call('GET', KEYS[1])
+if not v then return nil end
+return {v, redis.call('PTTL', KEYS[1])}`,
+
+  // KEYS[1] entry, KEYS[2] index; ARGV value, ttl ms ('' = none), member -> pttl
+  sbcTableSet: NOW + KEEP_ALIVE + `
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if ARGV[2] == '' then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('ZADD', KEYS[2], 'inf', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[3])
+end
+keep_alive(KEYS[2], now, nil)
+return redis.call('PTTL', KEYS[1])`,
+
+  // KEYS[1] entry, KEYS[2] index; ARGV member -> 1 if it existed
+  sbcTableDelete: NOW + KEEP_ALIVE + `
+local n = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+keep_alive(KEYS[2], now_ms(), nil)
+return n`,
+
+  // KEYS[1] entry, KEYS[2] index; ARGV by, ttl ms, member -> {value, pttl}
+  // The TTL is set only on creation: a fixed window from the first increment.
+  sbcTableIncr: NOW + KEEP_ALIVE + `
+local now = now_ms()
+local existed = redis.call('EXISTS', KEYS[1])
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if existed == 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[3])
+  keep_alive(KEYS[2], now, nil)
+end
+return {v, redis.call('PTTL', KEYS[1])}`,
+
+  // KEYS[1] index; ARGV entry key prefix, member prefix -> {member, value, pttl, ...}
+  sbcTableDump: NOW + `
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local out = {}
+local want = ARGV[2]
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if want == '' or string.sub(m, 1, #want) == want then
+    local k = ARGV[1] .. m
+    local v = redis.call('GET', k)
+    if v then
+      out[#out + 1] = m
+      out[#out + 1] = v
+      out[#out + 1] = redis.call('PTTL', k)
+    else
+      redis.call('ZREM', KEYS[1], m)
+    end
+  end
+end
+return out`,
+
+  // KEYS[1] index -> live entry count
+  sbcTableCount: NOW + `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms())
+return redis.call('ZCARD', KEYS[1])`,
+
+  // KEYS[1] dest zset; ARGV callId, ttl ms -> count
+  sbcLoadStart: NOW + KEEP_ALIVE + `
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+keep_alive(KEYS[1], now, nil)
+return redis.call('ZCARD', KEYS[1])`,
+
+  // KEYS dest zsets; ARGV callId, ttl ms, maxLoad ('' = none) -> {index (1-based), count} or nil
+  sbcLoadStartLeast: NOW + KEEP_ALIVE + `
+local now = now_ms()
+local deadline = now + tonumber(ARGV[2])
+for i = 1, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  if redis.call('ZSCORE', KEYS[i], ARGV[1]) then
+    -- retransmitted INVITE: same destination as before
+    redis.call('ZADD', KEYS[i], deadline, ARGV[1])
+    keep_alive(KEYS[i], now, nil)
+    return {i, redis.call('ZCARD', KEYS[i])}
+  end
+end
+local max = tonumber(ARGV[3])
+local best, best_n = 0, 0
+for i = 1, #KEYS do
+  local n = redis.call('ZCARD', KEYS[i])
+  if (not max or n < max) and (best == 0 or n < best_n) then
+    best, best_n = i, n
+  end
+end
+if best == 0 then return nil end
+redis.call('ZADD', KEYS[best], deadline, ARGV[1])
+keep_alive(KEYS[best], now, nil)
+return {best, best_n + 1}`,
+
+  // KEYS[1] dest zset; ARGV callId, ttl ms -> 1 if still counted
+  sbcLoadRefresh: NOW + KEEP_ALIVE + `
+local now = now_ms()
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not s or tonumber(s) <= now then
+  if s then redis.call('ZREM', KEYS[1], ARGV[1]) end
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+keep_alive(KEYS[1], now, nil)
+return 1`,
+
+  // KEYS[1] dest zset; ARGV callId -> count after removal
+  sbcLoadEnd: NOW + KEEP_ALIVE + `
+local now = now_ms()
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+keep_alive(KEYS[1], now, nil)
+return redis.call('ZCARD', KEYS[1])`,
+
+  // KEYS dest zsets -> counts
+  sbcLoadCounts: NOW + `
+local now = now_ms()
+local out = {}
+for i = 1, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  out[i] = redis.call('ZCARD', KEYS[i])
+end
+return out`,
+
+  // KEYS[1] bindings hash, KEYS[2] expiry zset;
+  // ARGV op ('save'|'remove'|'lookup'), uri, ttl ms, callId, cseq, instance, regId, json, maxContacts (0 = none)
+  // -> {status (1 ok, 2 stale-cseq, 3 too-many), server now, uri, value, expiry, ...}
+  // Hash values are "<updated ms>|<json>"; the json holds callId, cseq, instance, regId.
+  sbcLocation: NOW + KEEP_ALIVE + `
+local now = now_ms()
+local function meta(v)
+  return cjson.decode(string.sub(v, string.find(v, '|', 1, true) + 1))
+end
+local function drop(uri)
+  redis.call('HDEL', KEYS[1], uri)
+  redis.call('ZREM', KEYS[2], uri)
+end
+for _, uri in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do drop(uri) end
+local op, uri = ARGV[1], ARGV[2]
+local status = 1
+if op == 'remove' then
+  drop(uri)
+elseif op == 'save' then
+  local ttl, cseq, inst, regid, max = tonumber(ARGV[3]), tonumber(ARGV[5]), ARGV[6], ARGV[7], tonumber(ARGV[9])
+  local cur = redis.call('HGET', KEYS[1], uri)
+  if cur then
+    local m = meta(cur)
+    if m.callId == ARGV[4] and tonumber(m.cseq) >= cseq then status = 2 end
+  end
+  if status == 1 and ttl <= 0 then
+    drop(uri)
+  elseif status == 1 then
+    local replaced = {}
+    if inst ~= '' and regid ~= '' then
+      local all = redis.call('HGETALL', KEYS[1])
+      for i = 1, #all, 2 do
+        if all[i] ~= uri then
+          local m = meta(all[i + 1])
+          if m.instance == inst and m.regId ~= nil and tonumber(m.regId) == tonumber(regid) then
+            replaced[#replaced + 1] = all[i]
+          end
+        end
+      end
+    end
+    if (not cur) and max > 0 and redis.call('HLEN', KEYS[1]) - #replaced >= max then
+      status = 3
+    else
+      for _, r in ipairs(replaced) do drop(r) end
+      redis.call('HSET', KEYS[1], uri, tostring(now) .. '|' .. ARGV[8])
+      redis.call('ZADD', KEYS[2], now + ttl, uri)
+    end
+  end
+end
+keep_alive(KEYS[2], now, KEYS[1])
+local out = {status, now}
+local live = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = 1, #live, 2 do
+  local v = redis.call('HGET', KEYS[1], live[i])
+  if v then
+    out[#out + 1] = live[i]
+    out[#out + 1] = v
+    out[#out + 1] = live[i + 1]
+  end
+end
+return out`,
+
+  // KEYS[1] bindings hash, KEYS[2] expiry zset -> live bindings removed
+  sbcLocationClear: NOW + `
+local n = redis.call('ZCOUNT', KEYS[2], '(' .. now_ms(), '+inf')
+redis.call('DEL', KEYS[1], KEYS[2])
+return n`,
+
+  // KEYS[1] docs hash, KEYS[2] versions hash; ARGV kind, doc, version -> {1, version} | {0, current}
+  sbcConfigPut: `
+local cur = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
+local v = tonumber(ARGV[3])
+if v <= cur then return {0, cur} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return {1, v}`,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+type ScriptFn = (numKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
+
+export function defineScripts(redis: Redis): void {
+  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua });
+}
+
+/** Runs a defined script: one EVALSHA (auto-pipelined with its neighbours). */
+export function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+  const fn = (redis as unknown as Record<ScriptName, ScriptFn>)[name];
+  return fn.call(redis, keys.length, ...keys, ...args);
+}

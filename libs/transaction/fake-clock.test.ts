@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from './fake-clock.ts';
+import { TimerSet } from './timer-set.ts';
+
+describe('FakeClock', () => {
+  it('fires timers in due order, ties in creation order, and only when time reaches them', () => {
+    const c = new FakeClock();
+    const log: string[] = [];
+    c.setTimer(200, () => log.push('b'));
+    c.setTimer(100, () => log.push('a1'));
+    c.setTimer(100, () => log.push('a2'));
+    expect(c.advance(99)).toBe(0);
+    expect(c.advance(1)).toBe(2);
+    expect(log).toEqual(['a1', 'a2']);
+    expect(c.now()).toBe(100);
+    c.advance(500);
+    expect(log).toEqual(['a1', 'a2', 'b']);
+    expect(c.now()).toBe(600);
+  });
+
+  it('runs timers set by a firing timer inside the same advance window, at their own time', () => {
+    const c = new FakeClock();
+    const at: number[] = [];
+    c.setTimer(10, () => {
+      at.push(c.now());
+      c.setTimer(10, () => at.push(c.now()));
+    });
+    c.advance(25);
+    expect(at).toEqual([10, 20]);
+  });
+
+  it('cancel removes a timer; runAll drains and refuses an endless re-arming timer', () => {
+    const c = new FakeClock();
+    let fired = 0;
+    const h = c.setTimer(5, () => fired++);
+    h.cancel();
+    expect(c.pending()).toBe(0);
+    c.advance(10);
+    expect(fired).toBe(0);
+    const again = (): void => void c.setTimer(1, again);
+    c.setTimer(1, again);
+    expect(() => c.runAll(50)).toThrow(/re-arming/);
+  });
+});
+
+describe('TimerSet', () => {
+  it('restarting a name replaces it and stopAll leaves nothing pending', () => {
+    const c = new FakeClock();
+    const t = new TimerSet(c);
+    const log: string[] = [];
+    t.start('A', 100, () => log.push('first'));
+    t.start('A', 300, () => log.push('second'));
+    t.start('B', 50, () => log.push('B'));
+    c.advance(200);
+    expect(log).toEqual(['B']);
+    expect(t.names()).toEqual(['A']);
+    t.stopAll();
+    expect(c.pending()).toBe(0);
+    c.advance(1000);
+    expect(log).toEqual(['B']);
+  });
+});

@@ -1,0 +1,159 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { buildMessage, createResponse } from '#libs/sip';
+import { FakeClock } from './fake-clock.ts';
+import { TransactionLayer, TransactionError, TM_METRIC_NAMES, type ServerTransaction } from './index.ts';
+import { makeRequest, makeResponse, recorder, setup, source, target } from './test-support.ts';
+
+describe('server matching (RFC 3261 §17.2.3)', () => {
+  it('branch + sent-by + method: a different sent-by or method is another transaction; host case and default port do not matter', () => {
+    const { layer } = setup();
+    const a = layer.receiveRequest(makeRequest('INVITE', { branch: 'z9hG4bKsame', host: 'ua.example.org', port: 5060 }), source());
+    expect(a.kind).toBe('new');
+    expect(layer.receiveRequest(makeRequest('INVITE', { branch: 'z9hG4bKsame', host: 'UA.Example.ORG', port: 5060 }), source()).kind).toBe('retransmission');
+    const viaNoPort = makeRequest('INVITE', { branch: 'z9hG4bKsame', host: 'ua.example.org' });
+    viaNoPort.setHeader('Via', 'SIP/2.0/UDP ua.example.org;branch=z9hG4bKsame');
+    expect(layer.receiveRequest(viaNoPort, source()).kind).toBe('retransmission');
+    expect(layer.receiveRequest(makeRequest('INVITE', { branch: 'z9hG4bKsame', host: 'other.example.org' }), source()).kind).toBe('new');
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bKsame', host: 'ua.example.org' }), source()).kind).toBe('new');
+    expect(layer.size()).toBe(3);
+  });
+
+  it('RFC 2543 requests (no magic cookie) still pair retransmissions and the ACK, without crashing', () => {
+    const { layer, rec } = setup();
+    const invite = makeRequest('INVITE', { branch: 'old2543branch' });
+    const d = layer.receiveRequest(invite, source());
+    expect(d.kind).toBe('new');
+    expect(layer.receiveRequest(makeRequest('INVITE', { branch: 'old2543branch' }), source()).kind).toBe('retransmission');
+    const noBranch = makeRequest('OPTIONS');
+    noBranch.setHeader('Via', 'SIP/2.0/UDP 192.0.2.10:5060');
+    expect(layer.receiveRequest(noBranch, source()).kind).toBe('new');
+    expect(layer.receiveRequest(noBranch, source()).kind).toBe('retransmission');
+    (d as { tx: ServerTransaction }).tx.respond(createResponse(invite, 486, 'Busy', { toTag: 'x' }));
+    expect(layer.receiveRequest(makeRequest('ACK', { branch: 'old2543branch', toTag: 'x' }), source()).kind).toBe('ack-absorbed');
+    expect(rec.labels()).toEqual(['100', '100', '486']);
+  });
+
+  it('a request without top Via or CSeq creates nothing', () => {
+    const { layer } = setup();
+    const bad = buildMessage('OPTIONS sip:x@example.com SIP/2.0', [['Call-ID', 'c'], ['CSeq', '1 OPTIONS']]);
+    expect(layer.receiveRequest(bad, source())).toEqual({ kind: 'invalid', detail: 'request without a readable top Via or CSeq' });
+    expect(layer.size()).toBe(0);
+  });
+});
+
+describe('client matching (RFC 3261 §17.1.3)', () => {
+  it('top Via branch + CSeq method; unmatched responses are emitted as stray', () => {
+    const { layer } = setup({ frTimer: 0 });
+    const inv = makeRequest('INVITE', { branch: 'z9hG4bKc1' });
+    const tx = layer.sendRequest(inv, target());
+    const stray: number[] = [];
+    layer.on('response', (e) => stray.push(e.msg.status));
+    expect(layer.receiveResponse(makeResponse(inv, 180, 'Ringing', 't'), target())).toEqual({ kind: 'matched', tx });
+    // same branch, other CSeq method: not ours
+    const other = makeRequest('OPTIONS', { branch: 'z9hG4bKc1' });
+    expect(layer.receiveResponse(makeResponse(other, 200, 'OK', 't'), target()).kind).toBe('stray');
+    expect(layer.receiveResponse(makeResponse(makeRequest('INVITE', { branch: 'z9hG4bKzzz' }), 200, 'OK', 't'), target()).kind).toBe('stray');
+    expect(stray).toEqual([200, 200]);
+  });
+
+  it('sendRequest refuses ACK, a branch without magic cookie, and a duplicate branch, with codes', () => {
+    const { layer } = setup();
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as TransactionError).code;
+      }
+      return 'none';
+    };
+    expect(code(() => layer.sendRequest(makeRequest('ACK'), target()))).toBe('ack_not_transactional');
+    expect(code(() => layer.sendRequest(makeRequest('INVITE', { branch: 'nocookie' }), target()))).toBe('bad_branch');
+    layer.sendRequest(makeRequest('INVITE', { branch: 'z9hG4bKdup' }), target());
+    expect(code(() => layer.sendRequest(makeRequest('INVITE', { branch: 'z9hG4bKdup' }), target()))).toBe('duplicate_transaction');
+    expect(layer.size()).toBe(1);
+  });
+});
+
+describe('robustness and lifecycle', () => {
+  it('a throwing listener does not break the state machine', () => {
+    const { layer, rec } = setup({ frTimer: 0 });
+    const inv = makeRequest('INVITE', { branch: 'z9hG4bKthrow' });
+    const tx = layer.sendRequest(inv, target());
+    tx.on('final', () => {
+      throw new Error('proxy bug');
+    });
+    layer.receiveResponse(makeResponse(inv, 486, 'Busy', 't'), target());
+    expect(tx.state.name).toBe('completed');
+    expect(rec.labels()).toEqual(['INVITE', 'ACK']);
+  });
+
+  it('no leak: a mixed UDP/TCP workload drains to size() 0 and no pending timer once every timer fired', () => {
+    const { layer, clock } = setup();
+    for (let i = 0; i < 20; i++) {
+      const proto = i % 2 === 0 ? 'udp' : 'tcp';
+      const transport = proto === 'udp' ? 'UDP' : 'TCP';
+      // server side: INVITE answered 486 (some ACKed), 200; OPTIONS answered; one never answered
+      const inv = makeRequest('INVITE', { branch: `z9hG4bKs${i}`, transport });
+      const d = layer.receiveRequest(inv, source(proto));
+      if (d.kind !== 'new') throw new Error('expected new');
+      if (i % 3 === 0) d.tx.respond(createResponse(inv, 200, 'OK', { toTag: 't' }));
+      else if (i % 3 === 1) {
+        d.tx.respond(createResponse(inv, 486, 'Busy', { toTag: 't' }));
+        if (i % 4 === 1) layer.receiveRequest(makeRequest('ACK', { branch: `z9hG4bKs${i}`, transport, toTag: 't' }), source(proto));
+      }
+      const opt = makeRequest('OPTIONS', { branch: `z9hG4bKo${i}`, transport });
+      const od = layer.receiveRequest(opt, source(proto));
+      if (od.kind === 'new' && i % 2 === 0) od.tx.respond(createResponse(opt, 200, 'OK', { toTag: 't' }));
+      // client side: INVITEs answered, provisional-then-cancelled, silent; non-INVITE answered / silent
+      const out = makeRequest('INVITE', { branch: `z9hG4bKc${i}`, transport });
+      const ctx = layer.sendRequest(out, target(proto));
+      if (i % 4 === 0) layer.receiveResponse(makeResponse(out, 200, 'OK', 't'), target(proto));
+      else if (i % 4 === 1) layer.receiveResponse(makeResponse(out, 480, 'Unavailable', 't'), target(proto));
+      else if (i % 4 === 2 && ctx.kind === 'invite-client') {
+        layer.receiveResponse(makeResponse(out, 180, 'Ringing', 't'), target(proto));
+        layer.cancelBranch(ctx);
+      }
+      const bye = makeRequest('BYE', { branch: `z9hG4bKb${i}`, transport });
+      layer.sendRequest(bye, target(proto));
+      if (i % 2 === 0) layer.receiveResponse(makeResponse(bye, 200, 'OK', 't'), target(proto));
+    }
+    expect(layer.size()).toBeGreaterThan(60);
+    clock.runAll();
+    expect(layer.size()).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('registers sbc_tm_* metrics on the given registry; the active gauge reads size()', async () => {
+    const clock = new FakeClock();
+    const rec = recorder(clock);
+    const registry = new Registry();
+    const layer = new TransactionLayer({ send: rec.send, clock, registry, config: { frTimer: 0 } });
+    layer.receiveRequest(makeRequest('OPTIONS'), source());
+    const inv = makeRequest('INVITE', { branch: 'z9hG4bKm' });
+    layer.sendRequest(inv, target());
+    clock.advance(32000); // Timer B
+    const active = await registry.getSingleMetric(TM_METRIC_NAMES.active)!.get();
+    expect(active.values.map((v) => [v.labels.side, v.value])).toEqual([
+      ['server', 1],
+      ['client', 0],
+    ]);
+    const text = await registry.metrics();
+    expect(text).toMatch(/sbc_tm_timeouts_total\{timer="B"\} 1/);
+    expect(text).toMatch(/sbc_tm_retransmissions_total\{kind="request"\} 6/);
+  });
+
+  it('close() ends everything with reason shutdown and refuses new work', () => {
+    const { layer, clock } = setup();
+    const reasons: string[] = [];
+    const d = layer.receiveRequest(makeRequest('INVITE'), source());
+    if (d.kind === 'new') d.tx.on('terminated', (e) => reasons.push(e.reason));
+    layer.sendRequest(makeRequest('OPTIONS', { branch: 'z9hG4bKclose' }), target()).on('terminated', (e) => reasons.push(e.reason));
+    layer.close();
+    expect(reasons).toEqual(['shutdown', 'shutdown']);
+    expect(layer.size()).toBe(0);
+    expect(clock.pending()).toBe(0);
+    expect(layer.receiveRequest(makeRequest('INVITE'), source()).kind).toBe('invalid');
+    expect(() => layer.sendRequest(makeRequest('OPTIONS', { branch: 'z9hG4bKx' }), target())).toThrow(TransactionError);
+  });
+});

@@ -1,0 +1,237 @@
+// The transaction manager (Kamailio tm): matches incoming requests to server
+// transactions (§17.2.3) and responses to client transactions (§17.1.3),
+// creates transactions, runs CANCEL for a proxy (§9.1, §16.10), and removes
+// every transaction from its maps when it terminates.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { SipMessage } from '#libs/sip';
+import { InviteClientTransaction } from './client-invite.ts';
+import { NonInviteClientTransaction } from './client-non-invite.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { resolveTransactionConfig, type TransactionConfig } from './config.ts';
+import type { TxContext, TxHooks } from './context.ts';
+import { Emitter } from './emitter.ts';
+import { TransactionError } from './errors.ts';
+import { branchOf, clientKey, hasMagicCookie, responseClientKey, serverKey } from './keys.ts';
+import { buildCancel, cancelOk, responseTargetFor } from './messages.ts';
+import { createTmMetrics, type TmMetrics } from './metrics.ts';
+import { InviteServerTransaction } from './server-invite.ts';
+import { NonInviteServerTransaction } from './server-non-invite.ts';
+import type { CancelOutcome, ClientOptions, Send, Target } from './types.ts';
+
+export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
+export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
+
+export interface TransactionLayerDeps {
+  /** puts a message on the wire; a throw / rejection is a transport error */
+  send: Send;
+  /** default: systemClock (setTimeout, unref'd) */
+  clock?: Clock;
+  config?: Partial<TransactionConfig>;
+  logger?: Logger;
+  /** when given, sbc_tm_* metrics are registered on it */
+  registry?: Registry;
+}
+
+export type TransactionLayerEvents = {
+  /** a new request created a server transaction; the user must answer it with tx.respond() */
+  request: { tx: ServerTransaction; msg: SipMessage; source: Target };
+  /** an ACK outside any transaction (the ACK for a 2xx): route it end to end, statelessly */
+  ack: { msg: SipMessage; source: Target };
+  /** a response matching no client transaction: forward a 2xx statelessly (§16.7), drop the rest */
+  response: { msg: SipMessage; source: Target };
+};
+
+export type RequestDisposition =
+  | { kind: 'new'; tx: ServerTransaction }
+  | { kind: 'retransmission'; tx: ServerTransaction }
+  /** ACK for our non-2xx final (or its retransmission), swallowed */
+  | { kind: 'ack-absorbed'; tx: InviteServerTransaction }
+  /** ACK emitted as the layer's `ack` event */
+  | { kind: 'ack-end-to-end' }
+  /** CANCEL matched an INVITE server transaction: answered 200 here; `cancelled` says whether the INVITE was still unanswered */
+  | { kind: 'cancel'; tx: NonInviteServerTransaction; invite: InviteServerTransaction; cancelled: boolean }
+  /** no top Via / CSeq, or the layer is closed: nothing was created */
+  | { kind: 'invalid'; detail: string };
+
+export type ResponseDisposition = { kind: 'matched'; tx: ClientTransaction } | { kind: 'stray' };
+
+export class TransactionLayer extends Emitter<TransactionLayerEvents> {
+  readonly config: Readonly<TransactionConfig>;
+  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly ctx: TxContext;
+  private readonly metrics: TmMetrics | undefined;
+  private closed = false;
+
+  constructor(deps: TransactionLayerDeps) {
+    const log = deps.logger;
+    super((err, event) => log?.error({ err, event }, 'tm: layer listener threw'));
+    this.config = resolveTransactionConfig(deps.config);
+    this.metrics = deps.registry === undefined ? undefined : createTmMetrics(deps.registry, () => this.counts());
+    const metrics = this.metrics;
+    const hooks: TxHooks = {
+      terminated: (tx) => {
+        const map: Map<string, unknown> = tx.side === 'server' ? this.servers : this.clients;
+        if (map.get(tx.key) === tx) map.delete(tx.key);
+      },
+      retransmitted: (kind) => metrics?.retransmitted(kind),
+      timedOut: (timer) => metrics?.timedOut(timer),
+      listenerError: (err, event, key) => log?.error({ err, event, key }, 'tm: transaction listener threw'),
+    };
+    this.ctx = { clock: deps.clock ?? systemClock, send: deps.send, config: this.config, log, hooks };
+  }
+
+  /** transactions alive (server + client): the sbc_tm_transactions_active gauge */
+  size(): number {
+    return this.servers.size + this.clients.size;
+  }
+
+  counts(): { server: number; client: number } {
+    return { server: this.servers.size, client: this.clients.size };
+  }
+
+  /**
+   * An incoming request from `source`. Retransmissions and ACKs for our
+   * non-2xx finals are absorbed; a CANCEL that matches an INVITE is answered
+   * 200 and reported on that INVITE's `cancel` event; anything else new
+   * creates a server transaction reported on `request`.
+   */
+  receiveRequest(msg: SipMessage, source: Target): RequestDisposition {
+    if (this.closed) return { kind: 'invalid', detail: 'transaction layer closed' };
+    const key = serverKey(msg);
+    if (key === undefined) return { kind: 'invalid', detail: 'request without a readable top Via or CSeq' };
+    const existing = this.servers.get(key);
+    const method = msg.method;
+
+    if (method === 'ACK') {
+      if (existing instanceof InviteServerTransaction && existing.receiveAck(msg)) return { kind: 'ack-absorbed', tx: existing };
+      this.emit('ack', { msg, source });
+      return { kind: 'ack-end-to-end' };
+    }
+    if (existing !== undefined) {
+      existing.receiveRetransmission();
+      return { kind: 'retransmission', tx: existing };
+    }
+
+    const responseTarget = responseTargetFor(msg, source);
+    if (method === 'INVITE') {
+      const tx = new InviteServerTransaction(this.ctx, key, msg, responseTarget, source);
+      return this.adoptServer(tx, msg, source, 'invite');
+    }
+    const tx = new NonInviteServerTransaction(this.ctx, key, msg, responseTarget, source);
+    if (method === 'CANCEL') {
+      const invite = this.servers.get(serverKey(msg, 'INVITE') ?? '');
+      if (invite instanceof InviteServerTransaction) {
+        this.servers.set(key, tx);
+        this.metrics?.created('server', 'non_invite');
+        // §9.2 / §16.10: a CANCEL that matches is answered 200 by us, whatever the INVITE's state.
+        tx.respond(cancelOk(msg));
+        const cancelled = invite.receiveCancel(msg);
+        return { kind: 'cancel', tx, invite, cancelled };
+      }
+    }
+    return this.adoptServer(tx, msg, source, 'non_invite');
+  }
+
+  private adoptServer(tx: ServerTransaction, msg: SipMessage, source: Target, kind: 'invite' | 'non_invite'): RequestDisposition {
+    this.servers.set(tx.key, tx);
+    this.metrics?.created('server', kind);
+    this.emit('request', { tx, msg, source });
+    return { kind: 'new', tx };
+  }
+
+  /** An incoming response; goes to its client transaction or out as `response` (stray). */
+  receiveResponse(msg: SipMessage, source: Target): ResponseDisposition {
+    const key = responseClientKey(msg);
+    const tx = key === undefined ? undefined : this.clients.get(key);
+    if (this.closed) return { kind: 'stray' };
+    if (tx === undefined) {
+      this.metrics?.stray();
+      this.emit('response', { msg, source });
+      return { kind: 'stray' };
+    }
+    tx.receiveResponse(msg);
+    return { kind: 'matched', tx };
+  }
+
+  /**
+   * Sends a request statefully. The caller has already pushed its own Via
+   * with a fresh z9hG4bK branch (generateBranch()). INVITE gives an
+   * InviteClientTransaction (check tx.kind). Listeners added right after this
+   * call see every event: nothing is emitted synchronously.
+   */
+  sendRequest(req: SipMessage, target: Target, opts: ClientOptions = {}): ClientTransaction {
+    if (this.closed) throw new TransactionError('closed', 'sendRequest after TransactionLayer.close()');
+    const method = req.method;
+    if (method === 'ACK') {
+      throw new TransactionError('ack_not_transactional', 'an ACK for a 2xx is end to end: send it with the transport directly, not through sendRequest');
+    }
+    const branch = branchOf(req.topVia());
+    if (!hasMagicCookie(branch)) {
+      throw new TransactionError('bad_branch', `sendRequest needs a top Via with a branch starting z9hG4bK (got ${String(branch)}); add one with generateBranch()`);
+    }
+    const cseq = req.cseq();
+    if (cseq === undefined || cseq.method !== method) {
+      throw new TransactionError('bad_cseq', `sendRequest needs a CSeq whose method is ${method}`);
+    }
+    const key = clientKey(branch, method);
+    if (this.clients.has(key)) {
+      throw new TransactionError('duplicate_transaction', `a client transaction for branch ${branch} ${method} is already running; use a new branch per hop`);
+    }
+    const frTimer = opts.frTimer ?? this.config.frTimer;
+    let tx: ClientTransaction;
+    if (method === 'INVITE') {
+      const frInv = opts.frInvTimer ?? this.config.frInvTimer;
+      tx = new InviteClientTransaction(this.ctx, key, req, target, frTimer, frInv, (invite, reason) => this.startCancel(invite, reason));
+    } else {
+      tx = new NonInviteClientTransaction(this.ctx, key, req, target, frTimer);
+    }
+    this.clients.set(key, tx);
+    this.metrics?.created('client', method === 'INVITE' ? 'invite' : 'non_invite');
+    tx.start();
+    return tx;
+  }
+
+  /**
+   * Cancels one branch of a forwarded INVITE (§16.10 / Timer C). The CANCEL
+   * goes out once a provisional response has arrived, as its own non-INVITE
+   * client transaction (findClient(branch, 'CANCEL')).
+   * `reason` is a Reason header value (RFC 3326), e.g. 'SIP;cause=200;text="Call completed elsewhere"'.
+   */
+  cancelBranch(tx: InviteClientTransaction, reason?: string): CancelOutcome {
+    if (tx.isTerminated) return 'too-late';
+    return tx.requestCancel(reason);
+  }
+
+  private startCancel(invite: InviteClientTransaction, reason: string | undefined): void {
+    if (this.closed) return;
+    const branch = branchOf(invite.request.topVia());
+    if (branch === undefined) return; // impossible: sendRequest checked it
+    const key = clientKey(branch, 'CANCEL');
+    if (this.clients.has(key)) return;
+    const cancel = buildCancel(invite.request, reason);
+    const tx = new NonInviteClientTransaction(this.ctx, key, cancel, invite.target, this.config.frTimer);
+    this.clients.set(key, tx);
+    this.metrics?.created('client', 'non_invite');
+    tx.start();
+  }
+
+  findServer(msg: SipMessage): ServerTransaction | undefined {
+    const key = serverKey(msg);
+    return key === undefined ? undefined : this.servers.get(key);
+  }
+
+  findClient(branch: string, method: string): ClientTransaction | undefined {
+    return this.clients.get(clientKey(branch, method));
+  }
+
+  /** Ends every transaction (reason 'shutdown') and refuses new work. */
+  close(): void {
+    this.closed = true;
+    for (const tx of [...this.servers.values()]) tx.shutdown();
+    for (const tx of [...this.clients.values()]) tx.shutdown();
+    this.servers.clear();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,63 @@
+// Prometheus metrics of the transaction layer, registered on the Registry the
+// caller passes in (never the global one).
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { RetransmitKind } from './context.ts';
+import type { TimerName } from './types.ts';
+
+export const TM_METRIC_NAMES = Object.freeze({
+  active: 'sbc_tm_transactions_active',
+  created: 'sbc_tm_transactions_total',
+  retransmissions: 'sbc_tm_retransmissions_total',
+  timeouts: 'sbc_tm_timeouts_total',
+  stray: 'sbc_tm_stray_responses_total',
+});
+
+export interface TmMetrics {
+  created(side: 'server' | 'client', kind: 'invite' | 'non_invite'): void;
+  retransmitted(kind: RetransmitKind): void;
+  timedOut(timer: TimerName): void;
+  stray(): void;
+}
+
+export function createTmMetrics(registry: Registry, counts: () => { server: number; client: number }): TmMetrics {
+  new Gauge({
+    name: TM_METRIC_NAMES.active,
+    help: 'Transactions alive in this node (server and client side)',
+    labelNames: ['side'] as const,
+    registers: [registry],
+    collect() {
+      const c = counts();
+      this.set({ side: 'server' }, c.server);
+      this.set({ side: 'client' }, c.client);
+    },
+  });
+  const created = new Counter({
+    name: TM_METRIC_NAMES.created,
+    help: 'Transactions created, by side and kind',
+    labelNames: ['side', 'kind'] as const,
+    registers: [registry],
+  });
+  const retrans = new Counter({
+    name: TM_METRIC_NAMES.retransmissions,
+    help: 'Retransmissions: request/response/ack re-sent by us, absorbed = a peer retransmission swallowed',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const timeouts = new Counter({
+    name: TM_METRIC_NAMES.timeouts,
+    help: 'Transaction timers that ended in failure (B, F, C, fr, cancel, H, lifetime)',
+    labelNames: ['timer'] as const,
+    registers: [registry],
+  });
+  const stray = new Counter({
+    name: TM_METRIC_NAMES.stray,
+    help: 'Responses that matched no client transaction',
+    registers: [registry],
+  });
+  return {
+    created: (side, kind) => created.inc({ side, kind }),
+    retransmitted: (kind) => retrans.inc({ kind }),
+    timedOut: (timer) => timeouts.inc({ timer }),
+    stray: () => stray.inc(),
+  };
+}

@@ -1,0 +1,130 @@
+// INVITE server transaction, RFC 3261 §17.2.1 with the RFC 6026 Accepted state.
+//
+//   proceeding --1xx--> proceeding         (INVITE retrans: resend last 1xx)
+//   proceeding --2xx--> accepted  (L)      (INVITE retrans: resend 2xx; more 2xx from user: send)
+//   proceeding --3xx-6xx--> completed (G udp, H)
+//   completed  --ACK--> confirmed (I = T4 udp, 0 tcp)
+//   completed  --H--> terminated (ack-timeout)
+import type { SipMessage } from '#libs/sip';
+import type { TxContext } from './context.ts';
+import { tryingResponse } from './messages.ts';
+import { ServerTransactionBase } from './server-base.ts';
+import type { InviteServerState, Target, TerminationReason } from './types.ts';
+
+export class InviteServerTransaction extends ServerTransactionBase {
+  readonly kind = 'invite-server' as const;
+  private st: InviteServerState = { name: 'proceeding' };
+  private lastProvisional: SipMessage | undefined;
+  private gInterval: number;
+
+  constructor(ctx: TxContext, key: string, request: SipMessage, responseTarget: Target, source: Target) {
+    super(ctx, key, request, responseTarget, source, ctx.config.maxInviteLifetime);
+    this.gInterval = ctx.config.t1;
+    if (ctx.config.send100Trying) {
+      // A stateful proxy quenches INVITE retransmissions at once (§16.2).
+      const trying = tryingResponse(request);
+      this.lastProvisional = trying;
+      this.transmit(trying);
+    }
+  }
+
+  get state(): InviteServerState {
+    return this.st;
+  }
+
+  respond(res: SipMessage): boolean {
+    const status = res.status;
+    const st = this.st;
+    if (st.name === 'proceeding') {
+      if (status < 200) {
+        this.lastProvisional = res;
+        this.transmit(res);
+        return true;
+      }
+      this.timers.stop('lifetime');
+      this.transmit(res);
+      if (status < 300) {
+        // RFC 6026: stay to absorb INVITE retransmissions and let later 2xx through.
+        this.st = { name: 'accepted', final: res };
+        this.timers.start('L', 64 * this.t1, () => this.finish('normal'));
+        return true;
+      }
+      this.st = { name: 'completed', final: res };
+      if (!this.reliable) this.timers.start('G', this.gInterval, () => this.onTimerG());
+      this.timers.start('H', 64 * this.t1, () => {
+        this.ctx.hooks.timedOut('H');
+        this.finish('ack-timeout');
+      });
+      return true;
+    }
+    if (st.name === 'accepted' && status >= 200 && status < 300) {
+      // 2xx retransmissions from the UAS and 2xx of other forks go upstream (RFC 6026 §8.5).
+      this.st = { name: 'accepted', final: res };
+      this.transmit(res);
+      return true;
+    }
+    return false;
+  }
+
+  receiveRetransmission(): void {
+    const st = this.st;
+    let resend: SipMessage | undefined;
+    if (st.name === 'proceeding') resend = this.lastProvisional;
+    else if (st.name === 'completed' || st.name === 'accepted') resend = st.final;
+    if (resend === undefined) {
+      this.ctx.hooks.retransmitted('absorbed');
+      return;
+    }
+    this.ctx.hooks.retransmitted('response');
+    this.transmit(resend);
+  }
+
+  /**
+   * An ACK with this transaction's key. true when it belongs here (ACK for
+   * our non-2xx final, or a retransmission of it); false when it is the
+   * user's business: in Accepted it acknowledges a 2xx and travels end to end.
+   */
+  receiveAck(ack: SipMessage): boolean {
+    const st = this.st;
+    switch (st.name) {
+      case 'completed':
+        this.timers.stop('G');
+        this.timers.stop('H');
+        this.st = { name: 'confirmed' };
+        this.emit('ack', { ack });
+        if (this.reliable) this.finish('normal');
+        else this.timers.start('I', this.ctx.config.t4, () => this.finish('normal'));
+        return true;
+      case 'confirmed':
+        this.ctx.hooks.retransmitted('absorbed');
+        return true;
+      case 'accepted':
+        return false;
+      case 'proceeding':
+        // An ACK before any final answers nothing; drop it.
+        return true;
+      case 'terminated':
+        return false;
+    }
+  }
+
+  /** A CANCEL matched this INVITE. true when it still had no final (the user is told via `cancel`). */
+  receiveCancel(cancel: SipMessage): boolean {
+    if (this.st.name !== 'proceeding') return false;
+    this.emit('cancel', { cancel });
+    return true;
+  }
+
+  private onTimerG(): void {
+    const st = this.st;
+    if (st.name !== 'completed') return;
+    this.ctx.hooks.retransmitted('response');
+    this.transmit(st.final);
+    this.gInterval = Math.min(2 * this.gInterval, this.ctx.config.t2);
+    this.timers.start('G', this.gInterval, () => this.onTimerG());
+  }
+
+  protected enterTerminated(reason: TerminationReason): void {
+    this.st = { name: 'terminated', reason };
+  }
+}

@@ -1,0 +1,55 @@
+// Non-INVITE server transaction, RFC 3261 §17.2.2.
+//
+//   trying     --1xx--> proceeding          (request retrans: absorbed)
+//   trying/proceeding --final--> completed  (J = 64*T1 udp, 0 tcp)
+//   proceeding: request retrans -> resend last 1xx
+//   completed:  request retrans -> resend final
+import type { SipMessage } from '#libs/sip';
+import type { TxContext } from './context.ts';
+import { ServerTransactionBase } from './server-base.ts';
+import type { NonInviteServerState, Target, TerminationReason } from './types.ts';
+
+export class NonInviteServerTransaction extends ServerTransactionBase {
+  readonly kind = 'non-invite-server' as const;
+  private st: NonInviteServerState = { name: 'trying' };
+  private lastProvisional: SipMessage | undefined;
+
+  constructor(ctx: TxContext, key: string, request: SipMessage, responseTarget: Target, source: Target) {
+    super(ctx, key, request, responseTarget, source, ctx.config.maxNonInviteLifetime);
+  }
+
+  get state(): NonInviteServerState {
+    return this.st;
+  }
+
+  respond(res: SipMessage): boolean {
+    const name = this.st.name;
+    if (name !== 'trying' && name !== 'proceeding') return false;
+    this.transmit(res);
+    if (res.status < 200) {
+      this.lastProvisional = res;
+      this.st = { name: 'proceeding' };
+      return true;
+    }
+    this.timers.stop('lifetime');
+    this.st = { name: 'completed', final: res };
+    if (this.reliable) this.finish('normal');
+    else this.timers.start('J', 64 * this.t1, () => this.finish('normal'));
+    return true;
+  }
+
+  receiveRetransmission(): void {
+    const st = this.st;
+    const resend = st.name === 'completed' ? st.final : st.name === 'proceeding' ? this.lastProvisional : undefined;
+    if (resend === undefined) {
+      this.ctx.hooks.retransmitted('absorbed');
+      return;
+    }
+    this.ctx.hooks.retransmitted('response');
+    this.transmit(resend);
+  }
+
+  protected enterTerminated(reason: TerminationReason): void {
+    this.st = { name: 'terminated', reason };
+  }
+}

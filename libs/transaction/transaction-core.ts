@@ -1,0 +1,93 @@
+// Common plumbing of the four state machines: the named timers, sending with
+// transport-error capture, and the end of life (timers stopped, map entry
+// removed, `terminated` emitted, listeners dropped). Internal.
+import type { SipMessage } from '#libs/sip';
+import type { TxContext } from './context.ts';
+import { Emitter } from './emitter.ts';
+import { TimerSet } from './timer-set.ts';
+import { isReliable, type Target, type TerminationReason } from './types.ts';
+
+type WithTerminated = { terminated: { reason: TerminationReason } } & Record<string, unknown>;
+
+export abstract class TransactionCore<E extends WithTerminated> extends Emitter<E> {
+  protected readonly timers: TimerSet;
+  protected readonly reliable: boolean;
+  readonly createdAt: number;
+  private ended = false;
+
+  constructor(
+    protected readonly ctx: TxContext,
+    /** the matching key in the layer's map */
+    readonly key: string,
+    /** the request that created the transaction */
+    readonly request: SipMessage,
+    /** client: where the request goes; server: where responses go */
+    readonly target: Target,
+  ) {
+    super((err, event) => ctx.hooks.listenerError(err, event, key));
+    this.timers = new TimerSet(ctx.clock);
+    this.reliable = isReliable(target.proto);
+    this.createdAt = ctx.clock.now();
+  }
+
+  abstract readonly side: 'server' | 'client';
+
+  get isTerminated(): boolean {
+    return this.ended;
+  }
+
+  /** names of the timers currently armed (for tests and admin dumps) */
+  activeTimers(): string[] {
+    return this.timers.names();
+  }
+
+  protected get t1(): number {
+    return this.ctx.config.t1;
+  }
+
+  /**
+   * Hands a message to the transport. A synchronous throw is reported on a
+   * microtask so a transaction never emits events from inside its own
+   * constructor or the caller's sendRequest/respond call.
+   */
+  protected transmit(msg: SipMessage): void {
+    let r: void | Promise<void>;
+    try {
+      r = this.ctx.send(msg, this.target);
+    } catch (err) {
+      queueMicrotask(() => this.transportFailed(err));
+      return;
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      (r as Promise<void>).then(undefined, (err: unknown) => this.transportFailed(err));
+    }
+  }
+
+  private transportFailed(err: unknown): void {
+    if (this.ended) return;
+    this.ctx.log?.debug({ err, key: this.key, target: this.target }, 'tm: transport error');
+    this.onTransportError(err);
+  }
+
+  protected abstract onTransportError(err: unknown): void;
+
+  /** the state-specific part of termination: set the terminated state */
+  protected abstract enterTerminated(reason: TerminationReason): void;
+
+  /** ends the transaction; idempotent */
+  protected finish(reason: TerminationReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.timers.stopAll();
+    this.enterTerminated(reason);
+    this.ctx.hooks.terminated(this);
+    // E is constrained to carry exactly this payload for 'terminated'
+    this.emit('terminated', { reason } as E['terminated']);
+    this.removeAllListeners();
+  }
+
+  /** TransactionLayer.close(): stop silently-ish, reporting 'shutdown' */
+  shutdown(): void {
+    this.finish('shutdown');
+  }
+}

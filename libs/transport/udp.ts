@@ -1,0 +1,106 @@
+// One UDP listen socket: one datagram is one message. Sends go out from the
+// same socket so the peer sees the advertised/bound port as our source.
+import { createSocket, type RemoteInfo as DgramRemote, type Socket } from 'node:dgram';
+import type { UdpOptions } from './config.ts';
+import { familyOf, socketId } from './config.ts';
+import type { EndpointContext } from './context.ts';
+import type { Family, ListenConfig, ListenSocketInfo } from './types.ts';
+
+/** A datagram of only CR/LF (or empty) is a NAT keep-alive, not a message: never handed up. */
+function isKeepAlive(buf: Buffer): boolean {
+  if (buf.length > 4) return false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (c !== 13 && c !== 10) return false;
+  }
+  return true;
+}
+
+export class UdpEndpoint {
+  readonly info: ListenSocketInfo;
+  readonly #socket: Socket;
+  readonly #ctx: EndpointContext;
+  readonly #onSent: (err: Error | null) => void;
+
+  private constructor(socket: Socket, info: ListenSocketInfo, ctx: EndpointContext) {
+    this.#socket = socket;
+    this.info = info;
+    this.#ctx = ctx;
+    // one callback for every send: no closure per datagram
+    this.#onSent = (err) => {
+      if (err === null || err === undefined) return;
+      ctx.countError('udp', 'send_failed');
+      ctx.peerLog('warn', 'udp_send', { err, socket: info.id }, 'UDP send failed');
+    };
+  }
+
+  static bind(cfg: ListenConfig, opts: UdpOptions, ctx: EndpointContext): Promise<UdpEndpoint> {
+    const family = familyOf(cfg.host) as Family;
+    const socket = createSocket({
+      type: family === 'IPv6' ? 'udp6' : 'udp4',
+      // keep families apart: an IPv6 wildcard must not also receive IPv4-mapped traffic
+      ipv6Only: family === 'IPv6',
+      ...(opts.recvBufferSize !== undefined ? { recvBufferSize: opts.recvBufferSize } : {}),
+      ...(opts.sendBufferSize !== undefined ? { sendBufferSize: opts.sendBufferSize } : {}),
+    });
+    return new Promise((resolve, reject) => {
+      const onBindError = (err: Error): void => {
+        socket.close();
+        reject(new Error(`cannot bind udp ${cfg.host}:${cfg.port}: ${err.message}`, { cause: err }));
+      };
+      socket.once('error', onBindError);
+      socket.bind(cfg.port, cfg.host, () => {
+        socket.off('error', onBindError);
+        const port = socket.address().port;
+        const info: ListenSocketInfo = Object.freeze({
+          id: socketId('udp', cfg.host, port),
+          proto: 'udp',
+          family,
+          host: cfg.host,
+          port,
+          advertisedHost: cfg.advertise?.host ?? cfg.host,
+          advertisedPort: cfg.advertise?.port ?? port,
+        });
+        const ep = new UdpEndpoint(socket, info, ctx);
+        socket.on('message', (data, rinfo) => ep.#onMessage(data, rinfo));
+        // ICMP errors and the like: count and carry on, never crash
+        socket.on('error', (err) => {
+          ctx.countError('udp', 'socket_error');
+          ctx.peerLog('warn', 'udp_socket', { err, socket: info.id }, 'UDP socket error');
+        });
+        resolve(ep);
+      });
+    });
+  }
+
+  #onMessage(data: Buffer, rinfo: DgramRemote): void {
+    if (isKeepAlive(data)) return;
+    this.#ctx.metrics.in.udp.inc();
+    this.#ctx.deliver({
+      data,
+      remote: { proto: 'udp', address: rinfo.address, port: rinfo.port, family: rinfo.family as Family },
+      local: this.info,
+    });
+  }
+
+  /** Fire and forget: the datagram is queued to the OS; failures are counted and logged. */
+  send(data: Buffer, port: number, host: string): void {
+    this.#ctx.metrics.out.udp.inc();
+    try {
+      this.#socket.send(data, port, host, this.#onSent);
+    } catch (err) {
+      // synchronous throws: bad port, socket already closed
+      this.#onSent(err as Error);
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    });
+  }
+}

@@ -1,0 +1,30 @@
+// The kit's sipp scenarios (XML files in ./scenarios), by name.
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('./scenarios/', import.meta.url));
+
+export const SCENARIOS = {
+  /** caller: INVITE/SDP, 200, ACK and BYE through the Record-Route set */
+  uac: 'uac.xml',
+  /** caller that CANCELs after 180 and expects 200 (CANCEL) + 487 (INVITE) */
+  uac_cancel: 'uac_cancel.xml',
+  /** one OPTIONS to the proxy itself, expecting 200 */
+  options: 'options.xml',
+  /** gateway answering 100/180/200, then ACK, BYE/200 */
+  uas: 'uas.xml',
+  /** gateway answering every INVITE with 503 */
+  uas_503: 'uas_503.xml',
+  /** gateway that rings until CANCEL, then 200 + 487 */
+  uas_ring: 'uas_ring.xml',
+} as const;
+
+export type ScenarioName = keyof typeof SCENARIOS;
+
+/** A kit scenario name, or a path to any other sipp XML scenario. */
+export type ScenarioRef = ScenarioName | (string & {});
+
+export function scenarioPath(ref: ScenarioRef): string {
+  if (Object.hasOwn(SCENARIOS, ref)) return dir + SCENARIOS[ref as ScenarioName];
+  if (ref.endsWith('.xml')) return ref;
+  throw new Error(`unknown sipp scenario "${ref}": use one of ${Object.keys(SCENARIOS).join(', ')} or a path to an .xml file`);
+}
