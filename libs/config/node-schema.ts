@@ -3,6 +3,15 @@
 import { defineSection, type SectionProblem } from './section.ts';
 import { t } from './schema.ts';
 import { parseHostPort } from './scalars.ts';
+import { DEFAULT_PARSE_LIMITS, parseUri } from '#libs/sip';
+
+/** A sip:/sips: URI with a host, as libs/sip parses it. */
+function sipUriProblem(u: string): string | undefined {
+  const p = parseUri(u.trim());
+  if (!p) return `"${u}" is not a valid SIP URI${/^[a-z]+:/i.test(u) ? '' : ` (write "sip:${u}")`}`;
+  if (p.scheme === 'tel' || p.host === '') return `must be a sip: or sips: URI with a host (got "${u}")`;
+  return undefined;
+}
 
 const TOKEN_RE = /^[A-Za-z0-9._-]+$/;
 
@@ -86,16 +95,15 @@ export const sipSection = defineSection(
     }),
     limits: t.object(
       {
-        // Same defaults as libs/sip DEFAULT_PARSE_LIMITS.
         maxMessageBytes: t.int({
           doc: 'Largest message accepted, start line to end of body; above it the node answers 513 (or drops on UDP when unreadable).',
           min: 1024,
           max: 1_048_576,
-          default: 65_535,
+          default: DEFAULT_PARSE_LIMITS.maxMessageBytes,
         }),
-        maxHeaderCount: t.int({ doc: 'Most header lines a message may carry.', min: 8, max: 10_000, default: 200 }),
-        maxLineBytes: t.int({ doc: 'Longest single line (start line or header line).', min: 128, max: 1_048_576, default: 8192 }),
-        maxViaDepth: t.int({ doc: 'Most Via values in one message.', min: 1, max: 1000, default: 32 }),
+        maxHeaderCount: t.int({ doc: 'Most header lines a message may carry.', min: 8, max: 10_000, default: DEFAULT_PARSE_LIMITS.maxHeaderCount }),
+        maxLineBytes: t.int({ doc: 'Longest single line (start line or header line).', min: 128, max: 1_048_576, default: DEFAULT_PARSE_LIMITS.maxLineBytes }),
+        maxViaDepth: t.int({ doc: 'Most Via values in one message.', min: 1, max: 1000, default: DEFAULT_PARSE_LIMITS.maxViaDepth }),
       },
       { doc: 'Parser limits: each one bounds work and memory on hostile input.' },
     ),
@@ -275,7 +283,7 @@ const destination = t.object(
     uri: t.string({
       doc: 'SIP URI of the destination, e.g. "sip:10.0.0.5:5060;transport=tcp".',
       nonEmpty: true,
-      check: (u) => (/^sips?:/i.test(u) ? undefined : `must be a sip: or sips: URI (got "${u}")`),
+      check: sipUriProblem,
     }),
     flags: t.int({ doc: 'Kamailio flags: 1 inactive, 2 trying (probing state), 4 disabled, 8 send OPTIONS probes, 16 no DNS.', min: 0, max: 31, default: 0 }),
     priority: t.int({ doc: 'Higher priority destinations come first in the set (algorithm 8 order).', min: 0, max: 2_147_483_647, default: 0 }),
@@ -347,7 +355,7 @@ export const dispatcherSection = defineSection(
     ds_ping_from: t.string({
       doc: 'From URI of probes (a destination attr ping_from overrides it).',
       default: 'sip:dispatcher@localhost',
-      check: (u) => (/^sips?:/i.test(u) ? undefined : `must be a sip: URI (got "${u}")`),
+      check: sipUriProblem,
     }),
     ds_probing_threshold: t.int({ doc: 'Failed probes/requests before a destination goes from trying to inactive.', min: 1, max: 1000, default: 1 }),
     ds_inactive_threshold: t.int({ doc: 'Successful probes before an inactive destination is active again.', min: 1, max: 1000, default: 1 }),

@@ -46,3 +46,5 @@ export { afterOutcome, initialStatus, isSelectable, parseStateCode, stateCode, s
 export { seededRng, type Rng } from './rng.ts';
 /** dispatcher.list / dispatcher.set_state / dispatcher.reload */
 export { dispatcherAdminCommands, type DispatcherAdminDeps } from './admin.ts';
+/** the pipeline step (ds_select_dst) and its rejection */
+export { dispatchStep, selectContextOf, DISPATCHER_REJECTIONS, type DispatchStepOptions } from './step.ts';

@@ -1,6 +1,6 @@
 // name-addr / addr-spec values: From, To, Contact, Route, Record-Route,
 // Refer-To, P-Asserted-Identity ... (RFC 3261 §20.10, §25.1).
-import type { NameAddr } from './types.ts';
+import type { NameAddr, SipUri } from './types.ts';
 import * as scanMod from './scan.ts';
 import * as uriMod from './uri.ts';
 
@@ -70,12 +70,36 @@ export function parseNameAddr(text: string): NameAddr | undefined {
   return finish(displayName, uriText, params);
 }
 
+/**
+ * A parsed name-addr whose URI is parsed on first access: From/To tag
+ * lookups (the hot path) never pay for the URI.
+ */
+class LazyNameAddr implements NameAddr {
+  displayName: string | undefined;
+  uriText: string;
+  params: Map<string, string | null>;
+  star: boolean | undefined;
+  private parsedUri: SipUri | null | undefined = undefined;
+
+  constructor(displayName: string | undefined, uriText: string, params: Map<string, string | null>) {
+    this.displayName = displayName;
+    this.uriText = uriText;
+    this.params = params;
+    this.star = undefined;
+  }
+
+  get uri(): SipUri | undefined {
+    if (this.parsedUri === undefined) this.parsedUri = parseUri(this.uriText) ?? null;
+    return this.parsedUri ?? undefined;
+  }
+
+  set uri(v: SipUri | undefined) {
+    this.parsedUri = v ?? null;
+  }
+}
+
 function finish(displayName: string | undefined, uriText: string, params: Map<string, string | null>): NameAddr {
-  const na: NameAddr = { uriText, params };
-  if (displayName !== undefined) na.displayName = displayName;
-  const uri = parseUri(uriText);
-  if (uri !== undefined) na.uri = uri;
-  return na;
+  return new LazyNameAddr(displayName, uriText, params);
 }
 
 /**

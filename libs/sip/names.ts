@@ -72,17 +72,17 @@ for (const k of LIST_HEADERS) if (!prettyByKey.has(k)) throw new Error(`names.ts
 const compactByCode: (string | undefined)[] = new Array(128).fill(undefined);
 for (const [c, k] of Object.entries(COMPACT_FORMS)) compactByCode[c.charCodeAt(0)] = k;
 
-// Bucket known keys by (length, first char) so recognition is one Map probe
-// plus a short case-insensitive compare.
-const buckets = new Map<number, string[]>();
+// Bucket known keys by (length, first letter) in a flat array so recognition
+// is one array load plus a short case-insensitive compare.
+const BUCKET_LEN_MAX = 31;
+const buckets: (string[] | undefined)[] = new Array((BUCKET_LEN_MAX + 1) * 32).fill(undefined);
 function bucketId(len: number, first: number): number {
-  return len * 256 + first;
+  return len * 32 + (first & 31);
 }
 for (const k of knownKeys) {
+  if (k.length > BUCKET_LEN_MAX) throw new Error(`names.ts: ${k} is longer than the bucket table`);
   const id = bucketId(k.length, k.charCodeAt(0));
-  const b = buckets.get(id);
-  if (b) b.push(k);
-  else buckets.set(id, [k]);
+  (buckets[id] ??= []).push(k);
 }
 
 /**
@@ -96,11 +96,11 @@ export function keyAt(s: string, start: number, end: number): string {
     const k = c0 < 128 ? compactByCode[c0] : undefined;
     return k ?? s.slice(start, end).toLowerCase();
   }
-  const b = buckets.get(bucketId(len, c0));
+  const b = len <= BUCKET_LEN_MAX ? buckets[bucketId(len, c0)] : undefined;
   if (b !== undefined) {
     outer: for (let j = 0; j < b.length; j++) {
       const k = b[j];
-      for (let i = 1; i < len; i++) {
+      for (let i = 0; i < len; i++) {
         // names are tokens: letters, digits and '-' compare correctly with |0x20;
         // the only other candidate chars are validated as tokens already.
         const c = s.charCodeAt(start + i);

@@ -4,7 +4,7 @@ import * as scanMod from './scan.ts';
 
 // Module-local copies of imported bindings: under tsx each access to an
 // imported binding is a getter call, which is measurable in per-char loops.
-const { TOKEN, isDigit, isHex, parseUint } = scanMod;
+const { TOKEN, isHex, parseUint } = scanMod;
 
 /** host chars: alphanum, '-', '.', plus '_' which real DNS names carry */
 function isHostChar(c: number): boolean {
@@ -51,7 +51,7 @@ export function parseHostPort(s: string, start: number, end: number): { host: st
     if (i === start) return undefined;
   }
   const host = s.slice(start, i);
-  if (i === end) return { host };
+  if (i === end) return { host, port: undefined };
   if (s.charCodeAt(i) !== 58) return undefined;
   const port = parseUint(s, i + 1, end, 5);
   if (port < 0 || port > 65535) return undefined;
@@ -87,26 +87,45 @@ export function parseUri(text: string): SipUri | undefined {
   const s = text;
   const end = s.length;
   if (end < 4 || end > 65535) return undefined;
-  const colon = s.indexOf(':');
-  if (colon < 3 || colon > 4) return undefined;
   let scheme: SipUri['scheme'];
   const c0 = s.charCodeAt(0) | 0x20;
   const c1 = s.charCodeAt(1) | 0x20;
   const c2 = s.charCodeAt(2) | 0x20;
-  if (colon === 3 && c0 === 115 && c1 === 105 && c2 === 112) scheme = 'sip';
-  else if (colon === 4 && c0 === 115 && c1 === 105 && c2 === 112 && (s.charCodeAt(3) | 0x20) === 115) scheme = 'sips';
-  else if (colon === 3 && c0 === 116 && c1 === 101 && c2 === 108) scheme = 'tel';
-  else return undefined;
-  for (let i = colon + 1; i < end; i++) if (isForbidden(s.charCodeAt(i))) return undefined;
+  const c3 = s.charCodeAt(3);
+  let i: number;
+  if (c0 === 115 && c1 === 105 && c2 === 112) {
+    if (c3 === 58) {
+      scheme = 'sip';
+      i = 4;
+    } else if ((c3 | 0x20) === 115 && s.charCodeAt(4) === 58) {
+      scheme = 'sips';
+      i = 5;
+    } else return undefined;
+  } else if (c0 === 116 && c1 === 101 && c2 === 108 && c3 === 58) {
+    scheme = 'tel';
+    i = 4;
+  } else return undefined;
 
+  // one pass: forbidden chars, first '@' and ':' before it, first '?', first ';' after the host starts
+  let at = -1;
+  let q = -1;
+  let pc = -1;
+  for (let j = i; j < end; j++) {
+    const c = s.charCodeAt(j);
+    if (isForbidden(c)) return undefined;
+    if (c === 64) {
+      if (at < 0 && q < 0) at = j;
+    } else if (c === 63) {
+      if (q < 0) q = j;
+    } else if (c === 58 && at < 0 && pc < 0) pc = j;
+  }
   const params = new Map<string, string | null>();
   if (scheme === 'tel') {
     // telephone-subscriber: number then ;params. Visual separators and '+' allowed.
-    let i = colon + 1;
     const ns = i;
     while (i < end && s.charCodeAt(i) !== 59) {
       const c = s.charCodeAt(i);
-      if (!(isDigit(c) || isHex(c) || c === 43 || c === 45 || c === 46 || c === 40 || c === 41 || c === 42 || c === 35)) return undefined;
+      if (!(isHex(c) || c === 43 || c === 45 || c === 46 || c === 40 || c === 41 || c === 42 || c === 35)) return undefined;
       i++;
     }
     if (i === ns) return undefined;
@@ -114,14 +133,10 @@ export function parseUri(text: string): SipUri | undefined {
     return { scheme, user: s.slice(ns, i), host: '', params };
   }
 
-  let i = colon + 1;
-  const q = s.indexOf('?', i);
-  const at = s.indexOf('@', i);
   let user: string | undefined;
   let password: string | undefined;
-  // '@' after '?' belongs to a header value (Replaces=callid@host); no userinfo then.
-  if (at >= 0 && (q < 0 || at < q)) {
-    const pc = s.indexOf(':', i);
+  // '@' after '?' belongs to a header value (Replaces=callid@host): no userinfo then.
+  if (at >= 0) {
     if (pc >= 0 && pc < at) {
       user = s.slice(i, pc);
       password = s.slice(pc + 1, at);
@@ -131,21 +146,17 @@ export function parseUri(text: string): SipUri | undefined {
     if (user.length === 0 || !escapesOk(s, i, at)) return undefined;
     i = at + 1;
   }
-  const hpEnd = (() => {
-    for (let j = i; j < end; j++) {
-      const c = s.charCodeAt(j);
-      if (c === 59 || c === 63) return j;
-    }
-    return end;
-  })();
+  let hpEnd = i;
+  while (hpEnd < end) {
+    const c = s.charCodeAt(hpEnd);
+    if (c === 59 || c === 63) break;
+    hpEnd++;
+  }
   const hp = parseHostPort(s, i, hpEnd);
   if (hp === undefined) return undefined;
-  const pEnd = q >= 0 && q >= hpEnd ? q : end;
-  if (!parseUriParams(s, hpEnd, pEnd, params)) return undefined;
-  const uri: SipUri = { scheme, host: hp.host, params };
-  if (user !== undefined) uri.user = user;
-  if (password !== undefined) uri.password = password;
-  if (hp.port !== undefined) uri.port = hp.port;
+  const pEnd = q >= hpEnd ? q : end;
+  if (hpEnd < pEnd && !parseUriParams(s, hpEnd, pEnd, params)) return undefined;
+  const uri: SipUri = { scheme, user, password, host: hp.host, port: hp.port, params, headers: undefined };
   if (pEnd < end) {
     if (!escapesOk(s, pEnd + 1, end)) return undefined;
     uri.headers = s.slice(pEnd + 1);

@@ -15,6 +15,7 @@ import { UdpEndpoint } from './udp.ts';
 import {
   TransportError,
   type InboundHandler,
+  type InboundMessage,
   type ListenSocketInfo,
   type Proto,
   type SendTarget,
@@ -152,9 +153,30 @@ export class TransportLayer implements Transport {
       ep.send(data, target.port, stripBrackets(target.host));
       return;
     }
-    const p = this.#tcp.send(target.host, target.port, data, local, via !== undefined);
+    return this.#sendTcp(target.host, target.port, data, local, via !== undefined);
+  }
+
+  /**
+   * Send a response to a request received as `request` (RFC 3261 §18.2.2).
+   * TCP: on the request's own connection while it is open, else to
+   * `fallback`. UDP: to `fallback`, from the socket the request arrived on
+   * (a NAT only lets back what comes from the address the client sent to).
+   * `fallback` is libs/sip responseTarget(topVia) after stampVia.
+   */
+  respond(request: Pick<InboundMessage, 'remote' | 'local'>, data: Buffer, fallback: SendTarget): Promise<void> | void {
+    if (this.#state !== 'open') return failed(new TransportError('closed', 'transport is closed'));
+    const { remote, local } = request;
+    if (remote.proto === 'tcp' && this.#tcp.find(remote.address, remote.port) !== undefined) {
+      return this.#sendTcp(remote.address, remote.port, data, local, false);
+    }
+    const sameSocket = fallback.proto === local.proto && familyOf(fallback.host) === local.family;
+    return this.send(fallback, data, sameSocket ? local.id : undefined);
+  }
+
+  #sendTcp(host: string, port: number, data: Buffer, local: ListenSocketInfo, force: boolean): Promise<void> {
+    const p = this.#tcp.send(host, port, data, local, force);
     p.catch((err: unknown) => {
-      this.#ctx.peerLog('warn', 'tcp_send', { err: (err as Error).message, dst: target.host, dstPort: target.port }, 'TCP send failed');
+      this.#ctx.peerLog('warn', 'tcp_send', { err: (err as Error).message, dst: host, dstPort: port }, 'TCP send failed');
     });
     return p;
   }

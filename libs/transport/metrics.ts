@@ -19,8 +19,7 @@ export type TransportErrorReason =
   | 'framing'
   | 'buffer_overflow'
   | 'write_overflow'
-  | 'handler'
-  | 'closed';
+  | 'handler';
 
 interface Inc {
   inc(): void;

@@ -21,10 +21,9 @@ export interface ConnectionOwner {
   onClosed(conn: TcpConnection): void;
 }
 
-let nextId = 1;
-
 export class TcpConnection {
-  readonly id = nextId++;
+  /** per-node connection number, for logs */
+  readonly id: number;
   readonly direction: ConnectionDirection;
   /** map key: "address:port" of the peer (as connected to, or as seen on accept) */
   readonly key: string;
@@ -41,6 +40,7 @@ export class TcpConnection {
   #connectTimer: NodeJS.Timeout | undefined;
 
   constructor(args: {
+    id: number;
     socket: Socket;
     direction: ConnectionDirection;
     key: string;
@@ -51,6 +51,7 @@ export class TcpConnection {
     limits: ParseLimits;
     owner: ConnectionOwner;
   }) {
+    this.id = args.id;
     this.#socket = args.socket;
     this.direction = args.direction;
     this.key = args.key;
@@ -90,6 +91,8 @@ export class TcpConnection {
         this.#ctx.countError('tcp', 'write_overflow');
         this.#ctx.peerLog('warn', 'tcp_write_overflow', this.#logFields(), 'TCP peer not reading: connection closed');
         this.close('write_overflow');
+        // settles first: the bytes of this write did not all reach the OS
+        reject(new Error('peer is not reading: write queue above transport.tcp.maxWriteBufferBytes'));
       }
     });
   }

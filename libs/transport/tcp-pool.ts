@@ -24,6 +24,7 @@ export class TcpPool implements ConnectionOwner {
   readonly #all = new Set<TcpConnection>();
   readonly #perIp = new Map<string, number>();
   #closing = false;
+  #nextId = 1;
 
   constructor(ctx: EndpointContext, opts: Readonly<TcpOptions>, limits: ParseLimits) {
     this.#ctx = ctx;
@@ -105,6 +106,7 @@ export class TcpPool implements ConnectionOwner {
     // bind to the listen address (ephemeral port) so the peer sees the node's own address family and IP
     const socket = connect({ host: h, port, ...(wildcard ? {} : { localAddress: local.host }), family: local.family === 'IPv6' ? 6 : 4 });
     const conn = new TcpConnection({
+      id: this.#nextId++,
       socket,
       direction: 'out',
       key: connectionKey(h, port),
@@ -135,6 +137,7 @@ export class TcpPool implements ConnectionOwner {
       return;
     }
     const conn = new TcpConnection({
+      id: this.#nextId++,
       socket,
       direction: 'in',
       key: connectionKey(address, port),

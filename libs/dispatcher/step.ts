@@ -1,0 +1,83 @@
+// `dispatch` (Kamailio ds_select_dst): out-of-dialog requests not routed by
+// a Route header get the destination set's candidates as next hops, in
+// failover order (ds_next_dst). The relay tries them one after another.
+import type { Step } from '#libs/pipeline';
+import { hopForUri, type Hop, type RequestContext } from '#libs/proxy';
+import { defineRejections } from '#libs/rejections';
+import type { SipMessage } from '#libs/sip';
+import { socketId } from '#libs/transport';
+import type { DispatcherState } from './state.ts';
+import type { AlgorithmId, CallLoadProvider, Destination, SelectContext } from './types.ts';
+
+export const DISPATCHER_REJECTIONS = defineRejections({
+  noDestination: {
+    code: 'dispatcher.no_destination',
+    status: 404,
+    reason: 'No Destination',
+    label: 'no_destination',
+    log: 'dispatcher set has no usable destination',
+    doc: 'The destination set is unknown, empty, or every destination is inactive or disabled (Kamailio: ds_select_dst() returned false). See the dispatcher.list admin command.',
+    level: 'warn',
+  },
+});
+
+export interface DispatchStepOptions {
+  state: DispatcherState;
+  setId: number;
+  algorithm: AlgorithmId;
+  /** cluster-wide active calls per duid; required for algorithm 10 */
+  loadsOf?: CallLoadProvider;
+}
+
+const AUTH_USER_RE = /username\s*=\s*"([^"]*)"/i;
+
+function authUser(msg: SipMessage): string | undefined {
+  const cred = msg.header('proxy-authorization') ?? msg.header('authorization');
+  return cred === undefined ? undefined : AUTH_USER_RE.exec(cred)?.[1];
+}
+
+export function selectContextOf(msg: SipMessage): SelectContext {
+  return {
+    callId: msg.callId() ?? '',
+    fromUri: msg.from()?.uriText ?? '',
+    toUri: msg.to()?.uriText ?? '',
+    ruri: msg.uri,
+    authUser: authUser(msg),
+  };
+}
+
+function hopOf(d: Destination): Hop | undefined {
+  const hop = hopForUri(d.parsed, d.uri);
+  if (hop !== undefined && d.attrs.socket !== undefined) {
+    const s = d.attrs.socket;
+    hop.socket = socketId(s.proto === 'tcp' ? 'tcp' : 'udp', s.host, s.port ?? 5060);
+  }
+  return hop;
+}
+
+function applyHops(ctx: RequestContext, dests: readonly Destination[]): ReturnType<Step<RequestContext>['run']> {
+  const hops: Hop[] = [];
+  for (const d of dests) {
+    const h = hopOf(d);
+    if (h !== undefined) hops.push(h);
+  }
+  if (hops.length === 0) return { reject: 'dispatcher.no_destination' };
+  ctx.hops = hops;
+  ctx.failover = true;
+  return 'next';
+}
+
+export function dispatchStep(opts: DispatchStepOptions): Step<RequestContext> {
+  return {
+    name: 'dispatch',
+    run(ctx) {
+      // in-dialog and pre-routed requests already have their next hop
+      if (ctx.hops.length > 0 || ctx.inDialog || ctx.tx === undefined) return 'next';
+      const sel = selectContextOf(ctx.msg);
+      if (opts.algorithm === 10) {
+        return opts.state.selectAsync(opts.setId, 10, sel, { loadsOf: opts.loadsOf }).then((d) => applyHops(ctx, d));
+      }
+      return applyHops(ctx, opts.state.select(opts.setId, opts.algorithm, sel));
+    },
+  };
+}
