@@ -10,6 +10,7 @@
 //
 // Bounded: each step places rate x step-seconds calls (step <= 20 s) with a
 // hard timeout; all processes run on loopback and are stopped at the end.
+import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { kamailioAvailable, startKamailio } from './kamailio/kamailio.ts';
@@ -31,6 +32,7 @@ interface Proxy {
   host: string;
   port: number;
   cpuMs(): number;
+  logTail(maxChars?: number): string;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,9 @@ interface StepResult {
   p50: number | undefined;
   p99: number | undefined;
   timedOut: boolean;
+  /** sipp's failure reasons, e.g. "UnexpectedMessage:3" */
+  reasons: string;
+  firstError: string | undefined;
 }
 
 const MAX_STEP_SECONDS = 20;
@@ -106,7 +111,8 @@ function printHeader(): void {
 
 function printRow(s: StepResult): void {
   const cells = [String(s.rate), String(s.attempted), String(s.successful), String(s.failed), fmt(s.achieved, 1), fmt(s.cpuMsPerCall, 3), fmt(s.p50), fmt(s.p99)];
-  console.log(cells.map((c) => c.padStart(13)).join('') + (s.timedOut ? '  (step hit its timeout)' : ''));
+  const notes = [s.reasons, s.timedOut ? 'step hit its timeout' : ''].filter((n) => n.length > 0).join(', ');
+  console.log(cells.map((c) => c.padStart(13)).join('') + (notes ? `  (${notes})` : ''));
 }
 
 async function runStep(proxy: Proxy, rate: number, args: Args): Promise<StepResult> {
@@ -122,6 +128,9 @@ async function runStep(proxy: Proxy, rate: number, args: Args): Promise<StepResu
     timeoutMs: args.stepSeconds * 2000 + args.holdMs + 5000,
   });
   const cpuMs = proxy.cpuMs() - cpu0;
+  // first event sipp logged: usually names the unexpected message
+  const firstError = r.errors.split('\n').find((l) => /^\d{4}-/.test(l))?.slice(0, 220);
+  if (r.artifactsDir) rmSync(r.artifactsDir, { recursive: true, force: true });
   return {
     rate,
     attempted: r.attempted,
@@ -132,7 +141,15 @@ async function runStep(proxy: Proxy, rate: number, args: Args): Promise<StepResu
     p50: r.setup?.p50,
     p99: r.setup?.p99,
     timedOut: r.timedOut,
+    reasons: Object.entries(r.failedBy).map(([k, v]) => `${k}:${v}`).join(' '),
+    firstError,
   };
+}
+
+/** Last few log lines of the proxy, shown under a step that had failures. */
+function printLogTail(proxy: Proxy): void {
+  const lines = proxy.logTail(4000).split('\n').filter((l) => l.trim().length > 0).slice(-5);
+  for (const l of lines) console.log(`    | ${l.slice(0, 200)}`);
 }
 
 async function benchTarget(name: TargetName, args: Args): Promise<StepResult[] | undefined> {
@@ -156,6 +173,8 @@ async function benchTarget(name: TargetName, args: Args): Promise<StepResult[] |
     for (const rate of args.rates) {
       const s = await runStep(proxy, rate, args);
       printRow(s);
+      if (s.firstError) console.log(`    sipp: ${s.firstError}`);
+      if (s.failed > 0) printLogTail(proxy);
       steps.push(s);
     }
     const best = highestClean(steps);

@@ -33,6 +33,10 @@ export interface KamailioOptions {
   frInvTimerMs?: number;
   /** start with -A WITH_PIKE (flood detection on) */
   pike?: boolean;
+  /** shared memory pool, MB (-m); default 256: the Debian default of 64 runs out of transactions near 400 cps */
+  shmMb?: number;
+  /** per-process private memory, MB (-M); default 16 */
+  pkgMb?: number;
   /** kamailio `debug` level: -1 errors only, 0 warnings (default), 2 info, 3 debug */
   logLevel?: number;
   /** hard upper bound on the process lifetime; default 10 min */
@@ -108,6 +112,7 @@ async function startOnce(opts: KamailioOptions, port: number): Promise<KamailioH
     '-f', cfgFile,
     '-DD', '-E', // stay in the foreground (workers still fork), log to stderr
     '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-w', dir,
+    '-m', String(opts.shmMb ?? 256), '-M', String(opts.pkgMb ?? 16),
     ...(opts.pike ? ['-A', 'WITH_PIKE'] : []),
   ];
   const group = spawnGroup({ cmd: KAMAILIO_BIN, args, cwd: dir, logFile, lifetimeMs: opts.lifetimeMs ?? 600_000 });

@@ -1,10 +1,10 @@
 // libs/bans: per-IP bans (Kamailio htable `ipban`), shared cluster-wide.
 // The table lives in Redis (truth) and in every node's local replica kept
 // current over NATS, so the per-request check is a Map lookup.
-//   bansStep(table)            pipeline step: drop requests from a banned source
+//   bansGate(table)            source gate: drop everything from a banned address, before parsing
 //   bansAdminCommands(table)   htable.dump / htable.sets / htable.delete for ipban (kamcmd names)
 //   BANS_REJECTIONS            bans.banned (silent drop), metric label "banned"
 //   createBanMetrics           sbc_bans_active
-export { bansStep, BANS_REJECTIONS, BAN_TABLE } from './step.ts';
+export { bansGate, BANS_REJECTIONS, BAN_TABLE } from './step.ts';
 export { bansAdminCommands } from './admin.ts';
 export { createBanMetrics } from './metrics.ts';

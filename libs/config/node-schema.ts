@@ -320,7 +320,7 @@ export const dispatcherSection = defineSection(
         'Selection algorithm (Kamailio numbers): 0 Call-ID hash, 1 From URI hash, 2 To URI hash, 3 R-URI hash, 4 round robin, ' +
         '5 auth username hash, 6 random, 7 hash of a routing-provided key, 8 priority order, 9 weight, 10 call load, ' +
         '11 relative weight, 12 parallel forking. Hash algorithms (0-3, 5, 7) pick the same destination on every node; ' +
-        '4, 6, 9, 11 are per node (see libs/dispatcher/README.md).',
+        '4, 6, 9, 10, 11 are per node (see libs/dispatcher/README.md).',
       default: 4,
     }),
     failover_codes: t.list(

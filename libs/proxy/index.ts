@@ -1,7 +1,7 @@
 // libs/proxy: the stateful SIP proxy core (Kamailio tm + rr + sl in one):
-// parse -> sanity -> screening steps -> transaction -> admission ->
+// source gates -> parse -> sanity -> screening steps -> transaction -> admission ->
 // options-self -> loose-route -> record-route -> routing steps -> relay.
-export { SipProxy, type ProxyConfig, type ProxyDeps } from './proxy.ts';
+export { SipProxy, type ProxyConfig, type ProxyDeps, type SourceGate } from './proxy.ts';
 export { sourceTarget, type Hop, type HopOutcome, type RequestContext } from './context.ts';
 export { hopForUri, recordRouteValue, viaValue, relayBranch } from './hops.ts';
 export { OwnAddresses } from './own-addresses.ts';

@@ -11,7 +11,7 @@ import type { RejectionRecorder } from '#libs/rejections';
 import { checkRequest, type SanityConfig, type SanityContext } from '#libs/sanity';
 import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage } from '#libs/sip';
 import type { TransactionLayer } from '#libs/transaction';
-import type { InboundMessage, TransportLayer } from '#libs/transport';
+import type { InboundMessage, RemoteInfo, TransportLayer } from '#libs/transport';
 import { createContext, type Hop, type RequestContext } from './context.ts';
 import { relayBranch, viaValue } from './hops.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
@@ -41,10 +41,18 @@ export interface ProxyDeps {
   logger: Logger;
   registry: Registry;
   recorder: RejectionRecorder;
-  /** security steps run on every request before any transaction is created (pike, bans, acl...) */
+  /** checks on the source address alone, before the message is even parsed (bans): cheapest drop under a flood */
+  gates?: readonly SourceGate[];
+  /** security steps run on every request before any transaction is created (pike, acl...) */
   screening?: readonly Step<RequestContext>[];
   /** steps choosing next hops for out-of-dialog requests (dispatcher) */
   routing?: readonly Step<RequestContext>[];
+}
+
+/** A check on where a message comes from; returns a rejection code to refuse it, undefined to let it in. */
+export interface SourceGate {
+  readonly name: string;
+  check(remote: RemoteInfo): string | undefined;
 }
 
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
@@ -56,6 +64,7 @@ export class SipProxy {
   private readonly log: Logger;
   private readonly serverHeader: HeaderList;
   private readonly sanityContext: SanityContext;
+  private readonly gates: readonly SourceGate[];
   private draining = false;
 
   constructor(private readonly deps: ProxyDeps) {
@@ -63,6 +72,7 @@ export class SipProxy {
     this.log = deps.logger;
     this.own = new OwnAddresses(transport.sockets, config.aliases);
     this.metrics = createProxyMetrics(deps.registry);
+    this.gates = deps.gates ?? [];
     this.serverHeader = config.serverHeader === '' ? [] : [['Server', config.serverHeader]];
     this.sanityContext = {
       proxyRequireSupported: config.sanity.proxyRequireSupported,
@@ -103,6 +113,14 @@ export class SipProxy {
 
   /** The transport's one inbound handler. Never throws. */
   receive(m: InboundMessage): void {
+    for (const gate of this.gates) {
+      const code = gate.check(m.remote);
+      if (code !== undefined) {
+        // refused before parsing: a drop or a stateless answer would need the message, so always drop
+        this.deps.recorder.recordRejection(code, { proto: m.remote.proto, address: m.remote.address, port: m.remote.port, detail: gate.name });
+        return;
+      }
+    }
     const parsed = parseMessage(m.data, this.deps.config.limits);
     if (!parsed.ok) {
       const verdict = checkRequest(parsed, this.sanityContext);

@@ -169,6 +169,14 @@ export const SANITY_REJECTIONS = defineRejections({
     log: 'request with more than one To refused',
     doc: 'To must appear exactly once (RFC 3261 §7.3.1). Answered 400.',
   },
+  badCallId: {
+    code: 'sanity.bad_call_id',
+    status: 400,
+    reason: 'Bad Request - Bad Call-ID',
+    label: 'bad_header',
+    log: 'request with an empty or malformed Call-ID refused',
+    doc: 'Call-ID must be a non-empty word without spaces (RFC 3261 §25.1 callid); an empty one would key every such request to the same dialog. Answered 400.',
+  },
   duplicateCallId: {
     code: 'sanity.duplicate_call_id',
     status: 400,

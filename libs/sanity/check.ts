@@ -135,6 +135,9 @@ function schemeOf(uri: string): string {
   return c <= 0 ? '' : uri.slice(0, c).toLowerCase();
 }
 
+// RFC 3261 §25.1: callid = word [ "@" word ]; word chars are printable, no spaces
+const CALL_ID_RE = /^[\x21-\x7e]+$/;
+
 /** Rules on a request that parsed; undefined when it passes them all. */
 function checkParsed(msg: SipMessage, ctx: SanityContext): SanityVerdict | undefined {
   const via = msg.topVia();
@@ -146,6 +149,8 @@ function checkParsed(msg: SipMessage, ctx: SanityContext): SanityVerdict | undef
   if (knownScheme && msg.requestUri() === undefined) return verdict(R.badRuri, msg);
   if (msg.from()?.uri === undefined) return verdict(R.badFrom, msg);
   if (msg.to()?.uri === undefined) return verdict(R.badTo, msg);
+  const callId = msg.callId();
+  if (callId === undefined || !CALL_ID_RE.test(callId)) return verdict(R.badCallId, msg);
   const mfLines = msg.headerValues('max-forwards').length;
   const mf = checkMaxForwards(msg.maxForwards());
   if (mf === 'malformed' || mfLines > 1) return verdict(R.badMaxForwards, msg, mfLines > 1 ? 'more than one Max-Forwards' : undefined);

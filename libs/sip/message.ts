@@ -31,6 +31,7 @@ export const F_FOLDED = 5; // 1 when the value spans continuation lines
 export const STRIDE = 6;
 
 const EMPTY: Buffer = Buffer.alloc(0);
+const NO_ADDED: string[] = [];
 
 /** What the parser hands to the message; built messages use an empty source. */
 export interface WireSource {
@@ -134,9 +135,13 @@ export class Message implements SipMessage {
   private dirty = false;
 
   private keys: string[];
-  private hOrig: number[] | null;
-  private hName: string[] | null;
-  private hVal: string[] | null;
+  /**
+   * null until the first header mutation (row i = original line i). Then per
+   * row: >= 0 original line index, < 0 a new line whose name and value are
+   * added[~r * 2] and added[~r * 2 + 1].
+   */
+  private rows: number[] | null;
+  private added: string[];
 
   // caches: undefined = not computed yet, null = absent or malformed
   private cTopVia: Via | null | undefined = undefined;
@@ -177,15 +182,20 @@ export class Message implements SipMessage {
     this.origBody = body;
     this.cCSeq = cseq;
     if (names !== undefined && values !== undefined) {
-      this.hOrig = new Array<number>(keys.length).fill(-1);
-      this.hName = names;
-      this.hVal = values;
+      const rows = new Array<number>(keys.length);
+      const added = new Array<string>(keys.length * 2);
+      for (let i = 0; i < keys.length; i++) {
+        rows[i] = ~i;
+        added[i * 2] = names[i];
+        added[i * 2 + 1] = values[i];
+      }
+      this.rows = rows;
+      this.added = added;
       this.startDirty = true;
       this.dirty = true;
     } else {
-      this.hOrig = null;
-      this.hName = null;
-      this.hVal = null;
+      this.rows = null;
+      this.added = NO_ADDED;
       this.startDirty = false;
     }
   }
@@ -193,8 +203,8 @@ export class Message implements SipMessage {
   // ---------------------------------------------------------------- rows
 
   private valueAt(i: number): string {
-    const o = this.hOrig === null ? i : this.hOrig[i];
-    if (o < 0) return (this.hVal as string[])[i];
+    const o = this.rows === null ? i : this.rows[i];
+    if (o < 0) return this.added[~o * 2 + 1];
     const b = o * STRIDE;
     const off = this.w.off;
     const v = this.w.src.slice(off[b + F_VAL], off[b + F_VAL_END]);
@@ -202,8 +212,8 @@ export class Message implements SipMessage {
   }
 
   private nameAt(i: number): string {
-    const o = this.hOrig === null ? i : this.hOrig[i];
-    if (o < 0) return (this.hName as string[])[i];
+    const o = this.rows === null ? i : this.rows[i];
+    if (o < 0) return this.added[~o * 2];
     const b = o * STRIDE;
     return this.w.src.slice(this.w.off[b + F_LINE], this.w.off[b + F_NAME_END]);
   }
@@ -216,29 +226,37 @@ export class Message implements SipMessage {
 
   private edit(): void {
     this.dirty = true;
-    if (this.hOrig !== null) return;
+    if (this.rows !== null) return;
     const n = this.keys.length;
-    const orig = new Array<number>(n);
-    for (let i = 0; i < n; i++) orig[i] = i;
-    this.hOrig = orig;
-    this.hName = new Array<string>(n).fill('');
-    this.hVal = new Array<string>(n).fill('');
+    const rows = new Array<number>(n);
+    for (let i = 0; i < n; i++) rows[i] = i;
+    this.rows = rows;
+    this.added = [];
+  }
+
+  /** store a new line's text and return its row code */
+  private addText(name: string, value: string): number {
+    const at = this.added.length >> 1;
+    this.added.push(name, value);
+    return ~at;
   }
 
   private insertRow(at: number, key: string, name: string, value: string): void {
     this.edit();
-    this.keys.splice(at, 0, key);
-    (this.hOrig as number[]).splice(at, 0, -1);
-    (this.hName as string[]).splice(at, 0, name);
-    (this.hVal as string[]).splice(at, 0, value);
+    const r = this.addText(name, value);
+    if (at === this.keys.length) {
+      this.keys.push(key);
+      (this.rows as number[]).push(r);
+    } else {
+      this.keys.splice(at, 0, key);
+      (this.rows as number[]).splice(at, 0, r);
+    }
     this.invalidate(key);
   }
 
   private replaceRow(i: number, name: string, value: string): void {
     this.edit();
-    (this.hOrig as number[])[i] = -1;
-    (this.hName as string[])[i] = name;
-    (this.hVal as string[])[i] = value;
+    (this.rows as number[])[i] = this.addText(name, value);
     this.invalidate(this.keys[i]);
   }
 
@@ -246,9 +264,7 @@ export class Message implements SipMessage {
     this.edit();
     const key = this.keys[i];
     this.keys.splice(i, 1);
-    (this.hOrig as number[]).splice(i, 1);
-    (this.hName as string[]).splice(i, 1);
-    (this.hVal as string[]).splice(i, 1);
+    (this.rows as number[]).splice(i, 1);
     this.invalidate(key);
   }
 
@@ -502,9 +518,9 @@ export class Message implements SipMessage {
     let runEnd = -1;
     let clDone = false;
     const keys = this.keys;
-    const orig = this.hOrig;
+    const rows = this.rows;
     for (let i = 0; i < keys.length; i++) {
-      const o = orig === null ? i : orig[i];
+      const o = rows === null ? i : rows[i];
       if (keys[i] === 'content-length') {
         if (clDone) continue;
         clDone = true;
@@ -546,10 +562,9 @@ export class Message implements SipMessage {
     m.origBody = this.origBody;
     m.startDirty = this.startDirty;
     m.dirty = this.dirty;
-    if (this.hOrig !== null) {
-      m.hOrig = this.hOrig.slice();
-      m.hName = (this.hName as string[]).slice();
-      m.hVal = (this.hVal as string[]).slice();
+    if (this.rows !== null) {
+      m.rows = this.rows.slice();
+      m.added = this.added.slice();
     }
     return m;
   }

@@ -72,45 +72,74 @@ for (const k of LIST_HEADERS) if (!prettyByKey.has(k)) throw new Error(`names.ts
 const compactByCode: (string | undefined)[] = new Array(128).fill(undefined);
 for (const [c, k] of Object.entries(COMPACT_FORMS)) compactByCode[c.charCodeAt(0)] = k;
 
-// Bucket known keys by (length, first letter) in a flat array so recognition
-// is one array load plus a short case-insensitive compare.
+// Bucket known names by (length, first letter) in a flat array. Recognition
+// is one array load, then a native startsWith against the usual spelling
+// ("Call-ID", "Max-Forwards") or the lower-case one; only odd casings fall
+// back to a char-by-char compare. Per-char JS loops are what cost most here.
 const BUCKET_LEN_MAX = 31;
-const buckets: (string[] | undefined)[] = new Array((BUCKET_LEN_MAX + 1) * 32).fill(undefined);
+const bucketKeys: (string[] | undefined)[] = new Array((BUCKET_LEN_MAX + 1) * 32).fill(undefined);
+const bucketPretty: (string[] | undefined)[] = new Array((BUCKET_LEN_MAX + 1) * 32).fill(undefined);
 function bucketId(len: number, first: number): number {
   return len * 32 + (first & 31);
 }
 for (const k of knownKeys) {
   if (k.length > BUCKET_LEN_MAX) throw new Error(`names.ts: ${k} is longer than the bucket table`);
   const id = bucketId(k.length, k.charCodeAt(0));
-  (buckets[id] ??= []).push(k);
+  (bucketKeys[id] ??= []).push(k);
+  (bucketPretty[id] ??= []).push(prettyByKey.get(k) as string);
+}
+
+/** RFC 3261 token chars */
+const TOKEN_CHARS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z0-9\-.!%*_+`'~]/.test(ch)) TOKEN_CHARS[c] = 1;
+}
+
+function knownAt(s: string, start: number, len: number): string | undefined {
+  const id = bucketId(len, s.charCodeAt(start));
+  const keys = len <= BUCKET_LEN_MAX ? bucketKeys[id] : undefined;
+  if (keys === undefined) return undefined;
+  const pretty = bucketPretty[id] as string[];
+  for (let j = 0; j < keys.length; j++) {
+    if (s.startsWith(pretty[j], start) || s.startsWith(keys[j], start)) return keys[j];
+  }
+  outer: for (let j = 0; j < keys.length; j++) {
+    const k = keys[j];
+    for (let i = 0; i < len; i++) {
+      // k holds only letters, digits and '-', for which |0x20 folds case exactly
+      // (a char c with c|0x20 === '-' is CR or '-', and CR is rejected as a token char)
+      const c = s.charCodeAt(start + i);
+      const kc = k.charCodeAt(i);
+      if (c !== kc && ((c | 0x20) !== kc || TOKEN_CHARS[c] !== 1)) continue outer;
+    }
+    return k;
+  }
+  return undefined;
 }
 
 /**
- * Canonical key for the header name in s[start, end), which the caller has
- * already checked to be a token. Known names return an interned constant.
+ * Canonical key for the header name in s[start, end), or '' when the name
+ * is not a token. Known names return an interned constant (no allocation).
  */
-export function keyAt(s: string, start: number, end: number): string {
+export function recognizeName(s: string, start: number, end: number): string {
   const len = end - start;
-  const c0 = s.charCodeAt(start) | 0x20;
   if (len === 1) {
-    const k = c0 < 128 ? compactByCode[c0] : undefined;
-    return k ?? s.slice(start, end).toLowerCase();
+    const c = s.charCodeAt(start) | 0x20;
+    const k = c < 128 ? compactByCode[c] : undefined;
+    if (k !== undefined) return k;
+  } else {
+    const k = knownAt(s, start, len);
+    if (k !== undefined) return k;
   }
-  const b = len <= BUCKET_LEN_MAX ? buckets[bucketId(len, c0)] : undefined;
-  if (b !== undefined) {
-    outer: for (let j = 0; j < b.length; j++) {
-      const k = b[j];
-      for (let i = 0; i < len; i++) {
-        // names are tokens: letters, digits and '-' compare correctly with |0x20;
-        // the only other candidate chars are validated as tokens already.
-        const c = s.charCodeAt(start + i);
-        const kc = k.charCodeAt(i);
-        if (c !== kc && (c | 0x20) !== kc) continue outer;
-      }
-      return k;
-    }
-  }
+  for (let i = start; i < end; i++) if (TOKEN_CHARS[s.charCodeAt(i)] !== 1) return '';
   return s.slice(start, end).toLowerCase();
+}
+
+/** Like recognizeName, for names given by our own callers: never ''. */
+export function keyAt(s: string, start: number, end: number): string {
+  const k = recognizeName(s, start, end);
+  return k !== '' ? k : s.slice(start, end).toLowerCase();
 }
 
 /** Canonical key of a header name given by a caller ("V", "Call-Id", "via"). */

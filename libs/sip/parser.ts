@@ -17,8 +17,8 @@ import type { WireSource } from './message.ts';
 // Module-local copies of imported bindings: under tsx each access to an
 // imported binding is a getter call, which is measurable in per-char loops.
 const { DEFAULT_PARSE_LIMITS, resolveLimits } = limitsMod;
-const { keyAt } = namesMod;
-const { TOKEN, parseUint, unfold } = scanMod;
+const { recognizeName } = namesMod;
+const { parseUint, unfold } = scanMod;
 const { latin1 } = bytesMod;
 const { parseError } = errorsMod;
 const { F_FOLDED, F_NEXT, F_VAL, F_VAL_END, Message, STRIDE, isToken, parseCSeqValue } = messageMod;
@@ -143,6 +143,7 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
   let err: ParseError | undefined;
   let last = -1; // row base of the header a continuation line extends
   let headerEnd = -1;
+  let colonAt = -2;
   const maxHeaders = lim.maxHeaderCount;
   for (;;) {
     if (p >= scanLen) {
@@ -186,11 +187,16 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
       p = next;
       continue;
     }
-    let j = p;
-    while (j < le && TOKEN[s.charCodeAt(j)] === 1) j++;
-    const nameEnd = j;
-    while (j < le && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9)) j++;
-    if (nameEnd === p || j >= le || s.charCodeAt(j) !== 58) {
+    // name: up to the first ':' on the line, trailing WSP allowed (HCOLON).
+    // The next colon is remembered so colon-less lines cannot make this quadratic.
+    if (colonAt !== -1 && colonAt < p) colonAt = s.indexOf(':', p);
+    const colon = colonAt;
+    let nameEnd = colon;
+    if (colon >= 0 && colon < le) {
+      while (nameEnd > p && (s.charCodeAt(nameEnd - 1) === 32 || s.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
+    }
+    const key = colon < 0 || colon >= le || nameEnd === p ? '' : recognizeName(s, p, nameEnd);
+    if (key === '') {
       err ??= parseError('bad_header', 'malformed header line');
       last = -1;
       p = next;
@@ -200,11 +206,11 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
       err ??= parseError('too_many_headers', 'too many header lines');
       break;
     }
-    j++;
+    let j = colon + 1;
     while (j < le && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9)) j++;
     let ve = le;
     while (ve > j && (s.charCodeAt(ve - 1) === 32 || s.charCodeAt(ve - 1) === 9)) ve--;
-    keys.push(keyAt(s, p, nameEnd));
+    keys.push(key);
     last = off.length;
     off.push(p, nameEnd, j, ve, next, 0);
     p = next;

@@ -192,8 +192,7 @@ export function parseUint(s: string, start: number, end: number, maxDigits: numb
 /** Wire strings are byte strings (one char per byte, latin1). Strings from
  * callers holding chars above 0xFF are taken as text and UTF-8 encoded. */
 export function toByteString(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0xff) return Buffer.from(s, 'utf8').toString('latin1');
-  }
-  return s;
+  return NON_LATIN1.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
 }
+// a single char class: linear, and native speed compared with a charCodeAt loop
+const NON_LATIN1 = /[^\u0000-\u00ff]/;

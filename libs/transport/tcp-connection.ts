@@ -81,9 +81,14 @@ export class TcpConnection {
     }
   }
 
+  /** false once closing has begun (the socket may still be winding down) */
+  get usable(): boolean {
+    return this.state !== 'closed' && this.closeReason === undefined;
+  }
+
   /** Queue bytes; resolves when handed to the OS, rejects if the connection fails first. */
   write(data: Buffer): Promise<void> {
-    if (this.state === 'closed') return Promise.reject(new Error('connection closed'));
+    if (!this.usable) return Promise.reject(new Error('connection closed'));
     return new Promise((resolve, reject) => {
       this.#socket.write(data, (err) => (err ? reject(err) : resolve()));
       // a peer that does not read must not make us buffer without bound
@@ -119,7 +124,7 @@ export class TcpConnection {
   #frame(chunk: Buffer): void {
     const buf = this.#buf;
     buf.append(chunk);
-    while (buf.length > 0 && this.state !== 'closed') {
+    while (buf.length > 0 && this.usable) {
       const view = buf.view();
       const r = frameStream(view, this.#limits);
       if (r.kind === 'message') {

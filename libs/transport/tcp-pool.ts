@@ -74,7 +74,7 @@ export class TcpPool implements ConnectionOwner {
   /** The open (or opening) connection to host:port, if any; `local` restricts it to one listen socket. */
   find(host: string, port: number, local?: ListenSocketInfo): TcpConnection | undefined {
     const c = this.#byKey.get(connectionKey(host, port));
-    if (c === undefined || c.state === 'closed') return undefined;
+    if (c === undefined || !c.usable) return undefined;
     if (local !== undefined && c.local.id !== local.id) return undefined;
     return c;
   }

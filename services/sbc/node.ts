@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { AdminError, AdminRegistry, createHttpServer } from '#libs/admin';
-import { BAN_TABLE, BANS_REJECTIONS, bansAdminCommands, bansStep, createBanMetrics } from '#libs/bans';
+import { BAN_TABLE, BANS_REJECTIONS, bansAdminCommands, bansGate, createBanMetrics } from '#libs/bans';
 import { createMemoryBus, createNatsBus, type Bus } from '#libs/bus';
 import { loadConfig, formatConfigErrors, nodeSections, type NodeConfig } from '#libs/config';
 import { DISPATCHER_REJECTIONS, DispatcherState, dispatchStep, dispatcherAdminCommands, loadDispatcherSets, type AlgorithmId, type DestinationSet } from '#libs/dispatcher';
@@ -153,7 +153,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       logger,
       registry,
       recorder,
-      screening: [bansStep(bans)],
+      gates: [bansGate(bans)],
       routing: [dispatchStep({
         state: dispatcher,
         setId: config.routing.calls_set ?? config.dispatcher.default_set,

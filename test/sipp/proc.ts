@@ -93,22 +93,25 @@ export function spawnGroup(spec: GroupSpec): ProcessGroup {
       const timer = setTimeout(() => killGroup(pgid, 'SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
+      // workers SIGKILLed on the wrapper's exit take a moment to go away
+      for (let i = 0; i < 100 && groupPids(pgid).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
     },
   };
 }
 
-/** Pids of every live process whose process group is pgid. */
+/** Pids of every live (non-zombie) process whose process group is pgid. */
 export function groupPids(pgid: number): number[] {
   const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const st = readStat(Number(name));
-    if (st && st.pgrp === pgid) pids.push(Number(name));
+    if (st && st.pgrp === pgid && st.state !== 'Z') pids.push(Number(name));
   }
   return pids;
 }
 
 interface ProcStat {
+  state: string;
   ppid: number;
   pgrp: number;
   /** utime + stime + cutime + cstime, in clock ticks */
@@ -126,7 +129,7 @@ function readStat(pid: number): ProcStat | undefined {
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); field n is rest[n - 3]
   const num = (field: number) => Number(rest[field - 3]);
-  return { ppid: num(4), pgrp: num(5), ticks: num(14) + num(15) + num(16) + num(17) };
+  return { state: rest[0], ppid: num(4), pgrp: num(5), ticks: num(14) + num(15) + num(16) + num(17) };
 }
 
 let clockTicks: number | undefined;
