@@ -55,7 +55,7 @@ export interface UacOptions extends Omit<CommonOptions, 'scenario'> {
   calls?: number;
   /** calls per second (sipp -r); default 10 */
   rate?: number;
-  /** max simultaneous calls (sipp -l); default sipp's own */
+  /** max simultaneous calls (sipp -l); default: room for twice the calls the rate and hold time keep open */
   limit?: number;
   /** call hold time between ACK and BYE (sipp -d), ms; default 0 */
   holdMs?: number;
@@ -97,6 +97,11 @@ function transportFlag(transport: Proto, perCall: boolean): string[] {
   const mode = transport === 'udp' ? (perCall ? 'un' : 'u1') : (perCall ? 'tn' : 't1');
   // one socket per call needs sipp's socket cap under the open-files limit
   return perCall ? ['-t', mode, '-max_socket', '2000'] : ['-t', mode];
+}
+
+/** sipp's own default (3 x rate) throttles calls with a long hold time. */
+function defaultLimit(rate: number, holdMs: number): number {
+  return Math.max(3 * rate, Math.ceil(rate * (holdMs / 1000 + 1) * 2));
 }
 
 /** Options every sipp of the kit gets: no stdin, control and media on loopback. */
@@ -203,7 +208,7 @@ export async function runUac(opts: UacOptions): Promise<UacResult> {
     ...transportFlag(transport, opts.socketPerCall ?? false),
     '-m', String(opts.calls ?? 1),
     '-r', String(opts.rate ?? 10), '-rp', '1000',
-    ...(opts.limit !== undefined ? ['-l', String(opts.limit)] : []),
+    '-l', String(opts.limit ?? defaultLimit(opts.rate ?? 10, opts.holdMs ?? 0)),
     '-d', String(opts.holdMs ?? 0),
     '-s', opts.service ?? 'service',
     '-timeout', `${Math.max(1, Math.ceil(timeoutMs / 1000))}s`, '-timeout_error',
