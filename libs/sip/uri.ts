@@ -4,7 +4,7 @@ import * as scanMod from './scan.ts';
 
 // Module-local copies of imported bindings: under tsx each access to an
 // imported binding is a getter call, which is measurable in per-char loops.
-const { TOKEN, isHex, parseUint } = scanMod;
+const { TOKEN, isHex } = scanMod;
 
 /** host chars: alphanum, '-', '.', plus '_' which real DNS names carry */
 function isHostChar(c: number): boolean {
@@ -27,11 +27,19 @@ function escapesOk(s: string, start: number, end: number): boolean {
   return true;
 }
 
+export interface HostPort {
+  host: string;
+  port: number | undefined;
+  /** index just after the host[:port] */
+  next: number;
+}
+
 /**
- * Parse host[:port] in s[start, end). Returns the end of the host and the
- * port, or undefined on a syntax error. Shared with the Via sent-by parser.
+ * Scan host[:port] starting at s[start], stopping at the first char that
+ * cannot continue it (or at `end`). undefined on a syntax error. Shared with
+ * the Via sent-by parser; callers check what follows `next`.
  */
-export function parseHostPort(s: string, start: number, end: number): { host: string; port?: number } | undefined {
+export function scanHostPort(s: string, start: number, end: number): HostPort | undefined {
   if (start >= end) return undefined;
   let i = start;
   if (s.charCodeAt(i) === 91) {
@@ -51,11 +59,24 @@ export function parseHostPort(s: string, start: number, end: number): { host: st
     if (i === start) return undefined;
   }
   const host = s.slice(start, i);
-  if (i === end) return { host, port: undefined };
-  if (s.charCodeAt(i) !== 58) return undefined;
-  const port = parseUint(s, i + 1, end, 5);
-  if (port < 0 || port > 65535) return undefined;
-  return { host, port };
+  if (i >= end || s.charCodeAt(i) !== 58) return { host, port: undefined, next: i };
+  const ps = i + 1;
+  let port = 0;
+  i = ps;
+  while (i < end && i - ps < 6) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    port = port * 10 + (c - 48);
+    i++;
+  }
+  if (i === ps || port > 65535) return undefined;
+  return { host, port, next: i };
+}
+
+/** host[:port] filling exactly s[start, end) */
+export function parseHostPort(s: string, start: number, end: number): HostPort | undefined {
+  const hp = scanHostPort(s, start, end);
+  return hp !== undefined && hp.next === end ? hp : undefined;
 }
 
 function parseUriParams(s: string, i: number, end: number, params: Map<string, string | null>): boolean {
