@@ -136,7 +136,7 @@ async function runStep(proxy: Proxy, rate: number, args: Args): Promise<StepResu
     attempted: r.attempted,
     successful: r.successful,
     failed: r.attempted - r.successful, // calls still unfinished at the end count as failed
-    achieved: r.callRate,
+    achieved: r.sendRate ?? r.callRate,
     cpuMsPerCall: r.attempted > 0 ? cpuMs / r.attempted : 0,
     p50: r.setup?.p50,
     p99: r.setup?.p99,

@@ -63,6 +63,7 @@ describe('field types through a section', () => {
       even: t.int({ doc: 'even', default: 0, check: (v) => (v % 2 === 0 ? undefined : 'must be even') }),
       sub: t.object({ deep: t.int({ doc: 'deep', default: 1 }) }, { doc: 'nested' }),
       store: t.url({ doc: 'redis', protocols: ['redis:'], default: 'redis://127.0.0.1:6379' }),
+      modes: t.map(t.enum(['open', 'closed'], { doc: 'mode' }), { doc: 'per-name modes', default: {} }),
     },
     { doc: 'demo' },
   );
@@ -81,6 +82,7 @@ describe('field types through a section', () => {
       even: 4,
       sub: { deep: 3 },
       store: 'redis://127.0.0.1:6379',
+      modes: {},
     });
   });
 
@@ -106,15 +108,15 @@ describe('field types through a section', () => {
   });
 
   it('converts env text per type', () => {
-    const res = load('', { SBC_DEMO_FLAG: 'on', SBC_DEMO_NUMS: '1,2', SBC_DEMO_CODE: '486', SBC_DEMO_SUB_DEEP: '9', SBC_DEMO_HP: '10.0.0.1:5080' });
+    const res = load('', { SBC_DEMO_FLAG: 'on', SBC_DEMO_NUMS: '1,2', SBC_DEMO_CODE: '486', SBC_DEMO_SUB_DEEP: '9', SBC_DEMO_HP: '10.0.0.1:5080', SBC_DEMO_MODES: 'bans=closed,pike=open' });
     if (!res.ok) throw new Error(formatConfigErrors(res.errors));
-    expect(res.config.demo).toMatchObject({ flag: true, nums: [1, 2], code: 486, sub: { deep: 9 }, hp: { host: '10.0.0.1', port: 5080 } });
+    expect(res.config.demo).toMatchObject({ flag: true, nums: [1, 2], code: 486, sub: { deep: 9 }, hp: { host: '10.0.0.1', port: 5080 }, modes: { bans: 'closed', pike: 'open' } });
   });
 
   it('rejects malformed env text', () => {
-    const res = load('', { SBC_DEMO_FLAG: 'maybe', SBC_DEMO_NUMS: '[1,', SBC_DEMO_SUB_DEEP: '1.5' });
+    const res = load('', { SBC_DEMO_FLAG: 'maybe', SBC_DEMO_NUMS: '[1,', SBC_DEMO_SUB_DEEP: '1.5', SBC_DEMO_MODES: 'bans=shut' });
     if (res.ok) throw new Error('expected errors');
-    expect(res.errors.map((e) => e.envVar).sort()).toEqual(['SBC_DEMO_FLAG', 'SBC_DEMO_NUMS', 'SBC_DEMO_SUB_DEEP']);
+    expect(res.errors.map((e) => e.envVar).sort()).toEqual(['SBC_DEMO_FLAG', 'SBC_DEMO_MODES', 'SBC_DEMO_NUMS', 'SBC_DEMO_SUB_DEEP']);
   });
 
   it('rejects a field schema without doc text at definition', () => {

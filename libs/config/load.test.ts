@@ -121,6 +121,65 @@ describe('loadConfig: file problems are all reported with lines', () => {
   });
 });
 
+describe('options with no effect yet are not offered', () => {
+  it('rejects a non-zero dispatcher.ds_ping_interval, pointing to dispatcher.set_state', () => {
+    const errors = errorsOf(loadConfig({ text: 'dispatcher:\n  ds_ping_interval: 30s\n', file: 's.yaml', env: {}, defaults }));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ path: 'dispatcher.ds_ping_interval', code: 'check', file: 's.yaml', line: 2 });
+    expect(errors[0].message).toBe(
+      'OPTIONS probing is not available in this version yet; set 0 (destination states can be changed with the dispatcher.set_state admin command)',
+    );
+    const fromEnv = errorsOf(loadConfig({ env: { SBC_DISPATCHER_DS_PING_INTERVAL: '10s' }, defaults }));
+    expect(find(fromEnv, 'dispatcher.ds_ping_interval')).toMatchObject({ envVar: 'SBC_DISPATCHER_DS_PING_INTERVAL', code: 'check' });
+  });
+
+  it('accepts ds_ping_interval 0, written or left out', () => {
+    for (const text of ['dispatcher:\n  ds_ping_interval: 0\n', 'dispatcher:\n  ds_ping_interval: 0s\n', '']) {
+      const res = loadConfig({ text, file: 's.yaml', env: {}, defaults });
+      if (!res.ok) throw new Error(formatConfigErrors(res.errors));
+      expect(res.config.dispatcher.ds_ping_interval).toBe(0);
+    }
+  });
+
+  it('rejects the removed keys as unknown, in the file and as variables', () => {
+    const text = [
+      'sip:',
+      '  user_agent_header: x',
+      '  tcp: { keepalive: true }',
+      'state:',
+      '  failMode: { default: closed }',
+      'dispatcher:',
+      '  ds_ping_method: OPTIONS',
+      '  ds_ping_from: sip:ds@localhost',
+      '  ds_probing_threshold: 3',
+      '  ds_inactive_threshold: 2',
+      '  ds_probing_mode: 1',
+      'routing:',
+      '  local_domains: [example.com]',
+    ].join('\n');
+    const errors = errorsOf(loadConfig({ text, file: 's.yaml', env: {}, defaults }));
+    expect(errors.map((e) => e.path).sort()).toEqual(
+      [
+        'sip.user_agent_header',
+        'sip.tcp.keepalive',
+        'state.failMode',
+        'dispatcher.ds_ping_method',
+        'dispatcher.ds_ping_from',
+        'dispatcher.ds_probing_threshold',
+        'dispatcher.ds_inactive_threshold',
+        'dispatcher.ds_probing_mode',
+        'routing.local_domains',
+      ].sort(),
+    );
+    expect(errors.every((e) => e.code === 'unknown_key')).toBe(true);
+    const env = errorsOf(loadConfig({ env: { SBC_STATE_FAIL_MODE_DEFAULT: 'closed', SBC_SIP_TCP_KEEPALIVE: 'no' }, defaults }));
+    expect(env.map((e) => [e.code, e.envVar]).sort()).toEqual([
+      ['unknown_env', 'SBC_SIP_TCP_KEEPALIVE'],
+      ['unknown_env', 'SBC_STATE_FAIL_MODE_DEFAULT'],
+    ]);
+  });
+});
+
 describe('loadConfig: YAML and file errors', () => {
   it('reports YAML syntax errors with their line', () => {
     const errors = errorsOf(loadConfig({ text: 'node:\n  id: a\n  id: b\n', file: 'x.yaml', env: {}, defaults }));
@@ -155,10 +214,9 @@ describe('loadConfig: SBC_* environment', () => {
         SBC_HTTP_PORT: '9070',
         SBC_SIP_LISTEN: 'udp:127.0.0.1:5070 advertise 203.0.113.9:5060,tcp:[::1]:5071',
         SBC_STATE_REDIS_URL: 'redis://127.0.0.1:6380',
-        SBC_SIP_TCP_KEEPALIVE: 'no',
+        SBC_STATE_REDIS_TLS: 'yes',
         SBC_TM_T1: '250ms',
         SBC_DISPATCHER_FAILOVER_CODES: '503, timeout',
-        SBC_STATE_FAIL_MODE_FEATURES: 'bans=closed,pike=open',
         SBC_BUS_SERVERS: '[nats://127.0.0.1:4222]',
         PATH: '/usr/bin',
       },
@@ -173,10 +231,9 @@ describe('loadConfig: SBC_* environment', () => {
       { proto: 'tcp', host: '::1', port: 5071 },
     ]);
     expect(c.state.redis.url).toBe('redis://127.0.0.1:6380');
-    expect(c.sip.tcp.keepalive).toBe(false);
+    expect(c.state.redis.tls).toBe(true);
     expect(c.tm.t1).toBe(250);
     expect(c.dispatcher.failover_codes).toEqual([503, 'timeout']);
-    expect(c.state.failMode.features).toEqual({ bans: 'closed', pike: 'open' });
     expect(c.bus.servers).toEqual(['nats://127.0.0.1:4222']);
     expect(res.origin('http.port')).toEqual({ envVar: 'SBC_HTTP_PORT' });
   });

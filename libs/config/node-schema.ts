@@ -120,16 +120,11 @@ export const sipSection = defineSection(
           max: 16_777_216,
           default: 262_144,
         }),
-        keepalive: t.bool({ doc: 'Enable TCP keepalive on SIP connections.', default: true }),
       },
       { doc: 'TCP connection handling.' },
     ),
     server_header: t.string({
       doc: 'Server header value for replies the node generates; "" = no Server header (hides the product from scanners).',
-      default: '',
-    }),
-    user_agent_header: t.string({
-      doc: 'User-Agent header value for requests the node generates (OPTIONS probes); "" = none.',
       default: '',
     }),
     aliases: t.list(t.string({ doc: 'A host name or address.', nonEmpty: true }), {
@@ -182,8 +177,6 @@ export const logSection = defineSection(
 
 // ------------------------------------------------------------------ state
 
-const failMode = t.enum(['open', 'closed'], { doc: 'open = serve with local knowledge; closed = refuse (503).' });
-
 export const stateSection = defineSection(
   'state',
   {
@@ -205,21 +198,12 @@ export const stateSection = defineSection(
       },
       { doc: 'Redis connection (used when backend is redis).' },
     ),
-    failMode: t.object(
-      {
-        default: t.enum(['open', 'closed'], {
-          doc: 'What a feature does while Redis is unreachable: open = serve with local knowledge, closed = refuse (503).',
-          default: 'open',
-        }),
-        features: t.map(failMode, {
-          doc: 'Per-feature override of failMode.default, e.g. {bans: closed, pike: open}. In SBC_STATE_FAIL_MODE_FEATURES: "bans=closed,pike=open".',
-          default: {},
-        }),
-      },
-      { doc: 'Behaviour of features while the state backend is down.' },
-    ),
   },
-  { doc: 'Shared state backend (pike counters, bans, topos dialogs, call load, registrations).' },
+  {
+    doc:
+      'Shared state backend (pike counters, bans, topos dialogs, call load, registrations). ' +
+      'While Redis is unreachable every feature fails open: it serves from its local replica and retries; per-feature fail-closed comes with the security features.',
+  },
 );
 
 // ------------------------------------------------------------------ bus
@@ -273,6 +257,10 @@ export const tmSection = defineSection(
 );
 
 // ------------------------------------------------------------------ dispatcher
+
+/** Why dispatcher.ds_ping_interval must be 0 until OPTIONS probing exists. */
+const PROBING_UNAVAILABLE =
+  'OPTIONS probing is not available in this version yet; set 0 (destination states can be changed with the dispatcher.set_state admin command)';
 
 /** Algorithm numbers libs/dispatcher implements (Kamailio numbering). */
 export const DISPATCHER_ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as const;
@@ -347,21 +335,10 @@ export const dispatcherSection = defineSection(
       default: 3000,
     }),
     ds_ping_interval: t.duration({
-      doc: 'Interval of OPTIONS probes to destinations; 0 = no probing. Kamailio takes seconds here: write "30s".',
+      doc: 'Interval of OPTIONS probes to destinations; 0 = no probing. Only 0 is accepted in this version: OPTIONS probing is not implemented yet, and destination states are changed with the dispatcher.set_state admin command.',
       default: 0,
-      check: (v) => (v !== 0 && v < 1000 ? `must be 0 (off) or at least 1s (got ${v}ms; a bare number is milliseconds, write "${v}s" for seconds)` : undefined),
-    }),
-    ds_ping_method: t.string({ doc: 'SIP method of probes.', default: 'OPTIONS', pattern: /^[A-Z]+$/, patternDoc: 'an upper-case SIP method' }),
-    ds_ping_from: t.string({
-      doc: 'From URI of probes (a destination attr ping_from overrides it).',
-      default: 'sip:dispatcher@localhost',
-      check: sipUriProblem,
-    }),
-    ds_probing_threshold: t.int({ doc: 'Failed probes/requests before a destination goes from trying to inactive.', min: 1, max: 1000, default: 1 }),
-    ds_inactive_threshold: t.int({ doc: 'Successful probes before an inactive destination is active again.', min: 1, max: 1000, default: 1 }),
-    ds_probing_mode: t.enum([0, 1, 2, 3], {
-      doc: '0: probe destinations with the probing flag; 1: probe all; 2: only inactive ones with the probing flag; 3: probing-flag ones, flag never cleared (Kamailio ds_probing_mode).',
-      default: 0,
+      // Accepting a non-zero interval would promise health checks the node does not run.
+      check: (v) => (v !== 0 ? PROBING_UNAVAILABLE : undefined),
     }),
   },
   { doc: 'Load balancing to gateways with failover (Kamailio dispatcher).' },
@@ -373,14 +350,10 @@ export const routingSection = defineSection(
   'routing',
   {
     calls_set: t.int({
-      doc: 'Destination set for calls (dialog-creating requests not for a local domain); unset = dispatcher.default_set.',
+      doc: 'Destination set for calls (dialog-creating requests); unset = dispatcher.default_set.',
       min: 0,
       max: 2_147_483_647,
       optional: true,
-    }),
-    local_domains: t.list(t.string({ doc: 'a domain', nonEmpty: true }), {
-      doc: 'Domains served by this SBC: requests to them go to the registrar/location lookup instead of the dispatcher.',
-      default: [],
     }),
   },
   { doc: 'What the built-in routing does.' },

@@ -36,12 +36,31 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
   });
   const failovers = new Counter({ name: PROXY_METRIC_NAMES.failovers, help: 'branches re-routed to the next destination', labelNames: ['method'], registers: [registry] });
   const stateless = new Counter({ name: PROXY_METRIC_NAMES.stateless, help: 'messages forwarded or dropped statelessly (2xx ACKs, stray responses)', labelNames: ['kind'], registers: [registry] });
-  const classes = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'];
+  // Labelled children are looked up once per label value: prom-client hashes
+  // the label object on every inc() otherwise, which shows on the hot path.
+  const byMethod = <T>(make: (method: string) => T) => {
+    const cache = new Map<string, T>();
+    return (method: string): T => {
+      let child = cache.get(method);
+      if (child === undefined) {
+        const label = methodLabel(method);
+        child = label === method ? make(label) : (cache.get(label) ?? make(label));
+        cache.set(label === method ? method : label, child);
+      }
+      return child;
+    };
+  };
+  const requestOf = byMethod((m) => requests.labels(m));
+  const latencyOf = byMethod((m) => latency.labels(m));
+  const failoverOf = byMethod((m) => failovers.labels(m));
+  const classes = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'].map((c) => replies.labels(c));
+  const otherClass = replies.labels('other');
+  const statelessKinds = { ack: stateless.labels('ack'), response: stateless.labels('response'), dropped: stateless.labels('dropped') };
   return {
-    request: (m) => requests.inc({ method: methodLabel(m) }),
-    replied: (s) => replies.inc({ class: classes[Math.floor(s / 100) - 1] ?? 'other' }),
-    relayLatency: (m, sentAt) => latency.observe({ method: methodLabel(m) }, Number(process.hrtime.bigint() - sentAt) / 1e9),
-    failover: (m) => failovers.inc({ method: methodLabel(m) }),
-    stateless: (k) => stateless.inc({ kind: k }),
+    request: (m) => requestOf(m).inc(),
+    replied: (s) => (classes[Math.floor(s / 100) - 1] ?? otherClass).inc(),
+    relayLatency: (m, sentAt) => latencyOf(m).observe(Number(process.hrtime.bigint() - sentAt) / 1e9),
+    failover: (m) => failoverOf(m).inc(),
+    stateless: (k) => statelessKinds[k].inc(),
   };
 }

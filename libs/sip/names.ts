@@ -74,8 +74,8 @@ for (const [c, k] of Object.entries(COMPACT_FORMS)) compactByCode[c.charCodeAt(0
 
 // Bucket known names by (length, first letter) in a flat array. Recognition
 // is one array load, then a native startsWith against the usual spelling
-// ("Call-ID", "Max-Forwards") or the lower-case one; only odd casings fall
-// back to a char-by-char compare. Per-char JS loops are what cost most here.
+// ("Call-ID", "Max-Forwards"); other casings fall back to a char-by-char
+// compare. Per-char JS loops are what cost most here.
 const BUCKET_LEN_MAX = 31;
 const bucketKeys: (string[] | undefined)[] = new Array((BUCKET_LEN_MAX + 1) * 32).fill(undefined);
 const bucketPretty: (string[] | undefined)[] = new Array((BUCKET_LEN_MAX + 1) * 32).fill(undefined);
@@ -102,7 +102,7 @@ function knownAt(s: string, start: number, len: number): string | undefined {
   if (keys === undefined) return undefined;
   const pretty = bucketPretty[id] as string[];
   for (let j = 0; j < keys.length; j++) {
-    if (s.startsWith(pretty[j], start) || s.startsWith(keys[j], start)) return keys[j];
+    if (s.startsWith(pretty[j], start)) return keys[j];
   }
   outer: for (let j = 0; j < keys.length; j++) {
     const k = keys[j];

@@ -83,6 +83,9 @@ export function quote(s: string): string {
  * An unterminated quote or '<' swallows the rest (no split).
  */
 export function topLevelComma(s: string, start: number, end: number): number {
+  // most values hold no comma at all: let native indexOf say so
+  const first = s.indexOf(',', start);
+  if (first < 0 || first >= end) return end;
   for (let j = start; j < end; j++) {
     const c = s.charCodeAt(j);
     if (c === 44) return j;
@@ -101,6 +104,12 @@ export function topLevelComma(s: string, start: number, end: number): number {
 
 /** Split a list header value on top-level commas; empty elements are dropped. */
 export function splitList(s: string, out: string[] = []): string[] {
+  if (s.indexOf(',') < 0) {
+    const a = skipWsp(s, 0, s.length);
+    const b = trimEnd(s, a, s.length);
+    if (b > a) out.push(a === 0 && b === s.length ? s : s.slice(a, b));
+    return out;
+  }
   let i = 0;
   const end = s.length;
   while (i <= end) {

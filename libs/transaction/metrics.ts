@@ -54,8 +54,13 @@ export function createTmMetrics(registry: Registry, counts: () => { server: numb
     help: 'Responses that matched no client transaction',
     registers: [registry],
   });
+  // children per label value, looked up once (prom-client hashes label objects on every inc)
+  const createdOf = {
+    server: { invite: created.labels('server', 'invite'), non_invite: created.labels('server', 'non_invite') },
+    client: { invite: created.labels('client', 'invite'), non_invite: created.labels('client', 'non_invite') },
+  };
   return {
-    created: (side, kind) => created.inc({ side, kind }),
+    created: (side, kind) => createdOf[side][kind].inc(),
     retransmitted: (kind) => retrans.inc({ kind }),
     timedOut: (timer) => timeouts.inc({ timer }),
     stray: () => stray.inc(),

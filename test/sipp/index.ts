@@ -4,7 +4,7 @@
 // ping, a silent gateway, process-group CPU accounting).
 export { startUas, runUac, type UasOptions, type UasHandle, type UacOptions, type UacResult } from './sipp.ts';
 export { SCENARIOS, scenarioPath, type ScenarioName, type ScenarioRef } from './scenarios.ts';
-export { parseStatsCsv, parseRttCsv, parseShortMessages, parseDuration, summarize, type SippCounters, type LatencySummary } from './stats.ts';
+export { parseStatsCsv, parseRttCsv, parseShortMessages, sendRate, parseDuration, summarize, type SippCounters, type LatencySummary, type MessageTrace } from './stats.ts';
 export { dispatcherList, type GatewayAddress } from './dispatcher.ts';
 export { sipOptionsPing, waitForSipAnswer, type PingOptions } from './sip-ping.ts';
 export { startSilentGateway, type SilentGateway } from './silent.ts';

@@ -132,6 +132,12 @@ describe('sipp driver reports what went wrong', () => {
     rmSync(r.artifactsDir ?? '', { recursive: true, force: true });
   });
 
+  it('fails with sipp\'s own words when it cannot bind its port', async () => {
+    const taken = await silent(); // holds a UDP port
+
+    await expect(runUac({ target: '127.0.0.1:9', localPort: taken.port, calls: 1, timeoutMs: 5000 })).rejects.toThrow(/Address already in use/);
+  });
+
   it('ends a run at its hard timeout', async () => {
     const mute = await silent();
 

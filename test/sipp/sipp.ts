@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { freePort } from '../harness/index.ts';
 import { spawnGroup, tailOf, waitForGroupPort, type ProcessGroup, type Proto } from './proc.ts';
 import { scenarioPath, type ScenarioRef } from './scenarios.ts';
-import { parseRttCsv, parseShortMessages, parseStatsCsv, summarize, type LatencySummary, type SippCounters } from './stats.ts';
+import { parseRttCsv, parseShortMessages, parseStatsCsv, sendRate, summarize, type LatencySummary, type SippCounters } from './stats.ts';
 
 interface CommonOptions {
   /** kit scenario name (see SCENARIOS) or a path to an .xml file */
@@ -74,7 +74,7 @@ export interface UacOptions extends Omit<CommonOptions, 'scenario'> {
 export interface UacResult extends SippCounters {
   /** calls sipp placed */
   attempted: number;
-  /** sipp's exit code: 0 all calls succeeded, 1 some failed, 124/137 killed at the hard timeout */
+  /** sipp's exit code: 0 all calls succeeded, 1 some failed, 255 fatal or sipp's own timeout, 124/137 killed at the hard timeout */
   exitCode: number | null;
   /** the run hit timeoutMs before all calls ended */
   timedOut: boolean;
@@ -85,6 +85,8 @@ export interface UacResult extends SippCounters {
   /** INVITE -> 200 per call from the message trace, ms with microsecond resolution (traceMessages) */
   setup: LatencySummary | undefined;
   setupSamples: number[];
+  /** rate at which new INVITEs actually left, cps (traceMessages); sipp's callRate also counts the last calls' tail */
+  sendRate: number | undefined;
   /** tail of sipp's -trace_err log ('' when clean) */
   errors: string;
   /** temp dir with the trace files, kept when calls failed or keepArtifacts is set */
@@ -192,8 +194,25 @@ async function startUasOnce(opts: UasOptions, port: number): Promise<UasHandle> 
   };
 }
 
+/** sipp's exit codes: 255 fatal (also its own -timeout with -timeout_error), 254 socket not bound. */
+const EXIT_FATAL = 255;
+const EXIT_BIND_FAILED = 254;
+
+class BindFailed extends Error {}
+
 /** Run a sipp caller to completion (or to timeoutMs) and return its statistics. */
 export async function runUac(opts: UacOptions): Promise<UacResult> {
+  // a free port chosen by us may be taken before sipp binds it: try another
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runUacOnce(opts);
+    } catch (err) {
+      if (!(err instanceof BindFailed) || opts.localPort !== undefined || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function runUacOnce(opts: UacOptions): Promise<UacResult> {
   const localHost = opts.localHost ?? '127.0.0.1';
   const transport = opts.transport ?? 'udp';
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -231,16 +250,19 @@ export async function runUac(opts: UacOptions): Promise<UacResult> {
   const counters = readCounters(statsFile);
   const errorsFile = findFile(dir, '_errors.log');
   const errors = errorsFile ? tailOf(errorsFile, 4000) : '';
-  if (!counters) {
+  // 254: sipp could not bind its socket: a broken run, not failed calls
+  if (!counters || exitCode === EXIT_BIND_FAILED) {
     const detail = tailOf(logFile, 2000);
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`sipp caller (${opts.scenario ?? 'uac'}) to ${opts.target} produced no statistics (exit ${exitCode}):\n${errors}\n${detail}`);
+    const Failure = exitCode === EXIT_BIND_FAILED ? BindFailed : Error;
+    throw new Failure(`sipp caller (${opts.scenario ?? 'uac'}) to ${opts.target} failed to run (exit ${exitCode}):\n${errors}\n${detail}`);
   }
   const rttFile = findFile(dir, '_rtt.csv');
   const rttSamples = rttFile ? parseRttCsv(readFileSync(rttFile, 'utf8')) : [];
   const msgFile = findFile(dir, '_shortmessages.log');
-  const setupSamples = msgFile ? parseShortMessages(readFileSync(msgFile, 'utf8')) : [];
-  const timedOut = killed || exitCode === 124 || exitCode === 137 || wallMs >= timeoutMs;
+  const trace = msgFile ? parseShortMessages(readFileSync(msgFile, 'utf8')) : { setupMs: [], inviteSentAt: [] };
+  const timedOut = killed || exitCode === 124 || exitCode === 137 || wallMs >= timeoutMs
+    || (exitCode === EXIT_FATAL && /timed out after/.test(errors));
   const keep = opts.keepArtifacts || counters.failed > 0 || exitCode !== 0;
   if (!keep) rmSync(dir, { recursive: true, force: true });
   return {
@@ -250,8 +272,9 @@ export async function runUac(opts: UacOptions): Promise<UacResult> {
     timedOut,
     wallMs,
     rtt: summarize(rttSamples),
-    setup: summarize(setupSamples),
-    setupSamples,
+    setup: summarize(trace.setupMs),
+    setupSamples: trace.setupMs,
+    sendRate: sendRate(trace.inviteSentAt),
     errors,
     artifactsDir: keep ? dir : undefined,
   };

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderTemplate } from '../../bench/kamailio/kamailio.ts';
-import { dispatcherList, parseDuration, parseRttCsv, parseShortMessages, parseStatsCsv, summarize } from './index.ts';
+import { dispatcherList, parseDuration, parseRttCsv, parseShortMessages, parseStatsCsv, sendRate, summarize } from './index.ts';
 
 const header = 'StartTime;CurrentTime;ElapsedTime(C);CallRate(C);IncomingCall(C);OutgoingCall(C);TotalCallCreated;CurrentCall;SuccessfulCall(C);FailedCall(C);FailedMaxUDPRetrans(C);FailedUnexpectedMessage(C);Retransmissions(C);OutOfCallMsgs(C);DeadCallMsgs(C);';
 
@@ -51,9 +51,16 @@ describe('sipp durations and response times', () => {
       row('1795462792.900000', 'S', '2-x', 'CSeq:1 INVITE', 'INVITE sip:s@h SIP/2.0'),
       row('1795462792.910000', 'R', '2-x', 'CSeq:1 INVITE', 'SIP/2.0 503 Service Unavailable'),
     ].join('\n');
-    const samples = parseShortMessages(text);
-    expect(samples).toHaveLength(1);
-    expect(samples[0]).toBeCloseTo(2.5, 2);
+    const trace = parseShortMessages(text);
+    expect(trace.setupMs).toHaveLength(1);
+    expect(trace.setupMs[0]).toBeCloseTo(2.5, 2);
+    expect(trace.inviteSentAt).toHaveLength(2); // the retransmission is not a new call
+  });
+
+  it('computes the INVITE send rate from first to last new INVITE', () => {
+    expect(sendRate([1000, 1010, 1020, 1030, 1040])).toBeCloseTo(100, 6);
+    expect(sendRate([1000])).toBeUndefined();
+    expect(sendRate([])).toBeUndefined();
   });
 
   it('summarizes with nearest-rank percentiles', () => {

@@ -103,15 +103,24 @@ export function summarize(samples: readonly number[]): LatencySummary | undefine
   };
 }
 
+export interface MessageTrace {
+  /** INVITE -> 200 per call, ms (microsecond resolution) */
+  setupMs: number[];
+  /** when each call's first INVITE left, epoch ms, in log order */
+  inviteSentAt: number[];
+}
+
 /**
- * INVITE -> 200 times (ms, microsecond resolution) from a `-trace_shortmsg`
- * log: tab-separated "date time epoch S|R call-id CSeq:n METHOD first-line".
- * sipp's own -trace_rtt uses a coarse clock (4 ms steps on this kernel), so
- * latency figures come from here. Retransmitted INVITEs keep the first send.
+ * Reads a `-trace_shortmsg` log: tab-separated "date time epoch S|R call-id
+ * CSeq:n METHOD first-line". sipp's own -trace_rtt uses a coarse clock (4 ms
+ * steps on this kernel), so latency figures come from here. Retransmitted
+ * INVITEs keep the first send; 200 retransmissions count once.
  */
-export function parseShortMessages(text: string): number[] {
+export function parseShortMessages(text: string): MessageTrace {
   const sent = new Map<string, number>();
-  const out: number[] = [];
+  const answered = new Set<string>();
+  const setupMs: number[] = [];
+  const inviteSentAt: number[] = [];
   for (const line of text.split('\n')) {
     const cols = line.split('\t');
     if (cols.length < 7) continue;
@@ -119,14 +128,24 @@ export function parseShortMessages(text: string): number[] {
     if (!/ INVITE$/.test(cseq)) continue;
     const t = Number(epoch) * 1000;
     if (dir === 'S' && first.startsWith('INVITE ')) {
-      if (!sent.has(callId)) sent.set(callId, t);
+      if (!sent.has(callId)) {
+        sent.set(callId, t);
+        inviteSentAt.push(t);
+      }
     } else if (dir === 'R' && first.startsWith('SIP/2.0 200')) {
       const t0 = sent.get(callId);
-      if (t0 !== undefined) {
-        out.push(t - t0);
-        sent.delete(callId); // 200 retransmissions do not count again
+      if (t0 !== undefined && !answered.has(callId)) {
+        setupMs.push(t - t0);
+        answered.add(callId);
       }
     }
   }
-  return out;
+  return { setupMs, inviteSentAt };
+}
+
+/** Calls per second between the first and the last new INVITE; undefined below 2 calls. */
+export function sendRate(inviteSentAt: readonly number[]): number | undefined {
+  if (inviteSentAt.length < 2) return undefined;
+  const span = inviteSentAt[inviteSentAt.length - 1] - inviteSentAt[0];
+  return span > 0 ? ((inviteSentAt.length - 1) * 1000) / span : undefined;
 }

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { parseAndValidate, parseMessage, validateMessage } from './index.ts';
+import { ESCAPED_INVITE, INVALID_CASES, MIXED_SCHEMES_MESSAGE, ODD_NAMES_OPTIONS, TORTUOUS_INVITE, longRequest } from './fixtures/torture.ts';
+
+describe('RFC 4475-style valid messages', () => {
+  it('tortuous INVITE (wsinv): spacing, folding, case, compact names', () => {
+    const r = parseAndValidate(TORTUOUS_INVITE);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const m = r.msg;
+    expect(m.toTag()).toBe('1918181833n');
+    expect(m.to()?.uriText).toBe('sip:vivekg@chair-dnrc.example.com');
+    expect(m.from()?.displayName).toBe('J Rosenberg \\"');
+    expect(m.fromTag()).toBe('98asjd8');
+    expect(m.maxForwards()).toBe(68);
+    expect(m.cseq()).toEqual({ seq: 9, method: 'INVITE' });
+    expect(m.header('subject')).toBe('');
+    expect(m.header('newfangledheader')).toBe('newfangled value continued newfangled value');
+    expect(m.header('UnknownHeaderWithUnusualValue')).toBe(';;,,;;,;');
+    const vias = m.vias();
+    expect(vias.map((v) => [v.transport, v.host, v.params.get('branch')])).toEqual([
+      ['UDP', '192.0.2.2', '390skdjuw'],
+      ['TCP', 'spindle.example.com', 'z9hG4bK9ikj8'],
+      ['UDP', '192.168.255.111', 'z9hG4bK30239'],
+    ]);
+    expect(m.routes()[0].uri?.params.get('unknown-no-value')).toBeNull();
+    const c = m.contacts()[0];
+    expect(c.displayName).toBe('Quoted string ""');
+    expect(c.params.get('newparam')).toBe('newvalue');
+    expect(c.params.get('secondparam')).toBeNull();
+    expect(c.params.get('q')).toBe('0.33');
+    expect(m.body.length).toBe(m.contentLength());
+    // untouched: byte-for-byte, folding included
+    expect(m.serialize().equals(TORTUOUS_INVITE)).toBe(true);
+  });
+
+  it('escaped characters stay escaped in URIs (esc01)', () => {
+    const r = parseAndValidate(ESCAPED_INVITE);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.msg.requestUri()?.user).toBe('sips%3Auser%40example.com');
+    expect(r.msg.requestUri()?.host).toBe('example.net');
+    expect(r.msg.to()?.uri?.user).toBe('%75se%72');
+    expect(r.msg.contacts()[0].uri?.params.get('n%61me')).toBe('v%61lue%25%34%31');
+    expect(r.msg.header('content-type')).toBe('application/sdp'); // "C:" compact, upper case
+  });
+
+  it('display names and Contact lists with separators in quotes (lwsdisp)', () => {
+    const r = parseAndValidate(ODD_NAMES_OPTIONS);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.msg.from()?.displayName).toBe('caller');
+    const c = r.msg.contacts();
+    expect(c.map((x) => x.displayName)).toEqual(['Bob, Jr. <the boss>', undefined]);
+    expect(c[1].uri).toMatchObject({ host: '[2001:db8::10]', port: 5070 });
+  });
+
+  it('very long values, names and many Vias (longreq)', () => {
+    const buf = longRequest();
+    const r = parseAndValidate(buf);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.msg.vias()).toHaveLength(20);
+    expect(r.msg.fromTag()).toMatch(/^123{500}$/);
+    expect(r.msg.to()?.uri?.port).toBe(6000);
+    expect(r.msg.serialize().equals(buf)).toBe(true);
+  });
+
+  it('non-SIP Request-URI scheme, sips From, tel To, IPv6 received', () => {
+    const r = parseAndValidate(MIXED_SCHEMES_MESSAGE);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.msg.uri).toBe('urn:service:sos');
+    expect(r.msg.requestUri()).toBeUndefined();
+    expect(r.msg.from()?.uri?.scheme).toBe('sips');
+    expect(r.msg.to()?.uri).toMatchObject({ scheme: 'tel', user: '+1-201-555-0123' });
+    expect(r.msg.to()?.uri?.params.get('phone-context')).toBe('example.com');
+    expect(r.msg.topVia()?.params.get('received')).toBe('2001:db8::9:255');
+    expect(r.msg.body.toString()).toBe('hello');
+  });
+});
+
+describe('RFC 4475-style invalid messages', () => {
+  for (const c of INVALID_CASES) {
+    it(`${c.name} -> ${c.code}${c.answerable ? ' (answerable)' : ''}`, () => {
+      const shallow = parseMessage(c.bytes);
+      if (c.deep) {
+        // parseMessage indexes it; the sanity check (validateMessage) rejects it
+        expect(shallow.ok).toBe(true);
+        if (!shallow.ok) return;
+        const e = validateMessage(shallow.msg);
+        expect(e?.code).toBe(c.code);
+        expect(e?.partial !== undefined).toBe(c.answerable === true);
+      } else {
+        expect(shallow.ok).toBe(false);
+        if (shallow.ok) return;
+        expect(shallow.error.code).toBe(c.code);
+        expect(shallow.error.detail.length).toBeGreaterThan(0);
+        expect(shallow.error.partial !== undefined).toBe(c.answerable === true);
+      }
+      const full = parseAndValidate(c.bytes);
+      expect(full.ok).toBe(false);
+      if (!full.ok) expect(full.error.code).toBe(c.code);
+    });
+  }
+});
