@@ -47,20 +47,26 @@ export function sourceTarget(ctx: Pick<RequestContext, 'source'>): Target {
   return { proto: ctx.source.proto, host: ctx.source.address, port: ctx.source.port };
 }
 
+/** The context object; a class so the lazy logger costs no closure per request. */
+class Context implements RequestContext {
+  readonly receivedAt = process.hrtime.bigint();
+  readonly inDialog: boolean;
+  tx?: ServerTransaction;
+  recordRoute = false;
+  hops: Hop[] = [];
+  failover = false;
+  private childLog: Logger | undefined;
+
+  constructor(readonly msg: SipMessage, readonly source: RemoteInfo, readonly local: ListenSocketInfo, private readonly baseLog: Logger) {
+    this.inDialog = msg.toTag() !== undefined;
+  }
+
+  get log(): Logger {
+    this.childLog ??= this.baseLog.child({ callId: this.msg.callId(), method: this.msg.method });
+    return this.childLog;
+  }
+}
+
 export function createContext(msg: SipMessage, source: RemoteInfo, local: ListenSocketInfo, baseLog: Logger): RequestContext {
-  let log: Logger | undefined;
-  return {
-    msg,
-    source,
-    local,
-    receivedAt: process.hrtime.bigint(),
-    inDialog: msg.toTag() !== undefined,
-    recordRoute: false,
-    hops: [],
-    failover: false,
-    get log(): Logger {
-      log ??= baseLog.child({ callId: msg.callId(), method: msg.method });
-      return log;
-    },
-  };
+  return new Context(msg, source, local, baseLog);
 }

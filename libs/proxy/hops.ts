@@ -33,15 +33,16 @@ export function viaSentBy(sock: ListenSocketInfo): string {
  */
 export function relayBranch(incomingBranch: string | undefined, attempt: number): string {
   if (incomingBranch === undefined || !incomingBranch.startsWith('z9hG4bK') || incomingBranch.length < 10) return generateBranch();
-  return `z9hG4bK-sbc-${hash53(incomingBranch, attempt).toString(36)}${hash53(incomingBranch, attempt + 0x9e3779b9).toString(36)}`;
+  return `z9hG4bK-sbc-${hash64Hex(incomingBranch, attempt)}`;
 }
 
 /**
- * cyrb53: a fast, well-mixed 53-bit string hash. The branch must be unique per
- * (incoming branch, attempt), not secret; two 53-bit halves make collisions
- * negligible and cost a fraction of a crypto digest on the hot path.
+ * A fast, well-mixed 64-bit string hash (cyrb53's mixing, both 32-bit halves
+ * kept) as 16 hex digits. The branch must be unique per (incoming branch,
+ * attempt), not secret; this costs a fraction of a crypto digest, and hex of
+ * 32-bit halves avoids V8's slow radix conversion of large doubles.
  */
-function hash53(s: string, seed: number): number {
+function hash64Hex(s: string, seed: number): string {
   let h1 = 0xdeadbeef ^ seed;
   let h2 = 0x41c6ce57 ^ seed;
   for (let i = 0; i < s.length; i++) {
@@ -51,7 +52,7 @@ function hash53(s: string, seed: number): number {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
 export function viaValue(sock: ListenSocketInfo, branch: string): string {

@@ -53,6 +53,13 @@ export function createRequest(spec: RequestSpec): SipMessage {
   return buildMessage(`${spec.method} ${spec.uri} SIP/2.0`, spec.headers, spec.body);
 }
 
+/** values copied from a rejected request (ParseError.partial) may hold stray CR/NUL: never echo them */
+function copyable(v: string): string {
+  return LINE_BREAKING.test(v) ? v.replace(LINE_BREAKING_ALL, ' ') : v;
+}
+const LINE_BREAKING = /[\r\n\0]/;
+const LINE_BREAKING_ALL = /[\r\n\0]/g;
+
 export interface ResponseOptions {
   /** added to To when the request's To has no tag (dialog-creating or final responses) */
   toTag?: string;
@@ -76,12 +83,12 @@ export function createResponse(req: SipMessage, status: number, reason: string, 
   let timestamp: string | undefined;
   for (const f of req.fields()) {
     switch (f.key) {
-      case 'via': headers.push(['Via', f.value]); break;
-      case 'from': from ??= f.value; break;
-      case 'to': to ??= f.value; break;
-      case 'call-id': callId ??= f.value; break;
-      case 'cseq': cseq ??= f.value; break;
-      case 'timestamp': timestamp ??= f.value; break;
+      case 'via': headers.push(['Via', copyable(f.value)]); break;
+      case 'from': from ??= copyable(f.value); break;
+      case 'to': to ??= copyable(f.value); break;
+      case 'call-id': callId ??= copyable(f.value); break;
+      case 'cseq': cseq ??= copyable(f.value); break;
+      case 'timestamp': timestamp ??= copyable(f.value); break;
     }
   }
   if (from !== undefined) headers.push(['From', from]);

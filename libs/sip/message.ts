@@ -43,6 +43,7 @@ export interface WireSource {
   off: number[];
   /** end of the message bytes used (body end) */
   msgEnd: number;
+  /** some line ended in LF only or not at all: serialize() rebuilds every line with CRLF */
   bareLf: boolean;
   /** the single Content-Length line equals the body length: the bytes can be reused as-is */
   clExact: boolean;

@@ -1,0 +1,94 @@
+// In-process benchmark of the proxy hot path: whole calls (INVITE/100/180/200/
+// ACK/BYE/200) pushed through SipProxy with a fake transport, so the figure is
+// the node's own JavaScript per call, without sockets, kernel or sipp.
+// `npx tsx bench/proxy.ts [calls]` prints CPU µs per call, median of 5 runs.
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { DispatcherState, dispatchStep, loadDispatcherSets } from '#libs/dispatcher';
+import { loadConfig } from '#libs/config';
+import { PROXY_REJECTIONS, relayBranch, SipProxy } from '#libs/proxy';
+import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
+import { resolveSanityConfig } from '#libs/sanity';
+import { DEFAULT_PARSE_LIMITS } from '#libs/sip';
+import { TransactionLayer } from '#libs/transaction';
+import type { InboundHandler, ListenSocketInfo, RemoteInfo, SendTarget, TransportLayer } from '#libs/transport';
+
+const NODE = { host: '127.0.0.1', port: 5060 };
+const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: NODE.host, port: NODE.port, advertisedHost: NODE.host, advertisedPort: NODE.port };
+const caller: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5070, family: 'IPv4' };
+const gw: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5080, family: 'IPv4' };
+
+function setup() {
+  let handler: InboundHandler | undefined;
+  let sent = 0;
+  const transport = {
+    sockets: [sock],
+    selectSocket: () => sock,
+    send: (_t: SendTarget, _d: Buffer) => { sent++; },
+    onMessage: (h: InboundHandler) => { handler = h; },
+  } as unknown as TransportLayer;
+  const logger = pino({ level: 'warn' });
+  const registry = new Registry();
+  const cfg = loadConfig({ env: {}, text: `dispatcher: { sets: [{ setid: 1, uri: "sip:${gw.address}:${gw.port}" }] }`, file: 'bench.yaml' });
+  if (!cfg.ok) throw new Error('bench config');
+  const sets = loadDispatcherSets(cfg.config.dispatcher);
+  if (!sets.ok) throw new Error('bench sets');
+  const tm = new TransactionLayer({ send: (m, t) => transport.send(t, m.serialize()), logger, registry });
+  const recorder = new RejectionRecorder({ catalog: createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS), registry, logger });
+  new SipProxy({
+    config: { aliases: [], serverHeader: '', failover: { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 }, sanity: resolveSanityConfig({}), limits: DEFAULT_PARSE_LIMITS },
+    transport, tm, logger, registry, recorder,
+    routing: [dispatchStep({ state: new DispatcherState(sets.sets), setId: 1, algorithm: 4 })],
+  });
+  const deliver = (text: string, remote: RemoteInfo) => handler!({ data: Buffer.from(text, 'latin1'), remote, local: sock });
+  return { deliver, tm, sentCount: () => sent };
+}
+
+const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+
+function call(d: ReturnType<typeof setup>['deliver'], i: number): void {
+  const cid = `${i}-bench@127.0.0.1`;
+  const b = `z9hG4bK-c${i}`;
+  const nb = relayBranch(b, 0);
+  const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${b}`;
+  const nv = `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=${nb};rport=5060`;
+  const from = `From: sipp <sip:sipp@127.0.0.1:5070>;tag=${i}SIPpTag00`;
+  const to = 'To: <sip:service@127.0.0.1:5060>';
+  const rr = 'Record-Route: <sip:127.0.0.1:5060;lr>';
+  d(`INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n${cv}\r\n${from}\r\n${to}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`, caller);
+  const resp = (code: string, tag: string, extra = '', body = '') =>
+    `SIP/2.0 ${code}\r\n${nv}\r\n${cv};received=127.0.0.1;rport=5070\r\n${from}\r\n${to}${tag}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
+  d(resp('100 Trying', ''), gw);
+  d(resp('180 Ringing', ';tag=gw1'), gw);
+  d(resp('200 OK', ';tag=gw1', `${rr}\r\nContact: <sip:127.0.0.1:5080;transport=UDP>\r\nContent-Type: application/sdp\r\n`, SDP), gw);
+  const inDialog = (method: string, cseq: number, branch: string) =>
+    `${method} sip:127.0.0.1:5080;transport=UDP SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nRoute: <sip:127.0.0.1:5060;lr>\r\nCSeq: ${cseq} ${method}\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+  d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
+  const bb = `z9hG4bK-b${i}`;
+  d(inDialog('BYE', 2, bb), caller);
+  d(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${relayBranch(bb, 0)};rport=5060\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${bb};received=127.0.0.1;rport=5070\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
+}
+
+async function main(): Promise<void> {
+  const calls = Number(process.argv[2] ?? 20_000);
+  const s = setup();
+  for (let i = 0; i < 2000; i++) call(s.deliver, -i - 1); // warm-up
+  const results: number[] = [];
+  let n = 0;
+  for (let run = 0; run < 5; run++) {
+    const sent0 = s.sentCount();
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < calls; i++) call(s.deliver, n++);
+    const u = process.cpuUsage(t0);
+    const perCall = (u.user + u.system) / calls;
+    results.push(perCall);
+    const sentPerCall = (s.sentCount() - sent0) / calls;
+    console.log(`run ${run + 1}: ${perCall.toFixed(1)} µs CPU per call, ${sentPerCall.toFixed(1)} messages sent per call, ${s.tm.size()} transactions alive`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  results.sort((a, b) => a - b);
+  console.log(`proxy hot path: median ${results[2].toFixed(1)} µs CPU per call (INVITE/100/180/200/ACK/BYE/200, in process, no sockets), ${calls} calls x 5 runs`);
+  process.exit(0);
+}
+
+void main();
