@@ -73,8 +73,8 @@ const compactByCode: (string | undefined)[] = new Array(128).fill(undefined);
 for (const [c, k] of Object.entries(COMPACT_FORMS)) compactByCode[c.charCodeAt(0)] = k;
 
 // Bucket known names by (length, first letter) in a flat array. Recognition
-// is one array load, then a native startsWith against the usual spelling
-// ("Call-ID", "Max-Forwards"); other casings fall back to a char-by-char
+// is one array load, then an exact compare with the usual spelling
+// ("Call-ID", "Max-Forwards"); other casings fall back to a case-folding
 // compare. Per-char JS loops are what cost most here.
 const BUCKET_LEN_MAX = 31;
 const bucketKeys: (string[] | undefined)[] = new Array((BUCKET_LEN_MAX + 1) * 32).fill(undefined);
@@ -101,8 +101,11 @@ function knownAt(s: string, start: number, len: number): string | undefined {
   const keys = len <= BUCKET_LEN_MAX ? bucketKeys[id] : undefined;
   if (keys === undefined) return undefined;
   const pretty = bucketPretty[id] as string[];
-  for (let j = 0; j < keys.length; j++) {
-    if (s.startsWith(pretty[j], start)) return keys[j];
+  // exact usual spelling first: a plain char loop beats a startsWith builtin call here
+  usual: for (let j = 0; j < keys.length; j++) {
+    const k = pretty[j];
+    for (let i = 1; i < len; i++) if (s.charCodeAt(start + i) !== k.charCodeAt(i)) continue usual;
+    if (s.charCodeAt(start) === k.charCodeAt(0)) return keys[j];
   }
   outer: for (let j = 0; j < keys.length; j++) {
     const k = keys[j];

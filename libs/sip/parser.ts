@@ -74,20 +74,21 @@ export function parseStartLine(s: string, p: number, le: number): StartLine | Pa
   if (vk === 1) return parseError('bad_version', 'unsupported SIP version');
   if (sp2 === sp1 + 1) return parseError('bad_start_line', 'empty Request-URI');
   // Request-URI: no whitespace or control chars; an absoluteURI needs a scheme
-  let colon = -1;
-  for (let i = sp1 + 1; i < sp2; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 32 || c === 127) return parseError('bad_start_line', 'whitespace in Request-URI');
-    if (c === 58 && colon < 0) colon = i;
-  }
-  if (colon <= sp1 + 1) return parseError('bad_uri', 'Request-URI has no scheme');
-  for (let i = sp1 + 1; i < colon; i++) {
-    const c = s.charCodeAt(i);
-    const ok = (c | 0x20) >= 97 && (c | 0x20) <= 122 || (i > sp1 + 1 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46));
+  const uri = s.slice(sp1 + 1, sp2);
+  if (CTL_OR_SPACE.test(uri)) return parseError('bad_start_line', 'whitespace in Request-URI');
+  const colon = uri.indexOf(':');
+  if (colon <= 0) return parseError('bad_uri', 'Request-URI has no scheme');
+  // RFC 3986 scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  for (let i = 0; i < colon; i++) {
+    const c = uri.charCodeAt(i);
+    const ok = ((c | 0x20) >= 97 && (c | 0x20) <= 122) || (i > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46));
     if (!ok) return parseError('bad_uri', 'bad Request-URI scheme');
   }
-  return { isRequest: true, method, uri: s.slice(sp1 + 1, sp2), status: 0, reason: '' };
+  return { isRequest: true, method, uri, status: 0, reason: '' };
 }
+
+/** a single char class: linear, native */
+const CTL_OR_SPACE = /[\x00-\x20\x7f]/;
 
 function countCommas(s: string, a: number, b: number): number {
   let n = 0;
@@ -95,17 +96,7 @@ function countCommas(s: string, a: number, b: number): number {
   return n;
 }
 
-/** a CR that does not start a CRLF: one linear native scan instead of an indexOf per line */
-const BARE_CR = /\r(?!\n)/g;
 
-/** NUL, or CR not followed by LF, in the head: both smuggle line structure */
-function badBytes(s: string, from: number, to: number): ParseError | undefined {
-  const nul = s.indexOf('\0', from);
-  if (nul >= 0 && nul < to) return parseError('bad_header', 'NUL byte in the header block');
-  BARE_CR.lastIndex = from;
-  if (BARE_CR.test(s) && BARE_CR.lastIndex - 1 < to) return parseError('bad_header', 'bare CR in the header block');
-  return undefined;
-}
 
 export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseResult {
   try {
@@ -156,6 +147,9 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
   let last = -1; // row base of the header a continuation line extends
   let headerEnd = -1;
   let colonAt = -2;
+  let crAt = -2;
+  const cr0 = s.indexOf('\r', msgStart);
+  let bareCr = cr0 >= 0 && cr0 < le; // `le` still ends the start line here (reason phrases are free text)
   const maxHeaders = lim.maxHeaderCount;
   for (;;) {
     if (p >= scanLen) {
@@ -167,6 +161,9 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
     le = stop;
     if (le > p && s.charCodeAt(le - 1) === 13) le--;
     else bareLf = true; // LF-only or unterminated last line: serialize rebuilds lines with CRLF
+    // a CR inside a line is how header smuggling starts (peers that split on CR)
+    if (crAt !== -1 && crAt < p) crAt = s.indexOf('\r', p);
+    if (crAt !== -1 && crAt < le) bareCr = true;
     const next = nl < 0 ? scanLen : nl + 1;
     if (le === p) {
       headerEnd = next;
@@ -304,7 +301,12 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
     else if (vias > lim.maxViaDepth) verdict = parseError('via_depth', 'too many Via values');
     else if (tooLarge) verdict = parseError('too_large', 'message above the size limit');
     else if (bodyErr !== undefined) verdict = bodyErr;
-    else verdict = badBytes(s, msgStart, headerEnd);
+    else if (bareCr) verdict = parseError('bad_header', 'bare CR in the header block');
+    else {
+      // NUL in the head: C-based peers would truncate there
+      const nul = s.indexOf('\0', msgStart);
+      if (nul >= 0 && nul < headerEnd) verdict = parseError('bad_header', 'NUL byte in the header block');
+    }
   }
   if (verdict === undefined) return { ok: true, msg };
   // answerable? a request whose reply headers are all there and whose top Via we can route to

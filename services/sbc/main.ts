@@ -1,16 +1,25 @@
 // `npm start [-- --config FILE] [--set key=value]`: loads and validates the
 // config (YAML + SBC_* variables), starts one node, stops it on SIGTERM/SIGINT.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { loadConfig, formatConfigErrors } from '#libs/config';
 import { startNode } from './node.ts';
 
-const SAMPLE_CONFIG = join(dirname(fileURLToPath(import.meta.url)), '../../deploy/sbc.yaml');
+/** deploy/sbc.yaml of the repository, found from services/sbc/ (tsx) or dist/ (the bundle) */
+function sampleConfig(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const f = join(dir, 'deploy/sbc.yaml');
+    if (existsSync(f)) return f;
+  }
+  return 'deploy/sbc.yaml';
+}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const explicit = argv.includes('--config') || argv.includes('-c') || process.env.SBC_CONFIG !== undefined;
-  const res = loadConfig({ env: process.env, argv, ...(explicit ? {} : { file: SAMPLE_CONFIG }) });
+  const res = loadConfig({ env: process.env, argv, ...(explicit ? {} : { file: sampleConfig() }) });
   if (!res.ok) {
     process.stderr.write(`${formatConfigErrors(res.errors)}\n`);
     process.exit(2);

@@ -2,6 +2,7 @@
 // test file through inject('redisUrl') / inject('natsUrl'). Tests isolate
 // themselves with unique key prefixes / cluster names (see uniqueName()).
 import type { TestProject } from 'vitest/node';
+import { buildNode } from '../../scripts/build.mjs';
 import { findNats, findRedis, type ServerHandle } from './servers.ts';
 
 declare module 'vitest' {
@@ -15,7 +16,8 @@ let redis: ServerHandle | undefined;
 let nats: ServerHandle | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  [redis, nats] = await Promise.all([findRedis(), findNats()]);
+  // node processes started by tests run the bundle `npm start` runs: build it from the current sources
+  [redis, nats] = await Promise.all([findRedis(), findNats(), buildNode()]);
   project.provide('redisUrl', redis.url);
   project.provide('natsUrl', nats.url);
   console.log(`[harness] redis ${redis.url} (${redis.source}), nats ${nats.url} (${nats.source})`);

@@ -1,7 +1,6 @@
 // `transaction` (Kamailio t_check_trans / t_newtran): retransmissions, ACKs
 // for our non-2xx finals and CANCELs of a known INVITE end here; a new
-// request gets its server transaction (and 100 Trying for an INVITE).
-import { createResponse } from '#libs/sip';
+// request gets its server transaction (which answers an INVITE with 100 Trying).
 import type { Step } from '#libs/pipeline';
 import type { TransactionLayer } from '#libs/transaction';
 import { sourceTarget, type RequestContext } from '../context.ts';
@@ -18,8 +17,8 @@ export function transactionStep(deps: TransactionStepDeps): Step<RequestContext>
       const d = deps.tm.receiveRequest(ctx.msg, sourceTarget(ctx));
       switch (d.kind) {
         case 'new':
+          // (the INVITE server transaction has already sent 100 Trying: RFC 3261 §16.2)
           ctx.tx = d.tx;
-          if (ctx.msg.method === 'INVITE') d.tx.respond(createResponse(ctx.msg, 100, 'Trying'));
           if (ctx.msg.method === 'CANCEL') {
             // a CANCEL for an INVITE this node never saw (RFC 3261 §16.10)
             deps.reply(ctx, 481, 'Call/Transaction Does Not Exist');
