@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { kamailioAvailable, startKamailio } from './kamailio/kamailio.ts';
 import { runUac, startUas, type UasHandle } from '../test/sipp/index.ts';
 import { sbcEntryExists, startSbcNode, SBC_ENTRY } from '../test/sipp/sbc-node.ts';
+import { buildNode } from '../scripts/build.mjs';
 import type { Proto } from '../test/sipp/proc.ts';
 
 type TargetName = 'kamailio' | 'sbc';
@@ -100,6 +101,7 @@ async function startProxy(name: TargetName, gateways: UasHandle[], transport: Pr
   if (name === 'kamailio') {
     return startKamailio({ gateways, logLevel: -1 });
   }
+  await buildNode(); // the bench measures what npm start runs: the bundle of the current sources
   return startSbcNode({ gateways, transport });
 }
 

@@ -106,7 +106,7 @@ describe('fuzz: random mutations of valid messages', () => {
       expect(Number.isNaN(exercise(m))).toBe(false);
       const out = m.serialize();
       const again = parseMessage(out);
-      if (!again.ok) throw new Error(`case ${i}: serialized output did not parse (${again.error.code})\n${JSON.stringify(out.toString('latin1'))}`);
+      if (!again.ok) throw new Error(`case ${i}: serialized output did not parse (${again.error.code})\nIN ${JSON.stringify(input.toString("latin1"))}\nOUT ${JSON.stringify(out.toString("latin1"))}`);
       expect(again.msg.callId()).toBe(m.callId());
       expect(again.msg.body.equals(m.body)).toBe(true);
       // mutate then serialize again

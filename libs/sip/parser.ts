@@ -133,7 +133,7 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
   let nl = s.indexOf('\n', p);
   let le = nl < 0 ? scanLen : nl;
   if (le > p && s.charCodeAt(le - 1) === 13) le--;
-  else if (nl >= 0) bareLf = true;
+  if (nl < 0 || le === nl) bareLf = true;
   if (le - p > maxLine) return fail('line_too_long', 'start line too long');
   const sl = parseStartLine(s, p, le);
   if ('code' in sl) return { ok: false, error: sl };
@@ -160,7 +160,8 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
     const stop = nl < 0 ? scanLen : nl;
     le = stop;
     if (le > p && s.charCodeAt(le - 1) === 13) le--;
-    else bareLf = true; // LF-only or unterminated last line: serialize rebuilds lines with CRLF
+    // LF-only or unterminated last line: serialize() rebuilds every line with CRLF
+    if (nl < 0 || le === stop) bareLf = true;
     // a CR inside a line is how header smuggling starts (peers that split on CR)
     if (crAt !== -1 && crAt < p) crAt = s.indexOf('\r', p);
     if (crAt !== -1 && crAt < le) bareCr = true;
