@@ -198,11 +198,22 @@ export const stateSection = defineSection(
       },
       { doc: 'Redis connection (used when backend is redis).' },
     ),
+    fail_mode: t.object(
+      {
+        bans: t.enum(['open', 'closed'], {
+          doc: 'While Redis is unreachable: open = keep enforcing the bans this node has in its replica and let other sources in; closed = refuse every request with 503 until Redis answers again (the ban list may be stale).',
+          default: 'open',
+        }),
+        dispatcher: t.enum(['open', 'closed'], {
+          doc: 'While Redis is unreachable, for algorithm 10 (call load): open = choose as if every gateway were idle (set order); closed = refuse the call with 503.',
+          default: 'open',
+        }),
+      },
+      { doc: 'What each feature that reads Redis on the hot path does while Redis is unreachable. Transitions are logged and sbc_backend_up{backend="redis"} shows the state.' },
+    ),
   },
   {
-    doc:
-      'Shared state backend (pike counters, bans, topos dialogs, call load, registrations). ' +
-      'While Redis is unreachable every feature fails open: it serves from its local replica and retries; per-feature fail-closed comes with the security features.',
+    doc: 'Shared state backend (pike counters, bans, topos dialogs, call load, registrations).',
   },
 );
 

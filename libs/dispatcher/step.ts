@@ -19,6 +19,15 @@ export const DISPATCHER_REJECTIONS = defineRejections({
     doc: 'The destination set is unknown, empty, or every destination is inactive or disabled (Kamailio: ds_select_dst() returned false). See the dispatcher.list admin command.',
     level: 'warn',
   },
+  backendDown: {
+    code: 'dispatcher.backend_down',
+    status: 503,
+    reason: 'Service Unavailable',
+    label: 'backend_down',
+    log: 'call refused: call-load counters unreadable and state.fail_mode.dispatcher is closed',
+    doc: 'Algorithm 10 reads the cluster-wide call load from Redis; with state.fail_mode.dispatcher = closed a call is refused while Redis is unreachable. Set it to open to choose as if every gateway were idle.',
+    level: 'warn',
+  },
 });
 
 export interface DispatchStepOptions {
@@ -27,6 +36,8 @@ export interface DispatchStepOptions {
   algorithm: AlgorithmId;
   /** cluster-wide active calls per duid; required for algorithm 10 */
   loadsOf?: CallLoadProvider;
+  /** when loadsOf fails (Redis down): 'open' selects as if every destination were idle, 'closed' refuses (503) */
+  failMode?: 'open' | 'closed';
 }
 
 const AUTH_USER_RE = /username\s*=\s*"([^"]*)"/i;
@@ -75,7 +86,16 @@ export function dispatchStep(opts: DispatchStepOptions): Step<RequestContext> {
       if (ctx.hops.length > 0 || ctx.inDialog || ctx.tx === undefined) return 'next';
       const sel = selectContextOf(ctx.msg);
       if (opts.algorithm === 10) {
-        return opts.state.selectAsync(opts.setId, 10, sel, { loadsOf: opts.loadsOf }).then((d) => applyHops(ctx, d));
+        const loadsOf = opts.loadsOf;
+        if (loadsOf === undefined) return { reject: 'dispatcher.backend_down' };
+        return opts.state.selectAsync(opts.setId, 10, sel, { loadsOf }).then(
+          (d) => applyHops(ctx, d),
+          () => {
+            if (opts.failMode === 'closed') return { reject: 'dispatcher.backend_down' } as const;
+            // fail open: every destination counts as idle, the set order decides
+            return opts.state.selectAsync(opts.setId, 10, sel, { loadsOf: async () => new Map() }).then((d) => applyHops(ctx, d));
+          },
+        );
       }
       return applyHops(ctx, opts.state.select(opts.setId, opts.algorithm, sel));
     },

@@ -3,7 +3,8 @@
 // re-parse: their rows are held as (name, value) pairs and serialize() emits them.
 import type { SipMessage } from './types.ts';
 import { canonicalKey } from './names.ts';
-import { Message, NO_SOURCE, parseCSeqValue } from './message.ts';
+import { Message, NO_SOURCE } from './message.ts';
+import { parseCSeqValue } from './header-text.ts';
 import { parseStartLine } from './parser.ts';
 import { toByteString } from './scan.ts';
 

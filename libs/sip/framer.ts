@@ -7,7 +7,7 @@ import * as bytesMod from './bytes.ts';
 
 // Module-local copies of imported bindings: under tsx each access to an
 // imported binding is a getter call, which is measurable in per-char loops.
-const { DEFAULT_PARSE_LIMITS } = limitsMod;
+const { DEFAULT_PARSE_LIMITS, resolveLimits } = limitsMod;
 const { latin1 } = bytesMod;
 
 export type FrameResult =
@@ -26,8 +26,9 @@ const NEED_MORE: FrameResult = Object.freeze({ kind: 'need-more' });
  * stream can no longer be framed). A missing Content-Length counts as 0.
  */
 export function frameStream(buf: Buffer, limits: Partial<ParseLimits> = DEFAULT_PARSE_LIMITS): FrameResult {
-  const maxMsg = limits.maxMessageBytes ?? DEFAULT_PARSE_LIMITS.maxMessageBytes;
-  const maxLine = limits.maxLineBytes ?? DEFAULT_PARSE_LIMITS.maxLineBytes;
+  const lim = limits === DEFAULT_PARSE_LIMITS ? DEFAULT_PARSE_LIMITS : resolveLimits(limits);
+  const maxMsg = lim.maxMessageBytes;
+  const maxLine = lim.maxLineBytes;
   const n = buf.length;
   if (n === 0) return NEED_MORE;
   if (buf[0] === 13 || buf[0] === 10) {

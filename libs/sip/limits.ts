@@ -14,7 +14,14 @@ export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
   maxViaDepth: 32,
 });
 
+/** Merge overrides onto the defaults; a value that is not a positive number keeps the default (a cap must never vanish). */
 export function resolveLimits(limits?: Partial<ParseLimits>): ParseLimits {
   if (limits === undefined) return DEFAULT_PARSE_LIMITS;
-  return { ...DEFAULT_PARSE_LIMITS, ...limits };
+  const pick = (v: number | undefined, d: number): number => (typeof v === 'number' && v > 0 && Number.isFinite(v) ? v : d);
+  return {
+    maxMessageBytes: pick(limits.maxMessageBytes, DEFAULT_PARSE_LIMITS.maxMessageBytes),
+    maxHeaderCount: pick(limits.maxHeaderCount, DEFAULT_PARSE_LIMITS.maxHeaderCount),
+    maxLineBytes: pick(limits.maxLineBytes, DEFAULT_PARSE_LIMITS.maxLineBytes),
+    maxViaDepth: pick(limits.maxViaDepth, DEFAULT_PARSE_LIMITS.maxViaDepth),
+  };
 }

@@ -305,5 +305,9 @@ Content-Length: 99
     expect(!r2.ok && r2.error.code).toBe('too_many_headers');
     const r3 = parseMessage(ASTERISK_200_OK, { maxViaDepth: 1 });
     expect(!r3.ok && r3.error.code).toBe('via_depth');
+    // a cap given as undefined/0/NaN keeps its default instead of vanishing
+    const big = Buffer.concat([YEALINK_INVITE, Buffer.alloc(70_000, 0x41)]);
+    const r4 = parseMessage(big, { maxMessageBytes: undefined, maxLineBytes: Number.NaN, maxHeaderCount: 0 });
+    expect(!r4.ok && r4.error.code).toBe('too_large');
   });
 });

@@ -12,6 +12,7 @@ import * as scanMod from './scan.ts';
 import * as bytesMod from './bytes.ts';
 import * as errorsMod from './errors.ts';
 import * as messageMod from './message.ts';
+import * as headerTextMod from './header-text.ts';
 import type { WireSource } from './message.ts';
 
 // Module-local copies of imported bindings: under tsx each access to an
@@ -21,7 +22,8 @@ const { recognizeName } = namesMod;
 const { parseUint, unfold } = scanMod;
 const { latin1 } = bytesMod;
 const { parseError } = errorsMod;
-const { F_FOLDED, F_NEXT, F_VAL, F_VAL_END, Message, STRIDE, isToken, parseCSeqValue } = messageMod;
+const { F_FOLDED, F_NEXT, F_VAL, F_VAL_END, Message, STRIDE } = messageMod;
+const { isToken, parseCSeqValue } = headerTextMod;
 
 const EMPTY: Buffer = Buffer.alloc(0);
 

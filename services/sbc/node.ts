@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { AdminError, AdminRegistry, createHttpServer } from '#libs/admin';
-import { BAN_TABLE, BANS_REJECTIONS, bansAdminCommands, bansGate, createBanMetrics } from '#libs/bans';
+import { BAN_TABLE, BANS_REJECTIONS, bansAdminCommands, bansFailClosedStep, bansGate, createBanMetrics } from '#libs/bans';
 import { createMemoryBus, createNatsBus, type Bus } from '#libs/bus';
 import { loadConfig, formatConfigErrors, nodeSections, type NodeConfig } from '#libs/config';
 import { DISPATCHER_REJECTIONS, DispatcherState, dispatchStep, dispatcherAdminCommands, loadDispatcherSets, type AlgorithmId, type DestinationSet } from '#libs/dispatcher';
@@ -78,7 +78,8 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     backendUp.set({ backend: 'nats' }, bus.isUp() ? 1 : 0);
     state.onStatus((s) => {
       backendUp.set({ backend: 'redis' }, s.up ? 1 : 0);
-      if (s.up) logger.info({ backend: 'redis' }, 'state backend up'); else logger.warn({ backend: 'redis', err: s.error }, 'state backend down');
+      if (s.up) logger.info({ backend: 'redis' }, 'state backend up');
+      else logger.warn({ backend: 'redis', err: s.error, failMode: config.state.fail_mode }, 'state backend down: features follow state.fail_mode');
     });
     bus.onStatus((s) => backendUp.set({ backend: 'nats' }, s.type === 'connected' || s.type === 'reconnected' ? 1 : 0));
 
@@ -154,11 +155,13 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
       recorder,
       gates: [bansGate(bans)],
+      screening: config.state.fail_mode.bans === 'closed' ? [bansFailClosedStep(() => state.status().up)] : [],
       routing: [dispatchStep({
         state: dispatcher,
         setId: config.routing.calls_set ?? config.dispatcher.default_set,
         algorithm: config.dispatcher.algorithm as AlgorithmId,
         loadsOf: (duids: readonly string[]) => state.callLoad.counts([...duids]),
+        failMode: config.state.fail_mode.dispatcher,
       })],
     });
 

@@ -16,6 +16,8 @@ const cluster = uniqueName('faults').replace(/[^A-Za-z0-9_-]/g, '_');
 beforeAll(async () => {
   [redis, nats] = await Promise.all([spawnRedis(), spawnNats()]);
   nodes.push(...(await Promise.all(['a', 'b'].map((id) => startClusterNode({ id, cluster, redisUrl: redis.url, natsUrl: nats.url })))));
+  // node c refuses traffic while Redis is down (state.fail_mode.bans = closed)
+  nodes.push(await startClusterNode({ id: 'c', cluster, redisUrl: redis.url, natsUrl: nats.url, config: { state: { backend: 'redis', redis: { url: redis.url }, fail_mode: { bans: 'closed' } } } }));
 }, 90_000);
 
 afterAll(async () => {
@@ -52,6 +54,10 @@ describe('backend faults under running nodes', () => {
     expect(answers.length).toBeGreaterThan(5);
     expect(answers.every((s) => s === 200)).toBe(true);
     await waitUntil(async () => (await up(a, 'redis')) === 0, 10_000, 50);
+    // fail-closed node: refuses with 503 while its ban list cannot be trusted
+    const c = nodes[2];
+    await waitUntil(async () => (await up(c, 'redis')) === 0, 10_000, 50);
+    expect(await optionsFrom(c, '127.0.0.1')).toBe(503);
     // a ban cannot be recorded without the source of truth: a clear error, not a hang
     await expect(admin(a, 'htable.sets', { table: 'ipban', key: '127.0.0.91', ttl: 60 })).rejects.toThrow(/500|503|unavailable/i);
   });
@@ -59,7 +65,8 @@ describe('backend faults under running nodes', () => {
   it('reconnects to a restarted Redis by itself and works again', async () => {
     const [a, b] = nodes;
     await redis.start!();
-    await waitUntil(async () => (await up(a, 'redis')) === 1 && (await up(b, 'redis')) === 1, 15_000, 100);
+    await waitUntil(async () => (await up(a, 'redis')) === 1 && (await up(b, 'redis')) === 1 && (await up(nodes[2], 'redis')) === 1, 15_000, 100);
+    expect(await optionsFrom(nodes[2], '127.0.0.1')).toBe(200);
     await admin(a, 'htable.sets', { table: 'ipban', key: '127.0.0.92', ttl: 60 });
     await waitUntil(() => banned(b, '127.0.0.92'), 2000, 5);
     expect(await optionsFrom(b, '127.0.0.92')).toBeUndefined();
