@@ -100,6 +100,15 @@ function countCommas(s: string, a: number, b: number): number {
 
 
 
+/** index of the first byte below 0x20 other than HT/CR/LF, or DEL, in [a, b); -1 when none */
+function firstControlChar(s: string, a: number, b: number): number {
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 ? c !== 9 && c !== 10 && c !== 13 : c === 127) return i;
+  }
+  return -1;
+}
+
 export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseResult {
   try {
     return parse(buf, limits === undefined ? DEFAULT_PARSE_LIMITS : resolveLimits(limits));
@@ -306,9 +315,10 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
     else if (bodyErr !== undefined) verdict = bodyErr;
     else if (bareCr) verdict = parseError('bad_header', 'bare CR in the header block');
     else {
-      // NUL in the head: C-based peers would truncate there
-      const nul = s.indexOf('\0', msgStart);
-      if (nul >= 0 && nul < headerEnd) verdict = parseError('bad_header', 'NUL byte in the header block');
+      // control characters other than HT in the head (RFC 3261 TEXT-UTF8char): NUL would
+      // truncate there in C-based peers. One pass here spares the sanity step a scan per header.
+      const bad = firstControlChar(s, msgStart, headerEnd);
+      if (bad >= 0) verdict = parseError('bad_header', s.charCodeAt(bad) === 0 ? 'NUL byte in the header block' : 'control character in the header block');
     }
   }
   if (verdict === undefined) return { ok: true, msg };
