@@ -253,6 +253,12 @@ export const tmSection = defineSection(
     t1: t.duration({ doc: 'RFC 3261 T1: round-trip estimate, first retransmission interval over UDP.', min: 50, max: 10_000, default: 500 }),
     t2: t.duration({ doc: 'RFC 3261 T2: longest retransmission interval of non-INVITE requests and INVITE responses.', min: 100, max: 60_000, default: 4000 }),
     t4: t.duration({ doc: 'RFC 3261 T4: how long the network may hold a message (Timers I, K).', min: 100, max: 60_000, default: 5000 }),
+    wait_timer: t.duration({
+      doc: 'How long a transaction that has its final response is kept to absorb retransmissions (RFC 3261/6026 Timers J, L, M; Kamailio wt_timer). 0 = the RFC value 64*T1 (32 s); the default follows Kamailio: far less memory held per call at high call rates.',
+      min: 0,
+      max: 120_000,
+      default: 5000,
+    }),
   },
   {
     doc: 'Transaction timers (Kamailio tm).',

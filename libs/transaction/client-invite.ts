@@ -9,6 +9,7 @@
 //                              without   -> local 408, end
 //   cancel (64*T1 after CANCEL): no final -> local 487, end (§9.1)
 import type { SipMessage } from '#libs/sip';
+import { lingerMs } from './config.ts';
 import { ClientTransactionBase } from './client-base.ts';
 import type { TxContext } from './context.ts';
 import { buildAck } from './messages.ts';
@@ -119,7 +120,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
   private onSuccess(res: SipMessage): void {
     this.timers.stopAll();
     this.st = { name: 'accepted' };
-    this.timers.start('M', 64 * this.t1, () => this.finish('normal'));
+    this.timers.start('M', lingerMs(this.ctx.config), () => this.finish('normal'));
     this.deliverFinal(res);
   }
 

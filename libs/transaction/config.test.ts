@@ -35,3 +35,12 @@ describe('resolveTransactionConfig', () => {
     expect(Object.keys(TRANSACTION_CONFIG_DOC).sort()).toEqual(Object.keys(TRANSACTION_CONFIG_DEFAULTS).sort());
   });
 });
+
+describe('waitTimer (Timers J, L, M)', () => {
+  it('defaults to 64*T1 and can be set like Kamailio wt_timer, never below T4', async () => {
+    const { lingerMs } = await import('./config.ts');
+    expect(lingerMs(resolveTransactionConfig())).toBe(32_000);
+    expect(lingerMs(resolveTransactionConfig({ waitTimer: 5000 }))).toBe(5000);
+    expect(() => resolveTransactionConfig({ waitTimer: 1000 })).toThrow(/waitTimer.*t4/);
+  });
+});

@@ -22,6 +22,12 @@ export interface TransactionConfig {
   maxNonInviteLifetime: number;
   /** a stateful proxy answers INVITE with 100 Trying at once (RFC 3261 §16.2 / §17.2.1) */
   send100Trying: boolean;
+  /**
+   * how long a transaction that has its final response lingers to absorb
+   * retransmissions (Timers J, L, M), ms; 0 = the RFC's 64*T1 (32 s).
+   * Kamailio's tm keeps them wt_timer = 5 s: far less memory held per call.
+   */
+  waitTimer: number;
 }
 
 export const TRANSACTION_CONFIG_DEFAULTS: Readonly<TransactionConfig> = Object.freeze({
@@ -34,7 +40,13 @@ export const TRANSACTION_CONFIG_DEFAULTS: Readonly<TransactionConfig> = Object.f
   maxInviteLifetime: 180000,
   maxNonInviteLifetime: 40000,
   send100Trying: true,
+  waitTimer: 0,
 });
+
+/** Timers J, L, M: the configured wait, or 64*T1. */
+export function lingerMs(c: Readonly<TransactionConfig>): number {
+  return c.waitTimer > 0 ? c.waitTimer : 64 * c.t1;
+}
 
 /** One line per option, for docs and an admin "config show" (name, default, meaning). */
 export const TRANSACTION_CONFIG_DOC: Readonly<Record<keyof TransactionConfig, string>> = Object.freeze({
@@ -47,6 +59,7 @@ export const TRANSACTION_CONFIG_DOC: Readonly<Record<keyof TransactionConfig, st
   maxInviteLifetime: 'ms an unanswered INVITE server transaction may live (Kamailio max_inv_lifetime)',
   maxNonInviteLifetime: 'ms an unanswered non-INVITE server transaction may live (Kamailio max_noninv_lifetime)',
   send100Trying: 'answer INVITE with 100 Trying at once',
+  waitTimer: 'ms a transaction with its final response lingers for retransmissions (Timers J, L, M); 0 = 64*T1 as in RFC 3261/6026 (Kamailio wt_timer: 5000)',
 });
 
 function isMs(v: unknown): v is number {
@@ -60,7 +73,7 @@ export function resolveTransactionConfig(input: Partial<TransactionConfig> = {})
   for (const key of Object.keys(input)) {
     if (!(key in TRANSACTION_CONFIG_DEFAULTS)) problems.push(`unknown option "${key}"`);
   }
-  const ms: (keyof TransactionConfig)[] = ['t1', 't2', 't4', 'timerD', 'frTimer', 'frInvTimer', 'maxInviteLifetime', 'maxNonInviteLifetime'];
+  const ms: (keyof TransactionConfig)[] = ['t1', 't2', 't4', 'timerD', 'frTimer', 'frInvTimer', 'maxInviteLifetime', 'maxNonInviteLifetime', 'waitTimer'];
   for (const k of ms) {
     if (!isMs(c[k])) problems.push(`${k} must be an integer number of ms between 0 and 2147483647 (got ${String(c[k])})`);
   }
@@ -68,6 +81,7 @@ export function resolveTransactionConfig(input: Partial<TransactionConfig> = {})
   if (problems.length === 0) {
     if (c.t1 === 0) problems.push('t1 must be > 0 (RFC 3261 default 500)');
     if (c.t2 < c.t1) problems.push(`t2 (${c.t2}) must be >= t1 (${c.t1})`);
+    if (c.waitTimer > 0 && c.waitTimer < c.t4) problems.push(`waitTimer (${c.waitTimer}) must be 0 (64*T1) or at least t4 (${c.t4}) so retransmissions in flight are still absorbed`);
     if (c.frInvTimer === 0) problems.push('frInvTimer must be > 0: Timer C is what bounds a ringing INVITE branch');
     if (c.maxInviteLifetime <= c.frInvTimer) {
       problems.push(`maxInviteLifetime (${c.maxInviteLifetime}) must exceed frInvTimer (${c.frInvTimer}) so Timer C can still produce an answer`);

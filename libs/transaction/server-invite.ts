@@ -6,6 +6,7 @@
 //   completed  --ACK--> confirmed (I = T4 udp, 0 tcp)
 //   completed  --H--> terminated (ack-timeout)
 import type { SipMessage } from '#libs/sip';
+import { lingerMs } from './config.ts';
 import type { TxContext } from './context.ts';
 import { tryingResponse } from './messages.ts';
 import { ServerTransactionBase } from './server-base.ts';
@@ -46,7 +47,7 @@ export class InviteServerTransaction extends ServerTransactionBase {
       if (status < 300) {
         // RFC 6026: stay to absorb INVITE retransmissions and let later 2xx through.
         this.st = { name: 'accepted', final: res };
-        this.timers.start('L', 64 * this.t1, () => this.finish('normal'));
+        this.timers.start('L', lingerMs(this.ctx.config), () => this.finish('normal'));
         return true;
       }
       this.st = { name: 'completed', final: res };

@@ -5,6 +5,7 @@
 //   proceeding: request retrans -> resend last 1xx
 //   completed:  request retrans -> resend final
 import type { SipMessage } from '#libs/sip';
+import { lingerMs } from './config.ts';
 import type { TxContext } from './context.ts';
 import { ServerTransactionBase } from './server-base.ts';
 import type { NonInviteServerState, Target, TerminationReason } from './types.ts';
@@ -34,7 +35,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase {
     this.timers.stop('lifetime');
     this.st = { name: 'completed', final: res };
     if (this.reliable) this.finish('normal');
-    else this.timers.start('J', 64 * this.t1, () => this.finish('normal'));
+    else this.timers.start('J', lingerMs(this.ctx.config), () => this.finish('normal'));
     return true;
   }
 

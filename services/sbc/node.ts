@@ -129,7 +129,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     closers.push(() => transport.close());
     const tm = new TransactionLayer({
       send: (msg, target) => transport.send(target, msg.serialize()),
-      config: { t1: config.tm.t1, t2: config.tm.t2, t4: config.tm.t4, frTimer: config.tm.fr_timer, frInvTimer: config.tm.fr_inv_timer },
+      config: { t1: config.tm.t1, t2: config.tm.t2, t4: config.tm.t4, frTimer: config.tm.fr_timer, frInvTimer: config.tm.fr_inv_timer, waitTimer: config.tm.wait_timer },
       logger,
       registry,
     });
