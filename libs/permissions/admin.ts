@@ -1,0 +1,83 @@
+// kamcmd-style commands (Kamailio permissions RPC names). They read this
+// node's tables; permissions.reload re-reads this node's rule files.
+import { AdminError, type AdminCommand } from '#libs/admin';
+import { formatConfigErrors } from '#libs/config';
+import { formatSource } from './rules.ts';
+import type { ReloadResult } from './permissions.ts';
+import type { Tables } from './tables.ts';
+import { plainUriText } from './uris.ts';
+
+export interface PermissionsAdminDeps {
+  readonly tables: () => Tables;
+  readonly reload: () => ReloadResult;
+}
+
+const RULE_SETS = ['routing', 'register', 'uri'] as const;
+type RuleSetName = (typeof RULE_SETS)[number];
+
+function groupParam(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new AdminError('group must be a positive integer');
+  return n;
+}
+
+function stringParam(v: unknown, name: string): string {
+  if (typeof v !== 'string' || v === '') throw new AdminError(`${name} is required`);
+  return v;
+}
+
+export function permissionsAdminCommands(deps: PermissionsAdminDeps): AdminCommand[] {
+  return [
+    {
+      name: 'permissions.addressDump',
+      help: 'Exact addresses of the address table (subnets: permissions.subnetDump), optionally of one group: {"group":1}.',
+      params: { group: 'address group id (optional)' },
+      run: (p) => deps.tables().addresses.dump('address', groupParam(p.group)),
+    },
+    {
+      name: 'permissions.subnetDump',
+      help: 'Subnets of the address table with their mask, optionally of one group: {"group":1}.',
+      params: { group: 'address group id (optional)' },
+      run: (p) => deps.tables().addresses.dump('subnet', groupParam(p.group)),
+    },
+    {
+      name: 'permissions.trustedDump',
+      help: 'Rows of the trusted table in the order they are tried (highest priority first).',
+      run: () => deps.tables().trusted.dump(),
+    },
+    {
+      name: 'permissions.allowUri',
+      help: 'Test a pair against allow/deny rules as the step would: {"rules":"routing","from":"sip:alice@example.com","uri":"sip:0049301234@example.com"}.',
+      params: {
+        rules: 'routing (From, R-URI), register (To, Contact) or uri (From, Refer-To); default routing',
+        from: 'From URI (To URI for register)',
+        uri: 'R-URI, Contact URI or Refer-To URI',
+      },
+      run(p) {
+        const name = (p.rules ?? 'routing') as RuleSetName;
+        if (!RULE_SETS.includes(name)) throw new AdminError(`rules must be one of ${RULE_SETS.join(', ')}`);
+        const from = stringParam(p.from, 'from');
+        const raw = stringParam(p.uri, 'uri');
+        // the step compares plain R-URI / Contact (sip:user@host); Refer-To as written
+        const uri = name === 'uri' ? raw : plainUriText(raw);
+        const d = deps.tables()[name].decide(from, uri);
+        return {
+          allowed: d.verdict !== 'deny',
+          matched: d.verdict,
+          ...(d.verdict !== 'none' ? { rule: formatSource(d.rule.source), text: d.rule.text } : {}),
+          compared: { from, uri },
+        };
+      },
+    },
+    {
+      name: 'permissions.reload',
+      help: 'Re-read the allow/deny rule files on this node and rebuild every table; on any error the current tables stay.',
+      run() {
+        const r = deps.reload();
+        if (!r.ok) throw new AdminError(formatConfigErrors(r.errors), 422);
+        return r.summary;
+      },
+    },
+  ];
+}
