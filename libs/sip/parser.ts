@@ -100,13 +100,15 @@ function countCommas(s: string, a: number, b: number): number {
 
 
 
-/** index of the first byte below 0x20 other than HT/CR/LF, or DEL, in [a, b); -1 when none */
+// bytes below 0x20 other than HT/LF/CR, and DEL (bare CR is checked apart); a native
+// regex scan is several times faster than a charCodeAt loop over the head
+const CONTROL_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+
+/** index of the first control character in [a, b); -1 when none */
 function firstControlChar(s: string, a: number, b: number): number {
-  for (let i = a; i < b; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 32 ? c !== 9 && c !== 10 && c !== 13 : c === 127) return i;
-  }
-  return -1;
+  CONTROL_CHAR.lastIndex = a;
+  const m = CONTROL_CHAR.exec(s);
+  return m !== null && m.index < b ? m.index : -1;
 }
 
 export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseResult {
