@@ -1,8 +1,7 @@
 // Kamailio `address` table: groups of IPs and subnets with port and transport.
-// Compiled once per (re)load: exact addresses go to a Map keyed by the
-// numeric address, subnets to a list ordered longest prefix first, so a
-// request costs one parse of its source, one Map lookup and a few mask tests.
-import { cidrContains, formatCidr, isExact, parseCidr, parseIp, type Cidr, type ParsedIp } from './ip.ts';
+// Compiled once per (re)load into numeric form, so a request costs one parse
+// of its source address and a few Map lookups (see GroupIndex).
+import { formatCidr, isExact, parseCidr, parseIp, type Cidr, type ParsedIp } from './ip.ts';
 
 export const PROTOS = ['any', 'udp', 'tcp', 'tls', 'ws', 'wss', 'sctp'] as const;
 export type ProtoFilter = (typeof PROTOS)[number];
@@ -37,40 +36,65 @@ export function protoOk(entryProto: ProtoFilter, proto: string | undefined): boo
   return entryProto === 'any' || proto === undefined || entryProto === proto;
 }
 
+/** Entries of one prefix length, keyed by their network address. */
+interface Bucket<N> {
+  readonly prefix: number;
+  readonly mask: N;
+  readonly byNet: Map<N, AddressEntry[]>;
+}
+
+/**
+ * One group. Entries are bucketed by prefix length, longest first (an exact
+ * address is prefix 32 / 128): a lookup is one Map get per distinct prefix
+ * length, however many subnets the group has, and the most specific entry
+ * (and its tag) wins.
+ */
 class GroupIndex {
-  readonly exact4 = new Map<number, AddressEntry[]>();
-  readonly exact6 = new Map<bigint, AddressEntry[]>();
-  readonly subnets: AddressEntry[] = [];
+  private v4: Bucket<number>[] = [];
+  private v6: Bucket<bigint>[] = [];
 
   add(e: AddressEntry): void {
-    if (!isExact(e.cidr)) {
-      this.subnets.push(e);
-      return;
-    }
     const c = e.cidr;
-    if (c.v === 4) push(this.exact4, c.net, e);
-    else push(this.exact6, c.net, e);
+    if (c.v === 4) addTo(this.v4, c.prefix, c.mask, c.net, e);
+    else addTo(this.v6, c.prefix, c.mask, c.net, e);
   }
 
   seal(): void {
-    // longest prefix first: the most specific entry (and its tag) wins
-    this.subnets.sort((a, b) => b.cidr.prefix - a.cidr.prefix);
+    this.v4.sort((a, b) => b.prefix - a.prefix);
+    this.v6.sort((a, b) => b.prefix - a.prefix);
   }
 
   match(ip: ParsedIp, port: number, proto: string | undefined): AddressEntry | undefined {
-    const exact = ip.v === 4 ? this.exact4.get(ip.n) : this.exact6.get(ip.n);
-    if (exact !== undefined) {
-      for (const e of exact) if (portOk(e, port) && protoOk(e.proto, proto)) return e;
+    if (ip.v === 4) {
+      for (const b of this.v4) {
+        const hit = pick(b.byNet.get((ip.n & b.mask) >>> 0), port, proto);
+        if (hit !== undefined) return hit;
+      }
+      return undefined;
     }
-    for (const e of this.subnets) if (cidrContains(e.cidr, ip) && portOk(e, port) && protoOk(e.proto, proto)) return e;
+    for (const b of this.v6) {
+      const hit = pick(b.byNet.get(ip.n & b.mask), port, proto);
+      if (hit !== undefined) return hit;
+    }
     return undefined;
   }
 }
 
-function push<K>(m: Map<K, AddressEntry[]>, k: K, e: AddressEntry): void {
-  const list = m.get(k);
-  if (list === undefined) m.set(k, [e]);
+function addTo<N>(buckets: Bucket<N>[], prefix: number, mask: N, net: N, e: AddressEntry): void {
+  let b = buckets.find((x) => x.prefix === prefix);
+  if (b === undefined) {
+    b = { prefix, mask, byNet: new Map() };
+    buckets.push(b);
+  }
+  const list = b.byNet.get(net);
+  if (list === undefined) b.byNet.set(net, [e]);
   else list.push(e);
+}
+
+function pick(list: AddressEntry[] | undefined, port: number, proto: string | undefined): AddressEntry | undefined {
+  if (list === undefined) return undefined;
+  for (const e of list) if (portOk(e, port) && protoOk(e.proto, proto)) return e;
+  return undefined;
 }
 
 export class AddressTable {
@@ -134,7 +158,7 @@ export class AddressTable {
     return best;
   }
 
-  /** Rows for permissions.addressDump (exact addresses) and permissions.subnetDump (subnets). */
+  /** Rows for permissions.address_dump (exact addresses) and permissions.subnet_dump (subnets). */
   dump(kind: 'address' | 'subnet', group?: number): AddressDumpRow[] {
     return this.all
       .filter((e) => isExact(e.cidr) === (kind === 'address') && (group === undefined || e.group === group))

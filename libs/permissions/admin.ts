@@ -1,9 +1,11 @@
-// kamcmd-style commands (Kamailio permissions RPC names). They read this
-// node's tables; permissions.reload re-reads this node's rule files.
+// kamcmd-style commands: Kamailio's permissions RPC names in snake_case
+// (addressDump -> address_dump), because libs/admin command names are
+// lower-case. They read this node's tables; permissions.reload re-reads this
+// node's rule files.
 import { AdminError, type AdminCommand } from '#libs/admin';
 import { formatConfigErrors } from '#libs/config';
 import { formatSource } from './rules.ts';
-import type { ReloadResult } from './permissions.ts';
+import type { Permissions, ReloadResult } from './permissions.ts';
 import type { Tables } from './tables.ts';
 import { plainUriText } from './uris.ts';
 
@@ -30,24 +32,24 @@ function stringParam(v: unknown, name: string): string {
 export function permissionsAdminCommands(deps: PermissionsAdminDeps): AdminCommand[] {
   return [
     {
-      name: 'permissions.addressDump',
-      help: 'Exact addresses of the address table (subnets: permissions.subnetDump), optionally of one group: {"group":1}.',
+      name: 'permissions.address_dump',
+      help: 'Exact addresses of the address table (subnets: permissions.subnet_dump), optionally of one group: {"group":1}.',
       params: { group: 'address group id (optional)' },
       run: (p) => deps.tables().addresses.dump('address', groupParam(p.group)),
     },
     {
-      name: 'permissions.subnetDump',
+      name: 'permissions.subnet_dump',
       help: 'Subnets of the address table with their mask, optionally of one group: {"group":1}.',
       params: { group: 'address group id (optional)' },
       run: (p) => deps.tables().addresses.dump('subnet', groupParam(p.group)),
     },
     {
-      name: 'permissions.trustedDump',
+      name: 'permissions.trusted_dump',
       help: 'Rows of the trusted table in the order they are tried (highest priority first).',
       run: () => deps.tables().trusted.dump(),
     },
     {
-      name: 'permissions.allowUri',
+      name: 'permissions.allow_uri',
       help: 'Test a pair against allow/deny rules as the step would: {"rules":"routing","from":"sip:alice@example.com","uri":"sip:0049301234@example.com"}.',
       params: {
         rules: 'routing (From, R-URI), register (To, Contact) or uri (From, Refer-To); default routing',
@@ -80,4 +82,24 @@ export function permissionsAdminCommands(deps: PermissionsAdminDeps): AdminComma
       },
     },
   ];
+}
+
+/**
+ * permissions.apply: validate a permissions document on this node, then
+ * hand it to `publish` (ClusterConfig.apply) so every node switches to it.
+ * Not a Kamailio command (Kamailio has no cluster); the node wires it.
+ */
+export function permissionsApplyCommand(perms: Pick<Permissions, 'check'>, publish: (doc: string) => Promise<{ version: number }>): AdminCommand {
+  return {
+    name: 'permissions.apply',
+    help: 'Replace the permissions section on every node of the cluster: {"doc":"<the section as YAML or JSON text>"}; checked here first (422 with the problems).',
+    params: { doc: 'the permissions section body (address, trusted, routing, ... ) as YAML or JSON text' },
+    async run(p) {
+      const doc = stringParam(p.doc, 'doc');
+      const checked = perms.check(doc);
+      if (!checked.ok) throw new AdminError(formatConfigErrors(checked.errors), 422);
+      const { version } = await publish(doc);
+      return { version, ...checked.summary };
+    },
+  };
 }

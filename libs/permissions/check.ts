@@ -12,7 +12,7 @@
 import { parseNameAddr, type SipMessage } from '#libs/sip';
 import type { SourceInfo } from './address.ts';
 import { brokenPolicy } from './groups.ts';
-import { parseIp } from './ip.ts';
+import { parseIp, type ParsedIp } from './ip.ts';
 import { PERMISSIONS_REJECTIONS, type DenyRule } from './rejections.ts';
 import { formatSource, type RuleSet } from './rules.ts';
 import type { Tables } from './tables.ts';
@@ -35,8 +35,7 @@ const CODES = {
 } as const;
 
 /** Whether the source skips every check (trusted group or trusted table). */
-export function isTrusted(t: Tables, msg: SipMessage, source: SourceInfo): boolean {
-  const ip = parseIp(source.address);
+export function isTrusted(t: Tables, msg: SipMessage, source: SourceInfo, ip: ParsedIp | undefined = parseIp(source.address)): boolean {
   if (ip === undefined) return false;
   if (t.trustedGroup !== undefined && t.addresses.match(t.trustedGroup, ip, source.port, source.proto) !== undefined) return true;
   return t.trusted.allowTrusted(source, msg, ip) !== undefined;
@@ -87,10 +86,11 @@ export function checkRequest(t: Tables, msg: SipMessage, source: SourceInfo, inD
   if (method === 'ACK' || method === 'CANCEL') return undefined;
   const isRefer = method === 'REFER';
   if (inDialog && !isRefer) return undefined;
-  if (isTrusted(t, msg, source)) return undefined;
+  const ip = parseIp(source.address);
+  if (isTrusted(t, msg, source, ip)) return undefined;
 
   if (!inDialog) {
-    if (t.sourceGroup !== undefined && t.addresses.match(t.sourceGroup, source.address, source.port, source.proto) === undefined) {
+    if (t.sourceGroup !== undefined && (ip === undefined || t.addresses.match(t.sourceGroup, ip, source.port, source.proto) === undefined)) {
       return { rule: 'address', code: CODES.address, detail: `source ${source.proto}:${source.address}:${source.port} not in address group ${t.sourceGroup}` };
     }
     if (method === 'REGISTER') return checkRegister(t.register, msg);

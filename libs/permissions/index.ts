@@ -3,9 +3,10 @@
 //   const perms = createPermissions({ config: config.permissions, registry, logger });
 //   screening: [perms.step]                 step "permissions": trusted -> source_group -> allow_register /
 //                                           allow_routing -> allow_uri (REFER) -> group policies
-//   perms.admin                             permissions.addressDump / subnetDump / trustedDump / allowUri / reload
+//   perms.admin                             permissions.address_dump / subnet_dump / trusted_dump / allow_uri / reload
 //   perms.rejections                        for createRejectionCatalog (permissions.* codes, 403s)
 //   perms.reload() / applyPermissionsDoc()  atomic swap of the compiled tables (files, or a cluster document)
+//   permissionsApplyCommand(perms, publish) permissions.apply: check a document, then publish it (ClusterConfig)
 //
 // Config: permissionsSection (key `permissions`). Metrics: sbc_permissions_denied_total{rule},
 // sbc_permissions_reloads_total{result}. Operator docs: docs/permissions.md.
@@ -35,4 +36,4 @@ export { UserGroups, type Policy, type PolicyInput } from './groups.ts';
 export { compileTables, type Tables, type TablesSummary } from './tables.ts';
 export { parseIp, parseCidr, type Cidr, type ParsedIp } from './ip.ts';
 export { plainUri, parseMember, type UserId } from './uris.ts';
-export { permissionsAdminCommands } from './admin.ts';
+export { permissionsAdminCommands, permissionsApplyCommand } from './admin.ts';

@@ -104,6 +104,11 @@ export function parseIpv6(input: string): bigint | undefined {
 export function parseIp(s: string): ParsedIp | undefined {
   const v4 = parseIpv4(s);
   if (v4 >= 0) return { v: 4, n: v4 };
+  // fast path for what a dual-stack socket reports for IPv4 peers
+  if (s.length > 7 && s.startsWith('::ffff:')) {
+    const mapped = parseIpv4(s.slice(7));
+    if (mapped >= 0) return { v: 4, n: mapped };
+  }
   const v6 = parseIpv6(s);
   if (v6 === undefined) return undefined;
   if (v6 >> 32n === 0xffffn) return { v: 4, n: Number(v6 & 0xffffffffn) };

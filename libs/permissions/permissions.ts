@@ -43,12 +43,14 @@ export interface PermissionsDeps {
 export interface Permissions {
   /** pipeline step "permissions" (a screening step: after sanity, before the transaction) */
   readonly step: Step<RequestContext>;
-  /** permissions.addressDump / subnetDump / trustedDump / allowUri / reload */
+  /** permissions.address_dump / subnet_dump / trusted_dump / allow_uri / reload */
   readonly admin: AdminCommand[];
   /** every rejection the step can answer with: pass to createRejectionCatalog */
   readonly rejections: readonly Rejection[];
   /** no argument: re-read the rule files of the current config; a document: switch to it (YAML or JSON, the section's shape) */
   reload(doc?: string): ReloadResult;
+  /** everything reload(doc) would do except the swap: validate a document before distributing it */
+  check(doc: string): ReloadResult;
   /** the tables requests are checked against now */
   tables(): Tables;
   /** Kamailio allow_source_address(group) */
@@ -112,15 +114,24 @@ export function createPermissions(deps: PermissionsDeps): Permissions {
     return { ok: true, summary };
   };
 
+  const parseDoc = (doc: string) => parsePermissionsDoc(doc, deps.baseDir !== undefined ? { baseDir: deps.baseDir } : {});
+
   const reload = (doc?: string): ReloadResult => {
     if (doc === undefined) return swapTo(current.config, 'files');
-    const parsed = parsePermissionsDoc(doc, deps.baseDir !== undefined ? { baseDir: deps.baseDir } : {});
+    const parsed = parseDoc(doc);
     if (!parsed.ok) {
       metrics.reloaded(false);
       log.error({ problems: formatConfigErrors(parsed.errors) }, 'permissions document refused; the current tables stay');
       return parsed;
     }
     return swapTo(parsed.config, 'document');
+  };
+
+  const check = (doc: string): ReloadResult => {
+    const parsed = parseDoc(doc);
+    if (!parsed.ok) return parsed;
+    const r = compile(parsed.config);
+    return r.ok ? { ok: true, summary: summarize(r.tables) } : r;
   };
 
   const step: Step<RequestContext> = {
@@ -140,6 +151,7 @@ export function createPermissions(deps: PermissionsDeps): Permissions {
     admin: permissionsAdminCommands({ tables: () => current, reload: () => reload() }),
     rejections: Object.freeze([...Object.values(PERMISSIONS_REJECTIONS), ...custom]),
     reload,
+    check,
     tables: () => current,
     allowSourceAddress: (group, source) => current.addresses.allowSourceAddress(group, source),
     allowAddress: (group, ip, port, proto) => current.addresses.allowAddress(group, ip, port, proto),

@@ -3,6 +3,7 @@
 import { expect } from 'vitest';
 import { loadConfig } from '#libs/config';
 import { parseMessage, type SipMessage } from '#libs/sip';
+import type { Proto, RemoteInfo } from '#libs/transport';
 import { permissionsSection, type PermissionsConfig } from './config.ts';
 import type { ReadFile } from './rule-files.ts';
 
@@ -45,8 +46,9 @@ export function sipRequest(spec: RequestSpec): SipMessage {
   return r.msg;
 }
 
-export const udp = (address: string, port = 5060) => ({ proto: 'udp' as const, address, port, family: address.includes(':') ? ('IPv6' as const) : ('IPv4' as const) });
-export const tcp = (address: string, port = 5060) => ({ ...udp(address, port), proto: 'tcp' as const });
+const remote = (proto: Proto, address: string, port: number): RemoteInfo => ({ proto, address, port, family: address.includes(':') ? 'IPv6' : 'IPv4' });
+export const udp = (address: string, port = 5060): RemoteInfo => remote('udp', address, port);
+export const tcp = (address: string, port = 5060): RemoteInfo => remote('tcp', address, port);
 
 /** The permissions section from YAML text (the body under `permissions:`), validated; fails the test on errors. */
 export function permissionsConfig(yamlBody = '{}', cwd = '/etc/sbc'): PermissionsConfig {

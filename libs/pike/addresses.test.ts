@@ -4,6 +4,7 @@ import { AddressSet, parseAddressOrCidr, partitionAddresses } from './addresses.
 describe('trusted / exempt addresses', () => {
   it('parses IPs and CIDRs and explains the rest', () => {
     expect(parseAddressOrCidr('192.0.2.1')).toEqual({ kind: 'ip', address: '192.0.2.1', family: 'ipv4' });
+    expect(parseAddressOrCidr('[2001:db8::1]')).toEqual({ kind: 'ip', address: '2001:db8::1', family: 'ipv6' });
     expect(parseAddressOrCidr('2001:DB8::/32')).toEqual({ kind: 'subnet', address: '2001:DB8::', prefix: 32, family: 'ipv6' });
     expect(parseAddressOrCidr('10.0.0.0/33')).toMatch(/prefix length must be 0..32/);
     expect(parseAddressOrCidr('gw.example.net')).toMatch(/not an IP address or CIDR/);

@@ -9,9 +9,11 @@ export type ParsedAddress =
 
 const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
-/** "192.0.2.1", "2001:db8::1", "10.0.0.0/8", "2001:db8::/32"; a message when it is neither. */
+/** "192.0.2.1", "2001:db8::1" (or "[2001:db8::1]", as in URIs), "10.0.0.0/8",
+ *  "2001:db8::/32"; a message when it is neither. */
 export function parseAddressOrCidr(text: string): ParsedAddress | string {
-  const s = text.trim();
+  let s = text.trim();
+  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
   const slash = s.indexOf('/');
   const address = slash < 0 ? s : s.slice(0, slash);
   const v = isIP(address);

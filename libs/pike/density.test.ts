@@ -44,6 +44,22 @@ describe('DensityTracker', () => {
     expect(d.size).toBe(1);
   });
 
+  it('learns the final total of a finished window, raising the estimate only', () => {
+    const d = new DensityTracker(U);
+    d.observe('a', W * U + 900, 20); // seen here late in window W
+    d.learnFinal('a', W, 28); // not yet seen in W+1: raises the count of W
+    expect(d.get('a')!.cur).toBe(28);
+    d.observe('b', W * U + 900, 20);
+    d.observe('b', (W + 1) * U + 100, 1);
+    d.learnFinal('b', W, 27); // already rolled: raises prev
+    d.learnFinal('b', W, 5);
+    expect(d.get('b')!.prev).toBe(27);
+    d.learnFinal('b', W - 3, 99); // too old: ignored
+    d.learnFinal('unknown', W, 99);
+    expect(d.get('b')).toMatchObject({ cur: 1, prev: 27 });
+    expect(d.get('unknown')).toBeUndefined();
+  });
+
   it('keeps a source whose ban write is in flight', () => {
     const d = new DensityTracker(U);
     d.observe('a', W * U, 1).rec.banning = true;

@@ -67,6 +67,17 @@ export class DensityTracker {
     return this.records.get(key);
   }
 
+  /** The cluster total of window `windowId` as read after it ended (never lowers what is known). */
+  learnFinal(key: string, windowId: number, total: number): void {
+    const rec = this.records.get(key);
+    if (rec === undefined) return;
+    if (rec.window === windowId) {
+      if (total > rec.cur) rec.cur = total;
+    } else if (rec.window === windowId + 1) {
+      if (total > rec.prev) rec.prev = total;
+    }
+  }
+
   /** Forgets sources with nothing in the last two windows (they weigh nothing in an estimate). */
   prune(now: number): number {
     const w = Math.floor(now / this.unitMs);

@@ -118,7 +118,7 @@ describe('pike step (memory backend)', () => {
     const { pike, registry } = await node();
     await toPhase(2000, 0.1);
     expect(passed(send(pike.step, '192.0.2.3', 30))).toBe(30);
-    await vi.advanceTimersByTimeAsync(4000); // two windows later: nothing left to weigh
+    await vi.advanceTimersByTimeAsync(4200); // two windows later: nothing left to weigh
     expect(await metric(registry, PIKE_METRIC_NAMES.sources)).toBe(0);
     expect(passed(send(pike.step, '192.0.2.3', 30))).toBe(30);
   });

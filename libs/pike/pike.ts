@@ -27,6 +27,8 @@ import { PIKE_REJECTIONS } from './rejections.ts';
 
 /** Counter family name in the shared state (Redis keys carry it). */
 export const PIKE_COUNTER = 'pike';
+/** Sources whose final previous-window totals are read at each window start. */
+const TOP_PREVIOUS = 100;
 /** Value of the ipban entries pike writes (htable.dump shows who banned). */
 export const PIKE_BAN_VALUE = 'pike';
 
@@ -81,7 +83,7 @@ class PikeEngine implements Pike {
   private readonly tracker: DensityTracker;
   private readonly metrics: PikeMetrics;
   private readonly logLimiter: LogLimiter;
-  private readonly pruner: NodeJS.Timeout | undefined;
+  private windowTimer: NodeJS.Timeout | undefined;
   private exempt: AddressSet;
   private readonly eagerFlushMs: number;
   private nextEagerFlush = 0;
@@ -113,8 +115,7 @@ class PikeEngine implements Pike {
           this.log.info('pike counts reach the shared state again');
         }
       });
-      this.pruner = setInterval(() => this.tracker.prune(this.now()), this.unitMs);
-      this.pruner.unref();
+      this.scheduleWindowStart(this.counter, c.flush_interval);
     }
     const counter = this.counter;
     this.step = counter === undefined
@@ -130,7 +131,7 @@ class PikeEngine implements Pike {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.pruner);
+    clearTimeout(this.windowTimer);
     await this.counter?.close();
   }
 
@@ -146,6 +147,31 @@ class PikeEngine implements Pike {
     if (estimate <= this.density && !rec.banning) return 'next';
     if (!rec.banning && now >= rec.retryAt && !this.deps.bans.has(ip)) this.ban(ip, rec, estimate, ctx.msg.method);
     return this.refuse(ctx, estimate);
+  }
+
+  /**
+   * Shortly after each window starts (once every node has flushed the end of
+   * the previous one): forget idle sources, and learn the final cluster
+   * totals of the previous window for the hottest sources. The last total a
+   * node saw during that window can miss the others' last flush; for a flood
+   * that started late in it, that would delay the verdict.
+   */
+  private scheduleWindowStart(counter: CounterStore, flushMs: number): void {
+    const settle = Math.min(flushMs + 20, Math.floor(this.unitMs / 2));
+    const now = this.now();
+    const next = (Math.floor((now - settle) / this.unitMs) + 1) * this.unitMs + settle;
+    this.windowTimer = setTimeout(() => {
+      if (this.closed) return;
+      const t = this.now();
+      this.tracker.prune(t);
+      const w = Math.floor(t / this.unitMs);
+      counter.top(TOP_PREVIOUS, 'previous').then(
+        (top) => { for (const e of top) this.tracker.learnFinal(e.key, w - 1, e.count); },
+        () => { /* Redis down: the local view stands (flush failures are logged) */ },
+      );
+      this.scheduleWindowStart(counter, flushMs);
+    }, Math.max(1, next - now));
+    this.windowTimer.unref();
   }
 
   /**

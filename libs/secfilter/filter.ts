@@ -149,15 +149,14 @@ export class Secfilter {
     const cfg = this.cfg;
     if (!cfg.enabled) return PASS;
     const c = this.compiled;
-    const active = (t: ListType) => c[t].black.size > 0 || c[t].white.size > 0;
 
-    if (active('ip') && this.judge('ip', c.ip, sourceAddress) === 'black') return this.block('ip', `source ${sourceAddress}`);
+    if (active(c.ip) && this.judge('ip', c.ip, sourceAddress) === 'black') return this.block('ip', `source ${sourceAddress}`);
 
     const ua = msg.header('user-agent');
-    if (ua !== undefined && active('ua') && this.judge('ua', c.ua, ua.toLowerCase()) === 'black') return this.block('ua', `User-Agent ${shown(ua)}`);
+    if (ua !== undefined && active(c.ua) && this.judge('ua', c.ua, ua.toLowerCase()) === 'black') return this.block('ua', `User-Agent ${shown(ua)}`);
 
-    const checkUsers = active('user');
-    const checkDomains = active('domain');
+    const checkUsers = active(c.user);
+    const checkDomains = active(c.domain);
     const sqli = cfg.sqli.enabled;
     const parties = checkUsers || checkDomains || sqli ? this.parties(msg) : [];
     if (checkUsers) {
@@ -173,7 +172,7 @@ export class Secfilter {
       }
     }
     // called numbers: only a new call dials one (an in-dialog R-URI is the peer's Contact)
-    if (!inDialog && msg.method === 'INVITE' && active('dst')) {
+    if (!inDialog && msg.method === 'INVITE' && active(c.dst)) {
       const user = msg.requestUri()?.user;
       if (user !== undefined && this.judge('dst', c.dst, normalizeNumber(user)) === 'black') return this.block('dst', `destination ${shown(user)}`);
     }
@@ -184,6 +183,8 @@ export class Secfilter {
     return PASS;
   }
 
+  /** no closures on the hot path: under tsx/esbuild keepNames each one costs a defineProperty */
+  // eslint-disable-next-line class-methods-use-this
   /** From, To and every Contact (not "*"), as parsed. */
   private parties(msg: SipMessage): [PartyHeader, NameAddr][] {
     const out: [PartyHeader, NameAddr][] = [];
@@ -214,19 +215,24 @@ export class Secfilter {
 
   /** Strict for URI user parts (or the whole URI when it did not parse), lenient for display names and the User-Agent. */
   private sqliIn(msg: SipMessage, parties: readonly [PartyHeader, NameAddr][], ua: string | undefined): string | undefined {
-    const test = (where: string, value: string | undefined, mode: SqliMode): string | undefined => {
-      if (value === undefined || value === '') return undefined;
-      const rule = detectSqli(value, mode);
-      return rule === undefined ? undefined : `${where} ${shown(value)}: ${rule}`;
-    };
-    const ruser = msg.requestUri()?.user;
-    let found = test('Request-URI user', ruser, 'strict');
+    let found = sqliFinding('Request-URI user', msg.requestUri()?.user, 'strict');
     if (found !== undefined) return found;
-    for (const [header, na] of parties) {
-      found = na.uri !== undefined ? test(`${header} user`, na.uri.user, 'strict') : test(`${header} URI`, na.uriText, 'strict');
-      found ??= test(`${header} display name`, na.displayName, 'lenient');
+    for (let i = 0; i < parties.length; i++) {
+      const [header, na] = parties[i];
+      found = na.uri !== undefined ? sqliFinding(`${header} user`, na.uri.user, 'strict') : sqliFinding(`${header} URI`, na.uriText, 'strict');
+      found ??= sqliFinding(`${header} display name`, na.displayName, 'lenient');
       if (found !== undefined) return found;
     }
-    return test('User-Agent', ua, 'lenient');
+    return sqliFinding('User-Agent', ua, 'lenient');
   }
+}
+
+function active(c: Compiled): boolean {
+  return c.black.size > 0 || c.white.size > 0;
+}
+
+function sqliFinding(where: string, value: string | undefined, mode: SqliMode): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const rule = detectSqli(value, mode);
+  return rule === undefined ? undefined : `${where} ${shown(value)}: ${rule}`;
 }

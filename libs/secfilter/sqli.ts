@@ -135,6 +135,8 @@ function quoteBreak(s: string): boolean {
   return false;
 }
 
+const COMPARISONS = new Set(['=', '==', '<', '>', '<=', '>=', '<>', '!=', '<=>']);
+
 /** or 1=1, and 'a'='a', or ''=', || x like x: a conjunction, one operand, a comparison, another operand */
 function tautology(t: Tokens): boolean {
   const n = t.kind.length;
@@ -144,21 +146,27 @@ function tautology(t: Tokens): boolean {
       (t.kind[i] === K.Punct && (t.text[i] === '|' || t.text[i] === '&') && t.text[i + 1] === t.text[i] && t.end[i + 1] === t.end[i] + 1);
     if (!isConj) continue;
     let j = t.kind[i] === K.Punct ? i + 2 : i + 1;
-    let words = 0;
-    let operand = 0;
     while (j < n && t.text[j] === '(') j++;
-    while (j < n && operand < 3 && (t.kind[j] === K.Quote || (t.kind[j] === K.Word && t.text[j] !== 'like'))) {
+    let words = 0;
+    let quotes = 0;
+    while (j < n && words + quotes < 3 && (t.kind[j] === K.Quote || (t.kind[j] === K.Word && t.text[j] !== 'like'))) {
       if (t.kind[j] === K.Word) words++;
-      operand++;
+      else quotes++;
       j++;
     }
-    if (operand === 0 || words > 1 || j >= n) continue;
-    if (t.kind[j] !== K.Op && !(t.kind[j] === K.Word && t.text[j] === 'like')) continue;
-    while (j < n && t.kind[j] === K.Op) j++;
-    if (j < n && t.text[j] === 'like') j++;
+    if (words + quotes === 0 || words > 1 || j >= n) continue;
+    let op = '';
+    if (t.kind[j] === K.Word) {
+      op = 'like';
+      j++;
+    } else {
+      // adjacent operator chars form one operator ("<>", "!=")
+      while (j < n && t.kind[j] === K.Op && (op === '' || t.end[j] === t.end[j - 1] + 1)) op += t.text[j++];
+      if (!COMPARISONS.has(op)) continue;
+    }
     if (j < n && (t.kind[j] === K.Quote || t.kind[j] === K.Word)) return true;
     // "' or ''='" ends right after the comparison: the closing quote is the application's own
-    if (j >= n && t.kind[j - 1] === K.Op) return true;
+    if (j >= n && op === '=' && quotes > 0) return true;
   }
   return false;
 }
@@ -181,12 +189,48 @@ function keywordRules(t: Tokens): SqliRule | undefined {
   return undefined;
 }
 
-function plainAlnum(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i) | 0x20;
-    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57))) return false;
+/** words that can start a rule that needs no special character (keyword pairs, SQL-only words, "x like x") */
+const TRIGGER_WORDS = new Set([...KEYWORD_PAIRS.keys(), ...SQL_ONLY_WORDS, 'like']);
+const TRIGGER_FIRST = new Set([...TRIGGER_WORDS].map((w) => w.charCodeAt(0)));
+const TRIGGER_MIN = Math.min(...[...TRIGGER_WORDS].map((w) => w.length));
+const TRIGGER_MAX = Math.max(...[...TRIGGER_WORDS].map((w) => w.length));
+
+function lowerCode(c: number): number {
+  return c >= 65 && c <= 90 ? c | 0x20 : c;
+}
+
+/**
+ * Cheap first pass, no allocation for most values: can any rule fire at
+ * all? Every rule needs a special character (quote, %, ;, =, <, >, (, |, &,
+ * #, a control char; in strict mode also -- /* *\/) or a trigger word. Values
+ * with neither ("Office 1001", "Yealink SIP-T46S 66.86.0.15") are clean.
+ */
+function suspicious(s: string, mode: SqliMode): boolean {
+  for (let i = 0; i < s.length; ) {
+    const c = lowerCode(s.charCodeAt(i));
+    if (isWordChar(c)) {
+      let j = i + 1;
+      while (j < s.length && isWordChar(lowerCode(s.charCodeAt(j)))) j++;
+      const len = j - i;
+      if (len >= TRIGGER_MIN && len <= TRIGGER_MAX && TRIGGER_FIRST.has(c) && TRIGGER_WORDS.has(s.slice(i, j).toLowerCase())) return true;
+      i = j;
+      continue;
+    }
+    if (c < 32 || c === 127 || isQuote(c)) return true;
+    switch (c) {
+      case 37: case 59: case 61: case 60: case 62: case 40: case 124: case 38: case 35: // % ; = < > ( | & #
+        return true;
+      case 45: case 47: case 42: { // - / *
+        if (mode === 'strict') {
+          const d = s.charCodeAt(i + 1);
+          if ((c === 45 && d === 45) || (c === 47 && d === 42) || (c === 42 && d === 47)) return true;
+        }
+        break;
+      }
+    }
+    i++;
   }
-  return true;
+  return false;
 }
 
 /**
@@ -194,7 +238,7 @@ function plainAlnum(s: string): boolean {
  * libs/sip byte string (URI user parts still %-escaped, display names unquoted).
  */
 export function detectSqli(value: string, mode: SqliMode): SqliRule | undefined {
-  if (plainAlnum(value)) return undefined; // "alice", "1001": the common case, no tokenizing
+  if (!suspicious(value, mode)) return undefined;
   const s = percentDecode(value).toLowerCase();
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { loadConfig, formatConfigErrors } from '#libs/config';
+import { sbcSections } from './config.ts';
 import { startNode } from './node.ts';
 
 /** deploy/sbc.yaml of the repository, found from services/sbc/ (tsx) or dist/ (the bundle) */
@@ -19,7 +20,7 @@ function sampleConfig(): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const explicit = argv.includes('--config') || argv.includes('-c') || process.env.SBC_CONFIG !== undefined;
-  const res = loadConfig({ env: process.env, argv, ...(explicit ? {} : { file: sampleConfig() }) });
+  const res = loadConfig({ sections: sbcSections, env: process.env, argv, ...(explicit ? {} : { file: sampleConfig() }) });
   if (!res.ok) {
     process.stderr.write(`${formatConfigErrors(res.errors)}\n`);
     process.exit(2);

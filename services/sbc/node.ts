@@ -8,8 +8,9 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { AdminError, AdminRegistry, createHttpServer } from '#libs/admin';
 import { BAN_TABLE, BANS_REJECTIONS, bansAdminCommands, bansFailClosedStep, bansGate, createBanMetrics } from '#libs/bans';
 import { createMemoryBus, createNatsBus, type Bus } from '#libs/bus';
-import { loadConfig, formatConfigErrors, nodeSections, type NodeConfig } from '#libs/config';
+import { loadConfig, formatConfigErrors, nodeSections } from '#libs/config';
 import { DISPATCHER_REJECTIONS, DispatcherState, dispatchStep, dispatcherAdminCommands, loadDispatcherSets, type AlgorithmId, type DestinationSet } from '#libs/dispatcher';
+import { createPike, PIKE_REJECTIONS } from '#libs/pike';
 import { PROXY_REJECTIONS, SipProxy } from '#libs/proxy';
 import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
 import { ClusterConfig, ReplicatedTable } from '#libs/replica';
@@ -17,9 +18,11 @@ import { resolveSanityConfig } from '#libs/sanity';
 import { createMemoryState, createRedisState, type SharedState } from '#libs/state';
 import { TransactionLayer } from '#libs/transaction';
 import { TransportLayer } from '#libs/transport';
+import { parseUri } from '#libs/sip';
+import type { SbcConfig } from './config.ts';
 
 export interface NodeOptions {
-  config: NodeConfig;
+  config: SbcConfig;
   /** absolute path of the config file (anchors dispatcher.list_file), if any */
   configFile?: string;
   /** where a value came from, for errors found after loading */
@@ -134,14 +137,23 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
     });
     closers.push(() => tm.close());
-    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, BANS_REJECTIONS, DISPATCHER_REJECTIONS);
+    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, BANS_REJECTIONS, DISPATCHER_REJECTIONS, PIKE_REJECTIONS);
     const recorder = new RejectionRecorder({ catalog, registry, logger, logRate: { perSecond: config.log.rejects.perSecond, burst: config.log.rejects.burst } });
     const failoverCodes = new Set<number>();
     let failoverOnTimeout = false;
     for (const c of config.dispatcher.failover_codes) {
       if (c === 'timeout') failoverOnTimeout = true; else failoverCodes.add(c);
     }
-    const proxy = new SipProxy({
+    // pike: own addresses and gateways are never counted (Kamailio seeds exempt them too)
+    const ownHosts = config.sip.listen.flatMap((l) => (l.advertise ? [l.host, l.advertise.host] : [l.host]));
+    const gatewayHosts = () => dispatcher.list().flatMap((s) => s.destinations.map((d) => parseUri(d.uri)?.host ?? '')).filter((h) => h !== '');
+    const pike = createPike({
+      config: config.pike, state, bans, exempt: [...ownHosts, ...gatewayHosts()], registry, logger,
+      responder: { recorder, reply: (ctx, status, reason, headers) => proxy.reply(ctx, status, reason, headers) },
+    });
+    closers.push(() => pike.close());
+    dispatcher.on('reload', () => pike.setExempt([...ownHosts, ...gatewayHosts()]));
+    const proxy: SipProxy = new SipProxy({
       config: {
         aliases: config.sip.aliases,
         serverHeader: config.sip.server_header,
@@ -155,7 +167,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
       recorder,
       gates: [bansGate(bans)],
-      screening: config.state.fail_mode.bans === 'closed' ? [bansFailClosedStep(() => state.status().up)] : [],
+      screening: [...(config.state.fail_mode.bans === 'closed' ? [bansFailClosedStep(() => state.status().up)] : []), pike.step],
       routing: [dispatchStep({
         state: dispatcher,
         setId: config.routing.calls_set ?? config.dispatcher.default_set,
@@ -169,6 +181,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     const admin = new AdminRegistry();
     for (const c of dispatcherAdminCommands({ state: dispatcher })) admin.register(c);
     for (const c of bansAdminCommands(bans)) admin.register(c);
+    for (const c of pike.admin) admin.register(c);
     admin.register({
       name: 'dispatcher.apply',
       help: 'Replace the destination sets on every node of the cluster: {"sets":[{"setid":1,"uri":"sip:10.0.0.5:5060","flags":0,"priority":0,"attrs":"duid=gw1"}]}.',
@@ -232,7 +245,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
 }
 
 /** Dispatcher sets from a cluster config document: JSON {sets: [...]} with the YAML config's fields. */
-function parseDispatcherDoc(doc: string, base: NodeConfig): DestinationSet[] | string {
+function parseDispatcherDoc(doc: string, base: SbcConfig): DestinationSet[] | string {
   let parsed: unknown;
   try { parsed = JSON.parse(doc); } catch { return 'dispatcher document is not JSON'; }
   const sets = (parsed as { sets?: unknown }).sets;

@@ -1,0 +1,6 @@
+// The node's config sections: the core ones plus each feature's own.
+import { nodeSections, type DeepReadonly, type ConfigOf } from '#libs/config';
+import { pikeSection } from '#libs/pike';
+
+export const sbcSections = [...nodeSections, pikeSection] as const;
+export type SbcConfig = DeepReadonly<ConfigOf<typeof sbcSections>>;
