@@ -1,6 +1,7 @@
 // The node's config sections: the core ones plus each feature's own.
 import { nodeSections, type DeepReadonly, type ConfigOf } from '#libs/config';
+import { permissionsSection } from '#libs/permissions';
 import { pikeSection } from '#libs/pike';
 
-export const sbcSections = [...nodeSections, pikeSection] as const;
+export const sbcSections = [...nodeSections, pikeSection, permissionsSection] as const;
 export type SbcConfig = DeepReadonly<ConfigOf<typeof sbcSections>>;

@@ -2,6 +2,7 @@
 // does, through libs/config); composes state, bus, transports, transactions,
 // the proxy pipeline and the HTTP face, and owns start/stop order.
 import type { Server } from 'node:http';
+import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -10,6 +11,7 @@ import { BAN_TABLE, BANS_REJECTIONS, bansAdminCommands, bansFailClosedStep, bans
 import { createMemoryBus, createNatsBus, type Bus } from '#libs/bus';
 import { loadConfig, formatConfigErrors, nodeSections } from '#libs/config';
 import { DISPATCHER_REJECTIONS, DispatcherState, dispatchStep, dispatcherAdminCommands, loadDispatcherSets, type AlgorithmId, type DestinationSet } from '#libs/dispatcher';
+import { applyPermissionsDoc, createPermissions, PERMISSIONS_CONFIG_KIND, permissionsApplyCommand } from '#libs/permissions';
 import { createPike, PIKE_REJECTIONS } from '#libs/pike';
 import { PROXY_REJECTIONS, SipProxy } from '#libs/proxy';
 import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
@@ -93,6 +95,12 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     const clusterConfig = await ClusterConfig.start({ state, bus, logger, registry, resyncIntervalMs: config.bus.resyncIntervalMs });
     closers.push(() => clusterConfig.close());
 
+    // ---- permissions (ACL): rule files and tables, replaced cluster-wide through ClusterConfig
+    const permissions = createPermissions({ config: config.permissions, registry, logger, ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}) });
+    const permDoc = clusterConfig.get(PERMISSIONS_CONFIG_KIND);
+    if (permDoc !== undefined) applyPermissionsDoc(permissions, permDoc.doc);
+    clusterConfig.onChange((kind, doc) => { if (kind === PERMISSIONS_CONFIG_KIND) applyPermissionsDoc(permissions, doc); });
+
     // ---- dispatcher: sets from the file/config, or the cluster's current ones
     const loaded = loadDispatcherSets(config.dispatcher, { origin: opts.origin, localSockets: config.sip.listen });
     if (!loaded.ok) throw new Error(formatConfigErrors(loaded.errors));
@@ -137,7 +145,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
     });
     closers.push(() => tm.close());
-    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, BANS_REJECTIONS, DISPATCHER_REJECTIONS, PIKE_REJECTIONS);
+    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, BANS_REJECTIONS, DISPATCHER_REJECTIONS, PIKE_REJECTIONS, permissions.rejections);
     const recorder = new RejectionRecorder({ catalog, registry, logger, logRate: { perSecond: config.log.rejects.perSecond, burst: config.log.rejects.burst } });
     const failoverCodes = new Set<number>();
     let failoverOnTimeout = false;
@@ -167,7 +175,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
       recorder,
       gates: [bansGate(bans)],
-      screening: [...(config.state.fail_mode.bans === 'closed' ? [bansFailClosedStep(() => state.status().up)] : []), pike.step],
+      screening: [...(config.state.fail_mode.bans === 'closed' ? [bansFailClosedStep(() => state.status().up)] : []), pike.step, permissions.step],
       routing: [dispatchStep({
         state: dispatcher,
         setId: config.routing.calls_set ?? config.dispatcher.default_set,
@@ -182,6 +190,8 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     for (const c of dispatcherAdminCommands({ state: dispatcher })) admin.register(c);
     for (const c of bansAdminCommands(bans)) admin.register(c);
     for (const c of pike.admin) admin.register(c);
+    for (const c of permissions.admin) admin.register(c);
+    admin.register(permissionsApplyCommand(permissions, (doc) => clusterConfig.apply(PERMISSIONS_CONFIG_KIND, doc)));
     admin.register({
       name: 'dispatcher.apply',
       help: 'Replace the destination sets on every node of the cluster: {"sets":[{"setid":1,"uri":"sip:10.0.0.5:5060","flags":0,"priority":0,"attrs":"duid=gw1"}]}.',
