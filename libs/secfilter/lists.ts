@@ -100,7 +100,9 @@ export class DomainMatcher {
     }
     if (h.endsWith('.')) h = h.slice(0, -1);
     if (this.hosts.has(h)) return true;
-    if (parseIp(h) !== undefined) return false;
+    // an IPv4 literal matches exactly (no TLD ends in a digit, so most hosts skip the parse)
+    const last = h.charCodeAt(h.length - 1);
+    if (last >= 48 && last <= 57 && parseIp(h) !== undefined) return false;
     for (let i = h.indexOf('.'); i >= 0; i = h.indexOf('.', i + 1)) if (this.hosts.has(h.slice(i + 1))) return true;
     return false;
   }

@@ -46,6 +46,13 @@ describe('secfilter config', () => {
     expect(text).toMatch(/secfilter\.ua\.action/);
   });
 
+  it('takes lists from SBC_SECFILTER_* variables', () => {
+    const res = loadConfig({ sections: [secfilterSection], env: { SBC_SECFILTER_IP_BLACKLIST: '198.51.100.0/24,203.0.113.7', SBC_SECFILTER_UA_ACTION: 'reply' } });
+    if (!res.ok) throw new Error(formatConfigErrors(res.errors));
+    expect(res.config.secfilter.ip.blacklist).toEqual(['198.51.100.0/24', '203.0.113.7']);
+    expect(res.config.secfilter.ua.action).toBe('reply');
+  });
+
   it('defines every rejection code the step can return', () => {
     const catalog = createRejectionCatalog(SECFILTER_REJECTIONS);
     expect(catalog.get('secfilter.blacklisted_ua_drop')?.status).toBe('drop');
