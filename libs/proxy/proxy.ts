@@ -45,8 +45,10 @@ export interface ProxyDeps {
   gates?: readonly SourceGate[];
   /** security steps run on every request before any transaction is created (pike, acl...) */
   screening?: readonly Step<RequestContext>[];
-  /** steps choosing next hops for out-of-dialog requests (dispatcher) */
+  /** steps choosing next hops for out-of-dialog requests (dispatcher), and last touches before relay (hygiene) */
   routing?: readonly Step<RequestContext>[];
+  /** applied to every response relayed upstream (header hygiene: Server rewrite, internal headers stripped) */
+  scrubRelayed?: (msg: SipMessage) => void;
 }
 
 /** A check on where a message comes from; returns a rejection code to refuse it, undefined to let it in. */
@@ -94,6 +96,7 @@ export class SipProxy {
         failover: config.failover,
         metrics: this.metrics,
         reply,
+        scrub: deps.scrubRelayed,
         selectSocket: (hop: Hop) => transport.selectSocket(hop.target, hop.socket),
         forwardStateless: (ctx) => this.forwardAck(ctx),
       }),
@@ -244,6 +247,7 @@ export class SipProxy {
       return;
     }
     msg.removeFirstValue('via');
+    this.deps.scrubRelayed?.(msg);
     const next = vias[1];
     const proto = next.transport === 'TCP' ? 'tcp' : 'udp';
     const t = responseTarget(next, next.transport);

@@ -29,6 +29,8 @@ export interface RelayDeps {
   metrics: ProxyMetrics;
   /** local reply through the server transaction */
   reply(ctx: RequestContext, status: number, reason: string): void;
+  /** applied to each response relayed upstream (header hygiene) */
+  scrub?: (response: SipMessage) => void;
 }
 
 /** Prepare a copy of the request for one hop: Max-Forwards, Record-Route, our Via. */
@@ -157,6 +159,7 @@ export class Relay {
     const tx = this.ctx.tx;
     if (tx === undefined) return;
     response.removeFirstValue('via');
+    this.deps.scrub?.(response);
     this.deps.metrics.replied(response.status);
     tx.respond(response);
   }

@@ -2,6 +2,7 @@
 import { nodeSections, type DeepReadonly, type ConfigOf } from '#libs/config';
 import { permissionsSection } from '#libs/permissions';
 import { pikeSection } from '#libs/pike';
+import { hygieneSection, secfilterSection } from '#libs/secfilter';
 
-export const sbcSections = [...nodeSections, pikeSection, permissionsSection] as const;
+export const sbcSections = [...nodeSections, pikeSection, permissionsSection, secfilterSection, hygieneSection] as const;
 export type SbcConfig = DeepReadonly<ConfigOf<typeof sbcSections>>;

@@ -13,6 +13,7 @@ import { loadConfig, formatConfigErrors, nodeSections } from '#libs/config';
 import { DISPATCHER_REJECTIONS, DispatcherState, dispatchStep, dispatcherAdminCommands, loadDispatcherSets, type AlgorithmId, type DestinationSet } from '#libs/dispatcher';
 import { applyPermissionsDoc, createPermissions, PERMISSIONS_CONFIG_KIND, permissionsApplyCommand } from '#libs/permissions';
 import { createPike, PIKE_REJECTIONS } from '#libs/pike';
+import { createHeaderHygiene, createSecfilter, hygieneOptions, hygieneStep, SECFILTER_REJECTIONS } from '#libs/secfilter';
 import { PROXY_REJECTIONS, SipProxy } from '#libs/proxy';
 import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
 import { ClusterConfig, ReplicatedTable } from '#libs/replica';
@@ -145,7 +146,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
     });
     closers.push(() => tm.close());
-    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, BANS_REJECTIONS, DISPATCHER_REJECTIONS, PIKE_REJECTIONS, permissions.rejections);
+    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, BANS_REJECTIONS, DISPATCHER_REJECTIONS, PIKE_REJECTIONS, permissions.rejections, SECFILTER_REJECTIONS);
     const recorder = new RejectionRecorder({ catalog, registry, logger, logRate: { perSecond: config.log.rejects.perSecond, burst: config.log.rejects.burst } });
     const failoverCodes = new Set<number>();
     let failoverOnTimeout = false;
@@ -161,6 +162,8 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     });
     closers.push(() => pike.close());
     dispatcher.on('reload', () => pike.setExempt([...ownHosts, ...gatewayHosts()]));
+    const secfilter = createSecfilter({ config: config.secfilter, registry, logger });
+    const hygiene = createHeaderHygiene(hygieneOptions(config.hygiene));
     const proxy: SipProxy = new SipProxy({
       config: {
         aliases: config.sip.aliases,
@@ -175,14 +178,15 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
       recorder,
       gates: [bansGate(bans)],
-      screening: [...(config.state.fail_mode.bans === 'closed' ? [bansFailClosedStep(() => state.status().up)] : []), pike.step, permissions.step],
+      screening: [...(config.state.fail_mode.bans === 'closed' ? [bansFailClosedStep(() => state.status().up)] : []), pike.step, secfilter.step, permissions.step],
+      scrubRelayed: (m) => hygiene.scrub(m),
       routing: [dispatchStep({
         state: dispatcher,
         setId: config.routing.calls_set ?? config.dispatcher.default_set,
         algorithm: config.dispatcher.algorithm as AlgorithmId,
         loadsOf: (duids: readonly string[]) => state.callLoad.counts([...duids]),
         failMode: config.state.fail_mode.dispatcher,
-      })],
+      }), hygieneStep(hygiene)],
     });
 
     // ---- HTTP: metrics, health, admin
@@ -190,6 +194,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     for (const c of dispatcherAdminCommands({ state: dispatcher })) admin.register(c);
     for (const c of bansAdminCommands(bans)) admin.register(c);
     for (const c of pike.admin) admin.register(c);
+    for (const c of secfilter.admin) admin.register(c);
     for (const c of permissions.admin) admin.register(c);
     admin.register(permissionsApplyCommand(permissions, (doc) => clusterConfig.apply(PERMISSIONS_CONFIG_KIND, doc)));
     admin.register({
