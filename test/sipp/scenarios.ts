@@ -16,6 +16,10 @@ export const SCENARIOS = {
   uas_503: 'uas_503.xml',
   /** gateway that rings until CANCEL, then 200 + 487 */
   uas_ring: 'uas_ring.xml',
+  /** one REGISTER per call, success on 200, failure when unanswered for 1 s */
+  uac_register: 'uac_register.xml',
+  /** registrar answering every REGISTER with 200 */
+  uas_register: 'uas_register.xml',
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;
