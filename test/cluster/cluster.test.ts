@@ -56,6 +56,16 @@ describe('a three-node cluster', () => {
     for (const n of nodes) expect(await optionsFrom(n, bannedIp)).toBe(200);
   });
 
+  it('lets a ban expire on every node when its time is up', async () => {
+    const ip = '127.0.0.79';
+    await admin(nodes[0], 'htable.sets', { table: 'ipban', key: ip, value: 'short', ttl: 1 });
+    await waitUntil(async () => (await Promise.all(nodes.map((n) => banned(n, ip)))).every(Boolean), 2000, 5);
+    expect(await optionsFrom(nodes[1], ip)).toBeUndefined();
+    // expiry is local on every node (each entry carries its expiry time): no news needed
+    await waitUntil(async () => (await Promise.all(nodes.map((n) => optionsFrom(n, ip, 300)))).every((s) => s === 200), 4000, 100);
+    for (const n of nodes) expect(await banned(n, ip)).toBe(false);
+  });
+
   it('applies a dispatcher change made through node 2 on every node within 100 ms', async () => {
     const uri = 'sip:127.0.0.1:5999';
     await admin(nodes[1], 'dispatcher.apply', { sets: [{ setid: 1, uri }, { setid: 2, uri: 'sip:127.0.0.1:5998' }] });
