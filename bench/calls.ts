@@ -3,10 +3,13 @@
 // print calls attempted/succeeded/failed, the proxy's CPU time per call and
 // INVITE -> 200 latency p50/p99. Targets: the reference Kamailio 5.6
 // (bench/kamailio) and our SBC node; `both` runs them on the same scenario
-// and prints the CPU-per-call ratio sbc/kamailio.
+// and prints the CPU-per-call ratio sbc/kamailio. The SBC runs with its
+// security steps (pike, secfilter, permissions) off, on, or both in turn
+// (`--security`, default both), and the summary prints what they cost.
 //
-//   npx tsx bench/calls.ts [--target kamailio|sbc|both] [--rates 50,100,200,300,400]
-//                          [--step-seconds 10] [--hold-ms 0] [--transport udp|tcp]
+//   npx tsx bench/calls.ts [--target kamailio|sbc|both] [--security off|on|both]
+//                          [--rates 50,100,200,300,400] [--step-seconds 10]
+//                          [--hold-ms 0] [--transport udp|tcp]
 //
 // Bounded: each step places rate x step-seconds calls (step <= 20 s) with a
 // hard timeout; all processes run on loopback and are stopped at the end.
@@ -18,11 +21,19 @@ import { runUac, startUas, type UasHandle } from '../test/sipp/index.ts';
 import { sbcEntryExists, startSbcNode, SBC_ENTRY } from '../test/sipp/sbc-node.ts';
 import { buildNode } from '../scripts/build.mjs';
 import type { Proto } from '../test/sipp/proc.ts';
+import { DEFAULT_SCANNER_UAS } from '#libs/secfilter';
 
 type TargetName = 'kamailio' | 'sbc';
 
+/** One measured proxy: Kamailio, or the SBC node with its security steps off or on. */
+type Run = { kind: 'kamailio' } | { kind: 'sbc'; security: Security };
+
+const runName = (r: Run): string => (r.kind === 'kamailio' ? 'kamailio' : `sbc-${r.security}`);
+
 interface Args {
   targets: TargetName[];
+  /** SBC runs, in order (empty when the SBC is not a target) */
+  security: Security[];
   rates: number[];
   stepSeconds: number;
   holdMs: number;
@@ -56,8 +67,56 @@ interface StepResult {
 const MAX_STEP_SECONDS = 20;
 const WARMUP = { calls: 200, rate: 100 };
 
+/**
+ * Where the caller sends from, for every target. Not 127.0.0.1: the node
+ * exempts its own and its gateways' addresses from pike (all 127.0.0.1 here),
+ * so a caller there would never be counted. Linux routes all of 127/8 to lo.
+ */
+const CALLER_HOST = '127.0.0.2';
+
+type Security = 'off' | 'on';
+
+/**
+ * Config merged over the generated node config (top-level sections replace
+ * the defaults). Off: the three screening steps disabled (secfilter and
+ * permissions are on by default, so off is explicit). On: each step doing
+ * its full per-request work with non-empty lists, none of which matches the
+ * bench traffic (caller sip:sipp@127.0.0.2, R-URI sip:service@127.0.0.1, UA
+ * absent), so every call must still succeed.
+ */
+function securityConfig(security: Security): Record<string, unknown> {
+  if (security === 'off') return { pike: { enabled: false }, secfilter: { enabled: false }, permissions: { enabled: false } };
+  return {
+    // counted per source (3 requests per call: INVITE, ACK, BYE); far over what
+    // one sipp can send in 2 s, so the caller is never banned
+    pike: { enabled: true, sampling_time_unit: '2s', reqs_density_per_unit: 100_000 },
+    secfilter: {
+      enabled: true,
+      ua: { blacklist: [...DEFAULT_SCANNER_UAS, 'evil-scanner'] },
+      ip: { blacklist: ['198.51.100.0/24', '203.0.113.7'] },
+      domain: { blacklist: ['spammer.example'] },
+      user: { blacklist: ['sipvicious'] },
+      dst: { blacklist: ['0900123456'] },
+      sqli: { enabled: true },
+    },
+    permissions: {
+      enabled: true,
+      address: [
+        { group: 1, ip: '127.0.0.0/8', tag: 'bench-callers' },
+        { group: 2, ip: '192.0.2.10', tag: 'carrier-a' },
+      ],
+      // the caller is in the source group, not trusted: it goes through every check
+      source_group: 1,
+      trusted_group: 2,
+      routing: { deny: ['ALL : "^sip:900", "^sip:00881"', '"@spammer\\.example$" : ALL'] },
+      groups: { international: ['alice@example.com'] },
+      policies: [{ name: 'international', ruri_pattern: '^sip:00[1-9][0-9]+@', require_group: 'international', reason: 'No permission for international calls' }],
+    },
+  };
+}
+
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: tsx bench/calls.ts [--target kamailio|sbc|both] [--rates 50,100,200] [--step-seconds N<=${MAX_STEP_SECONDS}] [--hold-ms N] [--transport udp|tcp]`);
+  console.error(`${msg}\nusage: tsx bench/calls.ts [--target kamailio|sbc|both] [--security off|on|both] [--rates 50,100,200] [--step-seconds N<=${MAX_STEP_SECONDS}] [--hold-ms N] [--transport udp|tcp]`);
   process.exit(2);
 }
 
@@ -70,7 +129,7 @@ function parseArgs(argv: string[]): Args {
     if (v === undefined) usage(`--${k} needs a value`);
     flags.set(k, v);
   }
-  const known = new Set(['target', 'rates', 'step-seconds', 'hold-ms', 'transport']);
+  const known = new Set(['target', 'security', 'rates', 'step-seconds', 'hold-ms', 'transport']);
   for (const k of flags.keys()) if (!known.has(k)) usage(`unknown option --${k}`);
 
   const target = flags.get('target') ?? (kamailioAvailable() ? 'both' : 'sbc');
@@ -83,8 +142,12 @@ function parseArgs(argv: string[]): Args {
   if (!(holdMs >= 0 && holdMs <= 5000)) usage('--hold-ms must be 0..5000');
   const transport = flags.get('transport') ?? 'udp';
   if (transport !== 'udp' && transport !== 'tcp') usage('--transport must be udp or tcp');
+  const security = flags.get('security');
+  if (security !== undefined && !['off', 'on', 'both'].includes(security)) usage(`--security must be off, on or both, not ${security}`);
+  if (security !== undefined && target === 'kamailio') usage('--security applies to the sbc target; add --target sbc or both');
   return {
     targets: target === 'both' ? ['kamailio', 'sbc'] : [target as TargetName],
+    security: target === 'kamailio' ? [] : security === 'off' || security === 'on' ? [security] : ['off', 'on'],
     rates,
     stepSeconds,
     holdMs,
@@ -97,12 +160,12 @@ function version(cmd: string, args: string[]): string {
   return (r.stdout ?? '').split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'not found';
 }
 
-async function startProxy(name: TargetName, gateways: UasHandle[], transport: Proto): Promise<Proxy> {
-  if (name === 'kamailio') {
+async function startProxy(run: Run, gateways: UasHandle[], transport: Proto): Promise<Proxy> {
+  if (run.kind === 'kamailio') {
     return startKamailio({ gateways, logLevel: -1 });
   }
   await buildNode(); // the bench measures what npm start runs: the bundle of the current sources
-  return startSbcNode({ gateways, transport });
+  return startSbcNode({ gateways, transport, config: securityConfig(run.security) });
 }
 
 const fmt = (n: number | undefined, digits = 2) => (n === undefined ? '-' : n.toFixed(digits));
@@ -126,6 +189,7 @@ async function runStep(proxy: Proxy, rate: number, args: Args): Promise<StepResu
     rate,
     holdMs: args.holdMs,
     transport: args.transport,
+    localHost: CALLER_HOST,
     // twice the planned duration, so an overloaded proxy still ends the step
     timeoutMs: args.stepSeconds * 2000 + args.holdMs + 5000,
   });
@@ -154,7 +218,8 @@ function printLogTail(proxy: Proxy): void {
   for (const l of lines) console.log(`    | ${l.slice(0, 200)}`);
 }
 
-async function benchTarget(name: TargetName, args: Args): Promise<StepResult[] | undefined> {
+async function benchRun(run: Run, args: Args): Promise<StepResult[] | undefined> {
+  const name = runName(run);
   console.log(`\n== ${name} ==`);
   const gateways = [
     await startUas({ scenario: 'uas', transport: args.transport, lifetimeMs: 900_000 }),
@@ -163,13 +228,13 @@ async function benchTarget(name: TargetName, args: Args): Promise<StepResult[] |
   let proxy: Proxy | undefined;
   try {
     try {
-      proxy = await startProxy(name, gateways, args.transport);
+      proxy = await startProxy(run, gateways, args.transport);
     } catch (err) {
       console.log(`${name} could not start, skipped: ${(err as Error).message.split('\n').slice(0, 12).join('\n')}`);
       return undefined;
     }
     // warm-up (JIT, socket buffers, tm hash tables), not reported
-    await runUac({ target: `${proxy.host}:${proxy.port}`, calls: WARMUP.calls, rate: WARMUP.rate, transport: args.transport, timeoutMs: 20_000, traceMessages: false });
+    await runUac({ target: `${proxy.host}:${proxy.port}`, calls: WARMUP.calls, rate: WARMUP.rate, transport: args.transport, localHost: CALLER_HOST, timeoutMs: 20_000, traceMessages: false });
     printHeader();
     const steps: StepResult[] = [];
     for (const rate of args.rates) {
@@ -197,6 +262,34 @@ function highestClean(steps: StepResult[]): number | undefined {
   return best;
 }
 
+const d = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
+
+/** Per rate: CPU per call of `a` over `b`, and the latency `a` adds (p50, p99). */
+function printComparison(title: string, a: StepResult[], b: StepResult[]): void {
+  console.log(`\n== ${title} ==`);
+  console.log(['cps', 'cpu/call ratio', 'p50 +ms', 'p99 +ms'].map((h) => h.padStart(15)).join(''));
+  for (const bs of b) {
+    const as = a.find((x) => x.rate === bs.rate);
+    if (!as) continue;
+    const ratio = bs.cpuMsPerCall > 0 ? as.cpuMsPerCall / bs.cpuMsPerCall : undefined;
+    console.log([String(bs.rate), fmt(ratio), fmt(d(as.p50, bs.p50)), fmt(d(as.p99, bs.p99))].map((c) => c.padStart(15)).join(''));
+  }
+}
+
+/** What the security steps cost: per rate, CPU per call off and on, their ratio, and the latency they add. */
+function printSecurityCost(off: StepResult[], on: StepResult[]): void {
+  console.log('\n== sbc security on / off ==');
+  console.log(['cps', 'cpu off ms', 'cpu on ms', 'ratio on/off', 'p50 off', 'p50 on', 'p50 +ms', 'p99 off', 'p99 on', 'p99 +ms'].map((h) => h.padStart(13)).join(''));
+  for (const o of off) {
+    const n = on.find((x) => x.rate === o.rate);
+    if (!n) continue;
+    const ratio = o.cpuMsPerCall > 0 ? n.cpuMsPerCall / o.cpuMsPerCall : undefined;
+    const cells = [String(o.rate), fmt(o.cpuMsPerCall, 3), fmt(n.cpuMsPerCall, 3), fmt(ratio), fmt(o.p50), fmt(n.p50), fmt(d(n.p50, o.p50)), fmt(o.p99), fmt(n.p99), fmt(d(n.p99, o.p99))];
+    const unclean = o.failed > 0 || n.failed > 0 ? `  (failed calls: off ${o.failed}, on ${n.failed})` : '';
+    console.log(cells.map((c) => c.padStart(13)).join('') + unclean);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   // Ctrl-C / SIGTERM: exit through process.exit so the kit's exit hook kills its process groups
@@ -205,7 +298,10 @@ async function main(): Promise<void> {
   console.log('call benchmark: sipp uac -> proxy -> 2 sipp uas (round robin), loopback');
   console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared machine: figures are noisy)`);
   console.log(`sipp: ${version('sipp', ['-v'])}; kamailio: ${version('/usr/sbin/kamailio', ['-v'])}; node ${process.version}`);
-  console.log(`steps: ${args.rates.join(', ')} cps x ${args.stepSeconds} s, hold ${args.holdMs} ms, ${args.transport}; cpu = proxy user+sys over all its processes / calls attempted; latency = INVITE -> 200 at the caller`);
+  console.log(`steps: ${args.rates.join(', ')} cps x ${args.stepSeconds} s, hold ${args.holdMs} ms, ${args.transport}, caller ${CALLER_HOST}; cpu = proxy user+sys over all its processes / calls attempted; latency = INVITE -> 200 at the caller`);
+  if (args.targets.includes('sbc')) {
+    console.log(`sbc security steps (pike, secfilter, permissions): ${args.security.join(', then ')}`);
+  }
 
   if (args.targets.includes('sbc') && !sbcEntryExists()) {
     console.log(`\nsbc: ${SBC_ENTRY} does not exist yet; skipping the SBC node${args.targets.length > 1 ? ', running kamailio only' : ''}.`);
@@ -216,28 +312,22 @@ async function main(): Promise<void> {
     return;
   }
 
-  const results = new Map<TargetName, StepResult[]>();
-  for (const t of args.targets) {
-    const steps = await benchTarget(t, args);
-    if (steps) results.set(t, steps);
+  const runs: Run[] = args.targets.flatMap((t): Run[] => (t === 'kamailio' ? [{ kind: 'kamailio' }] : args.security.map((security) => ({ kind: 'sbc', security }))));
+  const results = new Map<string, StepResult[]>();
+  for (const run of runs) {
+    const steps = await benchRun(run, args);
+    if (steps) results.set(runName(run), steps);
   }
 
   const k = results.get('kamailio');
-  const s = results.get('sbc');
-  if (k && s) {
-    console.log('\n== sbc / kamailio ==');
-    console.log(['cps', 'cpu/call ratio', 'p50 +ms', 'p99 +ms'].map((h) => h.padStart(15)).join(''));
-    for (const ks of k) {
-      const ss = s.find((x) => x.rate === ks.rate);
-      if (!ss) continue;
-      const ratio = ks.cpuMsPerCall > 0 ? ss.cpuMsPerCall / ks.cpuMsPerCall : undefined;
-      const d = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
-      console.log([String(ks.rate), fmt(ratio), fmt(d(ss.p50, ks.p50)), fmt(d(ss.p99, ks.p99))].map((c) => c.padStart(15)).join(''));
-    }
-  }
-  for (const [t, steps] of results) {
+  const off = results.get('sbc-off');
+  const on = results.get('sbc-on');
+  if (k && off) printComparison('sbc-off / kamailio', off, k);
+  if (k && on) printComparison('sbc-on / kamailio', on, k);
+  if (off && on) printSecurityCost(off, on);
+  for (const [name, steps] of results) {
     const best = highestClean(steps);
-    console.log(`result ${t}: highest sustained call rate with zero failed calls: ${best === undefined ? 'none' : `${best} cps`}`);
+    console.log(`result ${name}: highest sustained call rate with zero failed calls: ${best === undefined ? 'none' : `${best} cps`}`);
   }
 }
 
