@@ -13,6 +13,7 @@ import { createResponse, generateTag, parseMessage, responseTarget, stampVia, ty
 import type { TransactionLayer } from '#libs/transaction';
 import type { InboundMessage, RemoteInfo, TransportLayer } from '#libs/transport';
 import { createContext, type Hop, type RequestContext } from './context.ts';
+import { STATELESS_TAG_PREFIX } from './stateless-tag.ts';
 import { relayBranch, viaValue } from './hops.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { OwnAddresses } from './own-addresses.ts';
@@ -56,6 +57,7 @@ export interface SourceGate {
   readonly name: string;
   check(remote: RemoteInfo): string | undefined;
 }
+
 
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
 
@@ -190,12 +192,13 @@ export class SipProxy {
   reply(ctx: RequestContext, status: number, reason: string, headers: HeaderList = []): void {
     const req = ctx.msg;
     if (req.method === 'ACK') return;
+    const stateless = ctx.tx === undefined;
     const res = createResponse(req, status, reason, {
-      toTag: status > 100 && req.toTag() === undefined ? generateTag() : undefined,
+      toTag: status > 100 && req.toTag() === undefined ? `${stateless ? STATELESS_TAG_PREFIX : ''}${generateTag()}` : undefined,
       headers: this.serverHeader.length === 0 ? headers : [...this.serverHeader, ...headers],
     });
     this.metrics.replied(status);
-    if (ctx.tx !== undefined) {
+    if (!stateless && ctx.tx !== undefined) {
       ctx.tx.respond(res);
       return;
     }
@@ -204,7 +207,7 @@ export class SipProxy {
 
   private replyStateless(req: SipMessage, m: InboundMessage, status: number, reason: string, headers: HeaderList = []): void {
     const res = createResponse(req, status, reason, {
-      toTag: req.toTag() === undefined ? generateTag() : undefined,
+      toTag: req.toTag() === undefined ? `${STATELESS_TAG_PREFIX}${generateTag()}` : undefined,
       headers: this.serverHeader.length === 0 ? headers : [...this.serverHeader, ...headers],
     });
     this.metrics.replied(status);

@@ -70,6 +70,30 @@ describe('edge security on a node', () => {
     peer.close();
   });
 
+  it('absorbs the ACK for a reply it sent without a transaction', async () => {
+    const metrics = async () => (await (await fetch(`http://${node.host}:${node.httpPort}/metrics`)).text());
+    const notHere = async () => Number(/sbc_sip_rejected_total\{reason="not_here"[^}]*\} (\d+)/.exec(await metrics())?.[1] ?? '0');
+    const peer = await RawSipPeer.open('udp', node.host, node.port);
+    const req = invite(peer.localPort);
+    const text = req.data.toString('latin1').replace('Max-Forwards: 70', 'Max-Forwards: 0');
+    await peer.send(Buffer.from(text, 'latin1'));
+    const tooMany = await peer.waitFor(req.callId, 2000);
+    expect(tooMany?.status).toBe(483);
+    const toTag = tooMany!.toTag();
+    expect(toTag).toMatch(/^sbcsl-/);
+    const before = await notHere();
+    const rejectedBefore = /sbc_sip_rejected_total/.test(await metrics()) ? (await metrics()).match(/^sbc_sip_rejected_total\{[^}]*\} \d+/gm)!.reduce((n, l) => n + Number(l.split(' ').pop()), 0) : 0;
+    const ack = text.replace(/^INVITE/, 'ACK').replace('CSeq: 1 INVITE', 'CSeq: 1 ACK').replace('To: <sip:100@127.0.0.1>', `To: <sip:100@127.0.0.1>;tag=${toTag}`).replace('Max-Forwards: 0', 'Max-Forwards: 70');
+    await peer.send(Buffer.from(ack, 'latin1'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await notHere()).toBe(before);
+    // and it was not refused under any other reason either
+    const rejectedAfter = (await metrics()).match(/^sbc_sip_rejected_total\{[^}]*\} \d+/gm)!.reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    expect(rejectedAfter).toBe(rejectedBefore);
+    expect(reachedGateway).not.toContain(req.callId);
+    peer.close();
+  });
+
   it('relays a normal call and strips what the gateway says about itself', async () => {
     const peer = await RawSipPeer.open('udp', node.host, node.port);
     const req = invite(peer.localPort, { ua: 'Yealink SIP-T46S 66.86.0.15' });

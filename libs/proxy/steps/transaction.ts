@@ -2,6 +2,7 @@
 // for our non-2xx finals and CANCELs of a known INVITE end here; a new
 // request gets its server transaction (which answers an INVITE with 100 Trying).
 import type { Step } from '#libs/pipeline';
+import { STATELESS_TAG_PREFIX } from '../stateless-tag.ts';
 import type { TransactionLayer } from '#libs/transaction';
 import { sourceTarget, type RequestContext } from '../context.ts';
 
@@ -26,6 +27,8 @@ export function transactionStep(deps: TransactionStepDeps): Step<RequestContext>
           }
           return 'next';
         case 'ack-end-to-end':
+          // the ACK for a reply this node sent without a transaction ends here (Kamailio sl_filter_ACK)
+          if (ctx.msg.toTag()?.startsWith(STATELESS_TAG_PREFIX) === true) return 'done';
           return 'next'; // ACK for a 2xx: routed end to end, statelessly
         case 'retransmission':
         case 'ack-absorbed':
