@@ -10,6 +10,15 @@ function problem(msg: SipMessage, code: ParseErrorCode, detail: string): ParseEr
   return parseError(code, detail, msg.isRequest && msg.topVia() !== undefined ? msg : undefined);
 }
 
+/** control chars other than HT are not allowed in header values (RFC 3261 TEXT-UTF8char, LWS) */
+function hasControl(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return true;
+  }
+  return false;
+}
+
 export function validateMessage(msg: SipMessage): ParseError | undefined {
   if (msg.isRequest) {
     const scheme = msg.uri.slice(0, msg.uri.indexOf(':')).toLowerCase();
@@ -29,7 +38,9 @@ export function validateMessage(msg: SipMessage): ParseError | undefined {
   if (msg.hasHeader('record-route') && msg.recordRoutes().length !== msg.headerValues('record-route').length) return problem(msg, 'bad_header', 'malformed Record-Route');
   const cl = msg.contentLength();
   if (cl !== undefined && Number.isNaN(cl)) return problem(msg, 'bad_content_length', 'Content-Length is not a number');
-  // control characters in header values: refused by parseMessage already, in one pass over the head
+  for (const f of msg.fields()) {
+    if (hasControl(f.value)) return problem(msg, 'bad_header', `control character in ${f.name}`);
+  }
   return undefined;
 }
 
