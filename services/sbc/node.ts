@@ -154,7 +154,10 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       if (c === 'timeout') failoverOnTimeout = true; else failoverCodes.add(c);
     }
     // pike: own addresses and gateways are never counted (Kamailio seeds exempt them too)
-    const ownHosts = config.sip.listen.flatMap((l) => (l.advertise ? [l.host, l.advertise.host] : [l.host]));
+    // ... and neither is the permissions trusted address group (ip or CIDR rows)
+    const trustedGroup = config.permissions.trusted_group;
+    const trustedRows = trustedGroup === undefined ? [] : config.permissions.address.filter((r) => r.group === trustedGroup).map((r) => r.ip);
+    const ownHosts = [...config.sip.listen.flatMap((l) => (l.advertise ? [l.host, l.advertise.host] : [l.host])), ...trustedRows];
     const gatewayHosts = () => dispatcher.list().flatMap((s) => s.destinations.map((d) => parseUri(d.uri)?.host ?? '')).filter((h) => h !== '');
     const pike = createPike({
       config: config.pike, state, bans, exempt: [...ownHosts, ...gatewayHosts()], registry, logger,
