@@ -113,6 +113,13 @@ describe('loose-route step', () => {
     expect(step.run(ctxOf(req('INVITE', 'sip:bob@example.com', ['Route: <sip:192.0.2.99;lr>'])))).toEqual({ reject: 'proxy.foreign_route' });
   });
 
+  it('never routes back to itself when the Request-URI names the node after its Route is popped', () => {
+    const initial = ctxOf(req('INVITE', 'sip:100@127.0.0.1:5060', ['Route: <sip:203.0.113.10;lr>']));
+    expect(step.run(initial)).toBe('next');
+    expect(initial.hops).toEqual([]); // left to the dispatcher
+    expect(step.run(ctxOf(req('BYE', 'sip:100@127.0.0.1', ['Route: <sip:127.0.0.1;lr>'], ';tag=b1')))).toEqual({ reject: 'proxy.not_here' });
+  });
+
   it('leaves out-of-dialog requests without Route to the routing steps', () => {
     const ctx = ctxOf(req('INVITE', 'sip:bob@example.com'));
     expect(step.run(ctx)).toBe('next');

@@ -27,6 +27,11 @@ export function looseRouteStep(deps: { own: OwnAddresses }): Step<RequestContext
         return { reject: ctx.inDialog ? 'proxy.not_here' : 'proxy.foreign_route' };
       }
       const next = routes[popped];
+      if (next === undefined && deps.own.isOwnUri(msg.requestUri())) {
+        // the Request-URI names this node too: an initial request pre-routed to us goes to the
+        // routing steps (dispatcher); an in-dialog one would loop back to us
+        return ctx.inDialog ? { reject: 'proxy.not_here' } : 'next';
+      }
       const hop = next !== undefined ? hopForUri(next.uri, next.uriText) : hopForUri(msg.requestUri(), msg.uri);
       if (hop === undefined) return { reject: 'proxy.unroutable_uri' };
       ctx.hops = [hop];
