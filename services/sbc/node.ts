@@ -5,12 +5,11 @@ import type { Server } from 'node:http';
 import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { AdminError, AdminRegistry, createHttpServer } from '#libs/admin';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AdminRegistry, createHttpServer } from '#libs/admin';
 import { BAN_TABLE, BANS_REJECTIONS, bansAdminCommands, bansFailClosedStep, bansGate, createBanMetrics } from '#libs/bans';
 import { createMemoryBus, createNatsBus, type Bus } from '#libs/bus';
-import { loadConfig, formatConfigErrors, nodeSections } from '#libs/config';
-import { DISPATCHER_REJECTIONS, DispatcherState, dispatchStep, dispatcherAdminCommands, loadDispatcherSets, type AlgorithmId, type DestinationSet } from '#libs/dispatcher';
+import { DISPATCHER_REJECTIONS, DispatcherState, dispatchStep, type AlgorithmId } from '#libs/dispatcher';
 import { applyPermissionsDoc, createPermissions, PERMISSIONS_CONFIG_KIND, permissionsApplyCommand } from '#libs/permissions';
 import { createPike, PIKE_REJECTIONS } from '#libs/pike';
 import { createHeaderHygiene, createSecfilter, hygieneOptions, hygieneStep, SECFILTER_REJECTIONS } from '#libs/secfilter';
@@ -22,7 +21,9 @@ import { createMemoryState, createRedisState, type SharedState } from '#libs/sta
 import { TransactionLayer } from '#libs/transaction';
 import { TransportLayer } from '#libs/transport';
 import { parseUri } from '#libs/sip';
+import { watchBackends } from './backends.ts';
 import type { SbcConfig } from './config.ts';
+import { startDispatcher } from './dispatcher.ts';
 
 export interface NodeOptions {
   config: SbcConfig;
@@ -32,9 +33,6 @@ export interface NodeOptions {
   origin?: (path: string) => import('#libs/config').Origin | undefined;
   logger?: Logger;
 }
-
-/** The config kind carrying dispatcher sets, hot-reloaded cluster-wide (ClusterConfig). */
-const DISPATCHER_CONFIG_KIND = 'dispatcher';
 
 export interface SbcNode {
   readonly id: string;
@@ -80,15 +78,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       : createMemoryBus({ cluster: config.node.cluster, node: config.node.id, logger, registry });
     closers.push(() => bus.close());
 
-    const backendUp = new Gauge({ name: 'sbc_backend_up', help: '1 when the backend answers (redis: shared state; nats: cluster news)', labelNames: ['backend'], registers: [registry] });
-    backendUp.set({ backend: 'redis' }, state.backend === 'redis' ? (state.status().up ? 1 : 0) : 1);
-    backendUp.set({ backend: 'nats' }, bus.isUp() ? 1 : 0);
-    state.onStatus((s) => {
-      backendUp.set({ backend: 'redis' }, s.up ? 1 : 0);
-      if (s.up) logger.info({ backend: 'redis' }, 'state backend up');
-      else logger.warn({ backend: 'redis', err: s.error, failMode: config.state.fail_mode }, 'state backend down: features follow state.fail_mode');
-    });
-    bus.onStatus((s) => backendUp.set({ backend: 'nats' }, s.type === 'connected' || s.type === 'reconnected' ? 1 : 0));
+    watchBackends({ state, bus, registry, logger, failMode: config.state.fail_mode });
 
     // ---- cluster-wide tables and config
     const bans = await ReplicatedTable.start({ name: BAN_TABLE, channel: 'ban', state, bus, logger, registry, resyncIntervalMs: config.bus.resyncIntervalMs });
@@ -104,28 +94,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     clusterConfig.onChange((kind, doc) => { if (kind === PERMISSIONS_CONFIG_KIND) applyPermissionsDoc(permissions, doc); });
 
     // ---- dispatcher: sets from the file/config, or the cluster's current ones
-    const loaded = loadDispatcherSets(config.dispatcher, { origin: opts.origin, localSockets: config.sip.listen });
-    if (!loaded.ok) throw new Error(formatConfigErrors(loaded.errors));
-    const dispatcher = new DispatcherState(loaded.sets, { logger });
-    const applyDispatcherDoc = (doc: string, version: number) => {
-      const sets = parseDispatcherDoc(doc, config);
-      if (typeof sets === 'string') { logger.error({ version, problem: sets }, 'dispatcher config from the cluster rejected'); return; }
-      const summary = dispatcher.reload(sets);
-      logger.info({ version, ...summary }, 'dispatcher sets reloaded from cluster config');
-    };
-    const current = clusterConfig.get(DISPATCHER_CONFIG_KIND);
-    if (current !== undefined) applyDispatcherDoc(current.doc, current.version);
-    clusterConfig.onChange((kind, doc, version) => { if (kind === DISPATCHER_CONFIG_KIND) applyDispatcherDoc(doc, version); });
-    new Gauge({
-      name: 'sbc_dispatcher_destination_up',
-      help: '1 when a dispatcher destination is selectable (active or probing), 0 when inactive or disabled',
-      labelNames: ['set', 'uri', 'state'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of dispatcher.list()) for (const d of s.destinations) this.set({ set: String(s.id), uri: d.uri, state: d.state }, d.state === 'active' || d.state === 'probing' ? 1 : 0);
-      },
-    });
+    const { dispatcher, admin: dispatcherAdmin } = startDispatcher({ config, clusterConfig, logger, registry, origin: opts.origin });
 
     // ---- SIP: transports, transactions, proxy pipeline
     const limits = config.sip.limits;
@@ -195,24 +164,12 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
 
     // ---- HTTP: metrics, health, admin
     const admin = new AdminRegistry();
-    for (const c of dispatcherAdminCommands({ state: dispatcher })) admin.register(c);
+    for (const c of dispatcherAdmin) admin.register(c);
     for (const c of bansAdminCommands(bans)) admin.register(c);
     for (const c of pike.admin) admin.register(c);
     for (const c of secfilter.admin) admin.register(c);
     for (const c of permissions.admin) admin.register(c);
     admin.register(permissionsApplyCommand(permissions, (doc) => clusterConfig.apply(PERMISSIONS_CONFIG_KIND, doc)));
-    admin.register({
-      name: 'dispatcher.apply',
-      help: 'Replace the destination sets on every node of the cluster: {"sets":[{"setid":1,"uri":"sip:10.0.0.5:5060","flags":0,"priority":0,"attrs":"duid=gw1"}]}.',
-      params: { sets: 'list of destinations, the fields of a dispatcher.list line' },
-      async run(p) {
-        const doc = JSON.stringify({ sets: p.sets });
-        const check = parseDispatcherDoc(doc, config);
-        if (typeof check === 'string') throw new AdminError(check, 422);
-        const applied = await clusterConfig.apply(DISPATCHER_CONFIG_KIND, doc);
-        return { version: applied.version, destinations: check.reduce((n, s) => n + s.destinations.length, 0) };
-      },
-    });
     admin.register({ name: 'core.info', help: 'Node id, cluster, listen sockets and backends.', run: () => ({
       node: config.node.id,
       cluster: config.node.cluster,
@@ -261,16 +218,4 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     await closeAll();
     throw err;
   }
-}
-
-/** Dispatcher sets from a cluster config document: JSON {sets: [...]} with the YAML config's fields. */
-function parseDispatcherDoc(doc: string, base: SbcConfig): DestinationSet[] | string {
-  let parsed: unknown;
-  try { parsed = JSON.parse(doc); } catch { return 'dispatcher document is not JSON'; }
-  const sets = (parsed as { sets?: unknown }).sets;
-  if (!Array.isArray(sets)) return 'dispatcher document needs "sets": a list of destinations';
-  const res = loadConfig({ sections: nodeSections, env: {}, text: JSON.stringify({ dispatcher: { sets } }), file: '<cluster dispatcher config>' });
-  if (!res.ok) return formatConfigErrors(res.errors);
-  const loaded = loadDispatcherSets({ ...res.config.dispatcher, list_file: undefined }, { localSockets: base.sip.listen });
-  return loaded.ok ? loaded.sets : formatConfigErrors(loaded.errors);
 }
