@@ -18,6 +18,7 @@ export function watchBackends(deps: { state: SharedState; bus: Bus; registry: Re
   bus.onStatus((s) => {
     const isUp = s.type === 'connected' || s.type === 'reconnected';
     up.set({ backend: 'nats' }, isUp ? 1 : 0);
-    if (!isUp) logger.warn({ backend: 'nats', status: s.type }, 'bus down: nodes converge from Redis by periodic resync');
+    if (s.type === 'disconnected') logger.warn({ backend: 'nats' }, 'bus down: nodes converge from Redis by periodic resync');
+    else if (s.type === 'reconnected') logger.info({ backend: 'nats' }, 'bus up again');
   });
 }
