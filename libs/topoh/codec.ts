@@ -1,0 +1,102 @@
+// The topoh codec: pure, stateless, keyed. What the inside wrote (Via stack,
+// Contact / Record-Route URIs, Call-ID) leaves sealed in a token that only a
+// node holding mask_key can open; nothing is stored, so any node decodes what
+// another encoded and a restart loses nothing.
+import { parseUri, parseVia } from '#libs/sip';
+import { resolveTopohConfig, type TopohConfig, type TopohOptions } from './config.ts';
+import { packList, unpackList } from './pack.ts';
+import { createSealer } from './seal.ts';
+
+export interface TopohCodec {
+  readonly config: TopohConfig;
+  /** the Via stack (raw values, top first) sealed into one base64url token */
+  encodeVias(vias: readonly string[]): string;
+  /** undefined for tampered, foreign-key or other-kind tokens */
+  decodeVias(token: string): string[] | undefined;
+  /** vparamPrefix + token: the value for the vparamName (branch) param of the one Via sent out */
+  encodeViaParam(vias: readonly string[]): string;
+  /** the Via stack from such a param value; undefined when not ours */
+  decodeViaParam(value: string): string[] | undefined;
+  /** the Via stack from a whole Via value carrying our param; undefined when not ours */
+  decodeMaskedVia(via: string): string[] | undefined;
+  /** a Contact / Record-Route URI sealed into `sip:<maskIp>;<keep params>;<uparamName>=<uparamPrefix><token>` */
+  encodeUri(uri: string): string;
+  /** the original URI text; undefined when the URI carries no valid token of ours */
+  decodeUri(uri: string): string | undefined;
+  /** shape check only (no crypto): the URI carries our uparam with our prefix */
+  isEncodedUri(uri: string): boolean;
+  /** callIdPrefix + token (same output for the same Call-ID on every node); identity when maskCallId is off */
+  encodeCallId(callId: string): string;
+  /** the original Call-ID; identity when maskCallId is off; undefined for anything else not ours */
+  decodeCallId(value: string): string | undefined;
+  /** shape check only: the value starts with callIdPrefix */
+  isEncodedCallId(value: string): boolean;
+}
+
+export function createTopohCodec(opts: TopohOptions): TopohCodec {
+  const config = resolveTopohConfig(opts);
+  const sealer = createSealer(config.maskKey);
+  const { uparamName, uparamPrefix, vparamName, vparamPrefix, callIdPrefix, maskCallId, nonce, keepUriParams } = config;
+  const uparamKey = uparamName.toLowerCase();
+  const vparamKey = vparamName.toLowerCase();
+
+  const decodeVias = (token: string): string[] | undefined => {
+    const plain = sealer.open('via', token);
+    return plain === undefined ? undefined : unpackList(plain);
+  };
+  const decodeViaParam = (value: string): string[] | undefined =>
+    value.startsWith(vparamPrefix) ? decodeVias(value.slice(vparamPrefix.length)) : undefined;
+
+  /** the token inside our uparam, or undefined */
+  const uriToken = (uri: string): string | undefined => {
+    const parsed = parseUri(uri);
+    if (parsed === undefined || parsed.scheme === 'tel') return undefined;
+    const v = parsed.params.get(uparamKey);
+    return typeof v === 'string' && v.startsWith(uparamPrefix) ? v.slice(uparamPrefix.length) : undefined;
+  };
+
+  return {
+    config,
+    encodeVias: (vias) => sealer.seal('via', packList(vias), nonce),
+    decodeVias,
+    encodeViaParam: (vias) => vparamPrefix + sealer.seal('via', packList(vias), nonce),
+    decodeViaParam,
+    decodeMaskedVia(via) {
+      const v = parseVia(via)?.params.get(vparamKey);
+      return typeof v === 'string' ? decodeViaParam(v) : undefined;
+    },
+    encodeUri(uri) {
+      // The user part stays inside the token, not in clear: internal users
+      // are often extensions, device ids or GRUUs that name the inside, and
+      // the far end only needs an opaque target that routes back to us.
+      const parsed = parseUri(uri);
+      let out = (parsed?.scheme === 'sips' ? 'sips:' : 'sip:') + config.maskIp;
+      if (parsed !== undefined) {
+        for (const name of keepUriParams) {
+          if (!parsed.params.has(name)) continue;
+          const v = parsed.params.get(name);
+          out += v === null || v === undefined ? ';' + name : ';' + name + '=' + v;
+        }
+      }
+      return out + ';' + uparamName + '=' + uparamPrefix + sealer.seal('uri', Buffer.from(uri, 'utf8'), nonce);
+    },
+    decodeUri(uri) {
+      const token = uriToken(uri);
+      const plain = token === undefined ? undefined : sealer.open('uri', token);
+      return plain?.toString('utf8');
+    },
+    isEncodedUri: (uri) => uriToken(uri) !== undefined,
+    encodeCallId(callId) {
+      if (!maskCallId) return callId;
+      // Always synthetic: every node and every message of the dialog must
+      // show the far end one and the same Call-ID.
+      return callIdPrefix + sealer.seal('callid', Buffer.from(callId, 'utf8'), 'synthetic');
+    },
+    decodeCallId(value) {
+      if (!maskCallId) return value;
+      if (!value.startsWith(callIdPrefix)) return undefined;
+      return sealer.open('callid', value.slice(callIdPrefix.length))?.toString('utf8');
+    },
+    isEncodedCallId: (value) => value.startsWith(callIdPrefix),
+  };
+}
