@@ -20,6 +20,7 @@ import { kamailioAvailable, startKamailio } from './kamailio/kamailio.ts';
 import { runUac, startUas, type UasHandle } from '../test/sipp/index.ts';
 import { sbcEntryExists, startSbcNode, SBC_ENTRY } from '../test/sipp/sbc-node.ts';
 import { buildNode } from '../scripts/build.mjs';
+import type { ProxyProcess } from '../test/sipp/proc.ts';
 import type { Proto } from '../test/sipp/proc.ts';
 import { DEFAULT_SCANNER_UAS } from '#libs/secfilter';
 
@@ -40,13 +41,7 @@ interface Args {
   transport: Proto;
 }
 
-interface Proxy {
-  host: string;
-  port: number;
-  cpuMs(): number;
-  logTail(maxChars?: number): string;
-  stop(): Promise<void>;
-}
+type Proxy = ProxyProcess;
 
 interface StepResult {
   rate: number;

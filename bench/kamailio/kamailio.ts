@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/harness/index.ts';
 import { dispatcherList, type GatewayAddress } from '../../test/sipp/dispatcher.ts';
-import { groupCpuMs, groupPids, spawnGroup, tailOf, waitForGroupPort } from '../../test/sipp/proc.ts';
+import { groupCpuMs, groupPids, spawnGroup, tailOf, waitForGroupPort, type ProxyProcess } from '../../test/sipp/proc.ts';
 import { sipOptionsPing } from '../../test/sipp/sip-ping.ts';
 
 export const KAMAILIO_BIN = '/usr/sbin/kamailio';
@@ -45,20 +45,8 @@ export interface KamailioOptions {
   keepArtifacts?: boolean;
 }
 
-export interface KamailioHandle {
-  readonly host: string;
-  readonly port: number;
-  /** process group of kamailio and all its workers */
-  readonly pgid: number;
-  readonly dir: string;
-  /** user + system CPU time of all kamailio processes so far, ms */
-  cpuMs(): number;
-  /** pids of the kamailio processes (main + workers) */
-  pids(): number[];
-  /** last lines of kamailio's log (stderr) */
-  logTail(maxChars?: number): string;
-  stop(): Promise<void>;
-}
+/** the reference proxy's process group (main process and workers) */
+export type KamailioHandle = ProxyProcess;
 
 export function kamailioAvailable(): boolean {
   return existsSync(KAMAILIO_BIN) && modulesDir() !== undefined;

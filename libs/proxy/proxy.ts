@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Pipeline, type PipelineOutcome, type Step } from '#libs/pipeline';
 import type { RejectionRecorder } from '#libs/rejections';
-import { checkRequest, type SanityConfig, type SanityContext } from '#libs/sanity';
+import { checkRequest, forwardedMaxForwards, type SanityConfig, type SanityContext } from '#libs/sanity';
 import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage } from '#libs/sip';
 import type { TransactionLayer } from '#libs/transaction';
 import type { InboundMessage, RemoteInfo, TransportLayer } from '#libs/transport';
@@ -234,8 +234,7 @@ export class SipProxy {
       return;
     }
     const msg = ctx.msg;
-    const mf = msg.maxForwards();
-    msg.setHeader('Max-Forwards', String(mf === undefined || Number.isNaN(mf) ? this.deps.config.sanity.maxForwardsDefault : Math.max(0, mf - 1)));
+    msg.setHeader('Max-Forwards', String(forwardedMaxForwards(msg.maxForwards(), this.deps.config.sanity)));
     msg.prependHeader('Via', viaValue(out, relayBranch(msg.topVia()?.params.get('branch') ?? undefined, 0)));
     this.metrics.stateless('ack');
     void this.deps.transport.send(hop.target, msg.serialize(), out.id);

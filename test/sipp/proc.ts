@@ -220,3 +220,18 @@ export function tailOf(file: string, maxChars = 2000): string {
     return '';
   }
 }
+
+/** A SIP proxy running as a process group on loopback: what tests and benches need of it. */
+export interface ProxyProcess {
+  readonly host: string;
+  readonly port: number;
+  /** process group of the proxy and all its children */
+  readonly pgid: number;
+  readonly dir: string;
+  /** user + system CPU time of every process of the group so far, ms */
+  cpuMs(): number;
+  pids(): number[];
+  /** last lines of the proxy's log */
+  logTail(maxChars?: number): string;
+  stop(): Promise<void>;
+}

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from '../harness/index.ts';
 import { dispatcherList, type GatewayAddress } from './dispatcher.ts';
-import { groupCpuMs, groupPids, spawnGroup, tailOf, waitForGroupPort, type Proto } from './proc.ts';
+import { groupCpuMs, groupPids, spawnGroup, tailOf, waitForGroupPort, type ProxyProcess, type Proto } from './proc.ts';
 import { sipOptionsPing } from './sip-ping.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,18 +43,9 @@ export interface SbcNodeOptions {
   keepArtifacts?: boolean;
 }
 
-export interface SbcNodeHandle {
-  readonly host: string;
-  readonly port: number;
+export interface SbcNodeHandle extends ProxyProcess {
   readonly httpPort: number;
-  readonly pgid: number;
-  readonly dir: string;
   readonly configFile: string;
-  /** user + system CPU time of the node (tsx and its node child), ms */
-  cpuMs(): number;
-  pids(): number[];
-  logTail(maxChars?: number): string;
-  stop(): Promise<void>;
 }
 
 export function sbcEntryExists(): boolean {
