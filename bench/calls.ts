@@ -6,8 +6,11 @@
 // and prints the CPU-per-call ratio sbc/kamailio. The SBC runs with its
 // security steps (pike, secfilter, permissions) off, on, or both in turn
 // (`--security`, default both), and the summary prints what they cost.
+// `--hiding none,topoh,topos` runs the SBC once per topology-hiding mode
+// (issue 6) and prints calls/s sustained, CPU per call and the ratios vs none.
 //
 //   npx tsx bench/calls.ts [--target kamailio|sbc|both] [--security off|on|both]
+//                          [--hiding none,topoh,topos]
 //                          [--rates 50,100,200,300,400] [--step-seconds 10]
 //                          [--hold-ms 0] [--transport udp|tcp]
 //
@@ -23,18 +26,22 @@ import { buildNode } from '../scripts/build.mjs';
 import type { ProxyProcess } from '../test/sipp/proc.ts';
 import type { Proto } from '../test/sipp/proc.ts';
 import { DEFAULT_SCANNER_UAS } from '#libs/secfilter';
+import { spawnRedis } from '../test/harness/index.ts';
 
 type TargetName = 'kamailio' | 'sbc';
 
-/** One measured proxy: Kamailio, or the SBC node with its security steps off or on. */
-type Run = { kind: 'kamailio' } | { kind: 'sbc'; security: Security };
+/** One measured proxy: Kamailio, or the SBC node with its security steps off or on (and a topology-hiding mode with --hiding). */
+type Run = { kind: 'kamailio' } | { kind: 'sbc'; security: Security; hiding?: Hiding };
 
-const runName = (r: Run): string => (r.kind === 'kamailio' ? 'kamailio' : `sbc-${r.security}`);
+const runName = (r: Run): string =>
+  r.kind === 'kamailio' ? 'kamailio' : r.hiding === undefined ? `sbc-${r.security}` : `sbc-${r.security}-${r.hiding}`;
 
 interface Args {
   targets: TargetName[];
   /** SBC runs, in order (empty when the SBC is not a target) */
   security: Security[];
+  /** --hiding: one SBC run per mode (per security setting); undefined = the topology section left out */
+  hiding: Hiding[] | undefined;
   rates: number[];
   stepSeconds: number;
   holdMs: number;
@@ -60,7 +67,8 @@ interface StepResult {
 }
 
 const MAX_STEP_SECONDS = 20;
-const WARMUP = { calls: 200, rate: 100 };
+// a node in service is warm: V8 has optimized the per-call paths (cold-start cost is a different question)
+const WARMUP = { calls: 2000, rate: 200 };
 
 /**
  * Where the caller sends from, for every target. Not 127.0.0.1: the node
@@ -70,6 +78,24 @@ const WARMUP = { calls: 200, rate: 100 };
 const CALLER_HOST = '127.0.0.2';
 
 type Security = 'off' | 'on';
+
+const HIDING_MODES = ['none', 'topoh', 'topos'] as const;
+type Hiding = (typeof HIDING_MODES)[number];
+
+/**
+ * The topology section of a --hiding run: every hiding feature on (Call-ID
+ * masked, SDP o= and c= rewritten) so the figure is the most it costs.
+ * topos keeps its dialogs in Redis, as a cluster would; none and topoh stay
+ * on the memory backend (they never read state for a call).
+ */
+function hidingConfig(hiding: Hiding, redisUrl: string | undefined): Record<string, unknown> {
+  if (hiding === 'none') return { topology: { mode: 'none' } };
+  const topology = { mode: hiding, mask_callid: true, sdp: 'all', ...(hiding === 'topoh' ? { mask_key: 'bench-mask-key-0123456789abcdef' } : {}) };
+  if (hiding === 'topoh') return { topology };
+  if (redisUrl === undefined) throw new Error('topos needs Redis');
+  // a cluster name of its own: its keys never meet another run's
+  return { topology, state: { backend: 'redis', redis: { url: redisUrl } }, node: { cluster: `bench-${process.pid}` } };
+}
 
 /**
  * Config merged over the generated node config (top-level sections replace
@@ -111,7 +137,7 @@ function securityConfig(security: Security): Record<string, unknown> {
 }
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: tsx bench/calls.ts [--target kamailio|sbc|both] [--security off|on|both] [--rates 50,100,200] [--step-seconds N<=${MAX_STEP_SECONDS}] [--hold-ms N] [--transport udp|tcp]`);
+  console.error(`${msg}\nusage: tsx bench/calls.ts [--target kamailio|sbc|both] [--security off|on|both] [--hiding none,topoh,topos] [--rates 50,100,200] [--step-seconds N<=${MAX_STEP_SECONDS}] [--hold-ms N] [--transport udp|tcp]`);
   process.exit(2);
 }
 
@@ -124,7 +150,7 @@ function parseArgs(argv: string[]): Args {
     if (v === undefined) usage(`--${k} needs a value`);
     flags.set(k, v);
   }
-  const known = new Set(['target', 'security', 'rates', 'step-seconds', 'hold-ms', 'transport']);
+  const known = new Set(['target', 'security', 'hiding', 'rates', 'step-seconds', 'hold-ms', 'transport']);
   for (const k of flags.keys()) if (!known.has(k)) usage(`unknown option --${k}`);
 
   const target = flags.get('target') ?? (kamailioAvailable() ? 'both' : 'sbc');
@@ -140,9 +166,19 @@ function parseArgs(argv: string[]): Args {
   const security = flags.get('security');
   if (security !== undefined && !['off', 'on', 'both'].includes(security)) usage(`--security must be off, on or both, not ${security}`);
   if (security !== undefined && target === 'kamailio') usage('--security applies to the sbc target; add --target sbc or both');
+  const hiding = flags.get('hiding')?.split(',').map((h) => h.trim());
+  if (hiding !== undefined) {
+    const bad = hiding.filter((h) => !(HIDING_MODES as readonly string[]).includes(h));
+    if (bad.length > 0 || hiding.length === 0) usage(`--hiding takes modes from ${HIDING_MODES.join(',')}, not ${bad.join(',') || '(nothing)'}`);
+    if (new Set(hiding).size !== hiding.length) usage('--hiding lists a mode twice');
+    if (target === 'kamailio') usage('--hiding applies to the sbc target; add --target sbc or both');
+  }
+  // with --hiding the security steps default to off: the figure is what hiding costs on its own
+  const securityDefault: Security[] = hiding !== undefined ? ['off'] : ['off', 'on'];
   return {
     targets: target === 'both' ? ['kamailio', 'sbc'] : [target as TargetName],
-    security: target === 'kamailio' ? [] : security === 'off' || security === 'on' ? [security] : ['off', 'on'],
+    security: target === 'kamailio' ? [] : security === 'off' || security === 'on' ? [security] : security === 'both' ? ['off', 'on'] : securityDefault,
+    hiding: hiding as Hiding[] | undefined,
     rates,
     stepSeconds,
     holdMs,
@@ -155,12 +191,13 @@ function version(cmd: string, args: string[]): string {
   return (r.stdout ?? '').split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'not found';
 }
 
-async function startProxy(run: Run, gateways: UasHandle[], transport: Proto): Promise<Proxy> {
+async function startProxy(run: Run, gateways: UasHandle[], transport: Proto, redisUrl: string | undefined): Promise<Proxy> {
   if (run.kind === 'kamailio') {
     return startKamailio({ gateways, logLevel: -1 });
   }
   await buildNode(); // the bench measures what npm start runs: the bundle of the current sources
-  return startSbcNode({ gateways, transport, config: securityConfig(run.security) });
+  const hiding = run.hiding === undefined ? {} : hidingConfig(run.hiding, redisUrl);
+  return startSbcNode({ gateways, transport, config: { ...securityConfig(run.security), ...hiding } });
 }
 
 const fmt = (n: number | undefined, digits = 2) => (n === undefined ? '-' : n.toFixed(digits));
@@ -213,7 +250,7 @@ function printLogTail(proxy: Proxy): void {
   for (const l of lines) console.log(`    | ${l.slice(0, 200)}`);
 }
 
-async function benchRun(run: Run, args: Args): Promise<StepResult[] | undefined> {
+async function benchRun(run: Run, args: Args, redisUrl: string | undefined): Promise<StepResult[] | undefined> {
   const name = runName(run);
   console.log(`\n== ${name} ==`);
   const gateways = [
@@ -223,7 +260,7 @@ async function benchRun(run: Run, args: Args): Promise<StepResult[] | undefined>
   let proxy: Proxy | undefined;
   try {
     try {
-      proxy = await startProxy(run, gateways, args.transport);
+      proxy = await startProxy(run, gateways, args.transport, redisUrl);
     } catch (err) {
       console.log(`${name} could not start, skipped: ${(err as Error).message.split('\n').slice(0, 12).join('\n')}`);
       return undefined;
@@ -271,6 +308,31 @@ function printComparison(title: string, a: StepResult[], b: StepResult[]): void 
   }
 }
 
+/**
+ * What topology hiding costs, per security setting: for each mode the highest
+ * call rate sustained with no failed call and, per step, the rate reached and
+ * CPU per call; then both as ratios over the `none` run.
+ */
+function printHidingCost(security: Security, byMode: Map<Hiding, StepResult[]>): void {
+  const none = byMode.get('none');
+  console.log(`\n== topology hiding, security ${security} ==`);
+  console.log(['mode', 'cps', 'achieved', 'cpu ms/call', 'cpu / none', 'p50 ms', 'p99 ms'].map((h) => h.padStart(12)).join(''));
+  for (const [mode, steps] of byMode) {
+    for (const st of steps) {
+      const base = none?.find((x) => x.rate === st.rate);
+      const ratio = base !== undefined && base.cpuMsPerCall > 0 ? st.cpuMsPerCall / base.cpuMsPerCall : undefined;
+      const cells = [mode, String(st.rate), fmt(st.achieved, 1), fmt(st.cpuMsPerCall, 3), fmt(ratio), fmt(st.p50), fmt(st.p99)];
+      console.log(cells.map((c) => c.padStart(12)).join('') + (st.failed > 0 ? `  (${st.failed} failed)` : ''));
+    }
+  }
+  const noneBest = none === undefined ? undefined : highestClean(none);
+  for (const [mode, steps] of byMode) {
+    const best = highestClean(steps);
+    const ratio = best !== undefined && noneBest !== undefined ? ` (${fmt(best / noneBest)} x none)` : '';
+    console.log(`hiding ${mode}: sustained ${best === undefined ? 'none' : `${best} cps`}${ratio}`);
+  }
+}
+
 /** What the security steps cost: per rate, CPU per call off and on, their ratio, and the latency they add. */
 function printSecurityCost(off: StepResult[], on: StepResult[]): void {
   console.log('\n== sbc security on / off ==');
@@ -296,6 +358,7 @@ async function main(): Promise<void> {
   console.log(`steps: ${args.rates.join(', ')} cps x ${args.stepSeconds} s, hold ${args.holdMs} ms, ${args.transport}, caller ${CALLER_HOST}; cpu = proxy user+sys over all its processes / calls attempted; latency = INVITE -> 200 at the caller`);
   if (args.targets.includes('sbc')) {
     console.log(`sbc security steps (pike, secfilter, permissions): ${args.security.join(', then ')}`);
+    if (args.hiding) console.log(`sbc topology hiding: ${args.hiding.join(', then ')} (mask_callid on, sdp all; topos dialogs in Redis)`);
   }
 
   if (args.targets.includes('sbc') && !sbcEntryExists()) {
@@ -307,11 +370,28 @@ async function main(): Promise<void> {
     return;
   }
 
-  const runs: Run[] = args.targets.flatMap((t): Run[] => (t === 'kamailio' ? [{ kind: 'kamailio' }] : args.security.map((security) => ({ kind: 'sbc', security }))));
+  const sbcRuns = (security: Security): Run[] =>
+    args.hiding === undefined ? [{ kind: 'sbc', security }] : args.hiding.map((hiding) => ({ kind: 'sbc', security, hiding }));
+  const runs: Run[] = args.targets.flatMap((t): Run[] => (t === 'kamailio' ? [{ kind: 'kamailio' }] : args.security.flatMap(sbcRuns)));
   const results = new Map<string, StepResult[]>();
-  for (const run of runs) {
-    const steps = await benchRun(run, args);
-    if (steps) results.set(runName(run), steps);
+  const redis = await redisForTopos(runs);
+  try {
+    for (const run of runs) {
+      const steps = await benchRun(run, args, redis?.url);
+      if (steps) results.set(runName(run), steps);
+    }
+  } finally {
+    await redis?.stop();
+  }
+  if (args.hiding && args.targets.includes('sbc')) {
+    for (const security of args.security) {
+      const byMode = new Map<Hiding, StepResult[]>();
+      for (const mode of args.hiding) {
+        const steps = results.get(runName({ kind: 'sbc', security, hiding: mode }));
+        if (steps) byMode.set(mode, steps);
+      }
+      printHidingCost(security, byMode);
+    }
   }
 
   const k = results.get('kamailio');
@@ -324,6 +404,20 @@ async function main(): Promise<void> {
     const best = highestClean(steps);
     console.log(`result ${name}: highest sustained call rate with zero failed calls: ${best === undefined ? 'none' : `${best} cps`}`);
   }
+}
+
+/** topos keeps dialogs in Redis: REDIS_URL when set, else a redis-server of our own on a free port (stopped at the end). */
+async function redisForTopos(runs: Run[]): Promise<{ url: string; stop(): Promise<void> } | undefined> {
+  if (!runs.some((r) => r.kind === 'sbc' && r.hiding === 'topos')) return undefined;
+  if (process.env.REDIS_URL) {
+    console.log(`topos: Redis at REDIS_URL ${process.env.REDIS_URL}`);
+    return { url: process.env.REDIS_URL, stop: async () => undefined };
+  }
+  const srv = await spawnRedis();
+  // also on Ctrl-C / SIGTERM (main exits through process.exit): kill() sends SIGKILL synchronously
+  process.once('exit', () => void srv.kill());
+  console.log(`topos: spawned redis-server at ${srv.url}`);
+  return srv;
 }
 
 main().then(

@@ -38,6 +38,8 @@ export interface RequestContext {
   hops: Hop[];
   /** try the next hop on a failover-able failure (initial requests routed by the dispatcher) */
   failover: boolean;
+  /** what topology hiding learnt on the way in, for the way out (its own shape; the core never reads it) */
+  hidden?: unknown;
   /** a child logger carrying the Call-ID, made on first use (most requests never log) */
   readonly log: Logger;
 }
@@ -55,6 +57,7 @@ class Context implements RequestContext {
   recordRoute = false;
   hops: Hop[] = [];
   failover = false;
+  hidden?: unknown;
   private childLog: Logger | undefined;
 
   constructor(readonly msg: SipMessage, readonly source: RemoteInfo, readonly local: ListenSocketInfo, private readonly baseLog: Logger) {

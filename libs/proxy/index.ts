@@ -1,6 +1,7 @@
 // libs/proxy: the stateful SIP proxy core (Kamailio tm + rr + sl in one):
 // source gates -> parse -> sanity -> screening steps -> transaction -> admission ->
-// options-self -> loose-route -> record-route -> routing steps -> relay.
+// options-self -> [topology restore] -> loose-route -> record-route -> routing steps ->
+// [topology prepare] -> relay.
 export { SipProxy, type ProxyConfig, type ProxyDeps, type SourceGate } from './proxy.ts';
 export { sourceTarget, type Hop, type HopOutcome, type RequestContext } from './context.ts';
 export { hopForUri, recordRouteValue, viaValue, relayBranch } from './hops.ts';
@@ -8,3 +9,4 @@ export { OwnAddresses } from './own-addresses.ts';
 export { PROXY_REJECTIONS } from './rejections.ts';
 export { PROXY_METRIC_NAMES, methodLabel } from './metrics.ts';
 export type { FailoverPolicy } from './relay.ts';
+export type { TopologyHiding } from './topology.ts';

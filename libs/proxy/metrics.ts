@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { batchedChild } from '#libs/transport';
 
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'PUBLISH']);
 
@@ -36,8 +37,9 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
   });
   const failovers = new Counter({ name: PROXY_METRIC_NAMES.failovers, help: 'branches re-routed to the next destination', labelNames: ['method'], registers: [registry] });
   const stateless = new Counter({ name: PROXY_METRIC_NAMES.stateless, help: 'messages forwarded or dropped statelessly (2xx ACKs, stray responses)', labelNames: ['kind'], registers: [registry] });
-  // Labelled children are looked up once per label value: prom-client hashes
-  // the label object on every inc() otherwise, which shows on the hot path.
+  // Labelled children are looked up once per label value, and counted through
+  // batchedChild (plain increments added to prom-client at scrape time):
+  // prom-client hashes the label object on every inc(), which shows on the hot path.
   const byMethod = <T>(make: (method: string) => T) => {
     const cache = new Map<string, T>();
     return (method: string): T => {
@@ -50,12 +52,12 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
       return child;
     };
   };
-  const requestOf = byMethod((m) => requests.labels(m));
+  const requestOf = byMethod((m) => batchedChild(requests, m));
   const latencyOf = byMethod((m) => latency.labels(m));
   const failoverOf = byMethod((m) => failovers.labels(m));
-  const classes = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'].map((c) => replies.labels(c));
-  const otherClass = replies.labels('other');
-  const statelessKinds = { ack: stateless.labels('ack'), response: stateless.labels('response'), dropped: stateless.labels('dropped') };
+  const classes = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'].map((c) => batchedChild(replies, c));
+  const otherClass = batchedChild(replies, 'other');
+  const statelessKinds = { ack: batchedChild(stateless, 'ack'), response: batchedChild(stateless, 'response'), dropped: batchedChild(stateless, 'dropped') };
   return {
     request: (m) => requestOf(m).inc(),
     replied: (s) => (classes[Math.floor(s / 100) - 1] ?? otherClass).inc(),

@@ -24,6 +24,7 @@ import { isOptionsToSelf, optionsSelfStep } from './steps/options-self.ts';
 import { recordRouteStep } from './steps/record-route.ts';
 import { relayStep } from './steps/relay.ts';
 import { transactionStep } from './steps/transaction.ts';
+import type { TopologyHiding } from './topology.ts';
 
 export interface ProxyConfig {
   /** host names / addresses (optionally host:port) that also mean "this node" */
@@ -50,6 +51,8 @@ export interface ProxyDeps {
   routing?: readonly Step<RequestContext>[];
   /** applied to every response relayed upstream (header hygiene: Server rewrite, internal headers stripped) */
   scrubRelayed?: (msg: SipMessage) => void;
+  /** topology hiding (topoh / topos): restores on the way in, hides on the way out */
+  topology?: TopologyHiding;
 }
 
 /** A check on where a message comes from; returns a rejection code to refuse it, undefined to let it in. */
@@ -83,15 +86,18 @@ export class SipProxy {
       isSelf: (msg: SipMessage) => isOptionsToSelf(msg, this.own),
     };
     const reply = (ctx: RequestContext, status: number, reason: string, headers?: HeaderList): void => this.reply(ctx, status, reason, headers);
+    const topology = deps.topology;
     this.pipeline = new Pipeline<RequestContext>([
       { name: 'sanity', run: (ctx) => this.sanity(ctx) },
       ...(deps.screening ?? []),
       transactionStep({ tm, reply }),
       admissionStep({ draining: () => this.draining }),
       optionsSelfStep({ own: this.own, reply, allow: ALLOW }),
+      ...(topology !== undefined ? [topology.restore] : []),
       looseRouteStep({ own: this.own }),
       recordRouteStep(),
       ...(deps.routing ?? []),
+      ...(topology?.prepare !== undefined ? [topology.prepare] : []),
       relayStep({
         tm,
         maxForwards: config.sanity,
@@ -99,6 +105,7 @@ export class SipProxy {
         metrics: this.metrics,
         reply,
         scrub: deps.scrubRelayed,
+        topology,
         selectSocket: (hop: Hop) => transport.selectSocket(hop.target, hop.socket),
         forwardStateless: (ctx) => this.forwardAck(ctx),
       }),
@@ -236,15 +243,44 @@ export class SipProxy {
     const msg = ctx.msg;
     msg.setHeader('Max-Forwards', String(forwardedMaxForwards(msg.maxForwards(), this.deps.config.sanity)));
     msg.prependHeader('Via', viaValue(out, relayBranch(msg.topVia()?.params.get('branch') ?? undefined, 0)));
+    this.deps.topology?.hideRequest(ctx, msg, out);
     this.metrics.stateless('ack');
     void this.deps.transport.send(hop.target, msg.serialize(), out.id);
   }
 
   /** A response no client transaction knows (a 2xx retransmission): forwarded by Via when the top Via is ours. */
   private forwardStrayResponse(msg: SipMessage): void {
+    const top = msg.topVia();
+    if (top === undefined || !this.own.isOwn(top.host, top.port) || msg.status < 200 || msg.status >= 300) {
+      this.metrics.stateless('dropped');
+      return;
+    }
+    const topology = this.deps.topology;
+    if (topology === undefined) {
+      this.relayStrayResponse(msg);
+      return;
+    }
+    // topology hiding sent one Via: the rest of the stack is in its token or its store
+    const local = this.deps.transport.sockets.find((s) => s.proto === (top.transport === 'TCP' ? 'tcp' : 'udp')) ?? this.deps.transport.sockets[0];
+    const restored = topology.restoreStray(msg, local);
+    if (restored instanceof Promise) {
+      restored.then((ok) => this.relayRestoredStray(msg, ok), (err: unknown) => {
+        this.log.warn({ err }, 'topology: stray response not restored');
+        this.metrics.stateless('dropped');
+      });
+    } else {
+      this.relayRestoredStray(msg, restored);
+    }
+  }
+
+  private relayRestoredStray(msg: SipMessage, restored: boolean): void {
+    if (restored) this.relayStrayResponse(msg);
+    else this.metrics.stateless('dropped');
+  }
+
+  private relayStrayResponse(msg: SipMessage): void {
     const vias = msg.vias();
-    const top = vias[0];
-    if (top === undefined || vias.length < 2 || !this.own.isOwn(top.host, top.port) || msg.status < 200 || msg.status >= 300) {
+    if (vias.length < 2) {
       this.metrics.stateless('dropped');
       return;
     }

@@ -9,6 +9,7 @@ import type { ListenSocketInfo } from '#libs/transport';
 import type { Hop, RequestContext } from './context.ts';
 import { recordRouteValue, relayBranch, viaValue } from './hops.ts';
 import type { ProxyMetrics } from './metrics.ts';
+import type { TopologyHiding } from './topology.ts';
 
 export interface FailoverPolicy {
   /** final statuses that move on to the next hop (Kamailio failure_route: 500, 503, 408) */
@@ -31,6 +32,8 @@ export interface RelayDeps {
   reply(ctx: RequestContext, status: number, reason: string): void;
   /** applied to each response relayed upstream (header hygiene) */
   scrub?: (response: SipMessage) => void;
+  /** topology hiding: hides each branch request and each response relayed upstream */
+  topology?: TopologyHiding;
 }
 
 /** Prepare a copy of the request for one hop: Max-Forwards, Record-Route, our Via. */
@@ -57,6 +60,8 @@ export class Relay {
   private cancelled = false;
   private finished = false;
   private sentAt = 0n;
+  /** responses wait here while topology hiding stores something, so they leave in the order they came */
+  private upstream: Promise<void> | undefined;
 
   constructor(private readonly deps: RelayDeps, private readonly ctx: RequestContext) {}
 
@@ -89,6 +94,7 @@ export class Relay {
         return;
       }
       const req = branchRequest(ctx, ctx.local, out, this.attempt, deps.maxForwards);
+      deps.topology?.hideRequest(ctx, req, out);
       const client = deps.tm.sendRequest(req, hop.target, { frTimer: ctx.failover ? deps.failover.branchTimeoutMs : undefined });
       this.client = client;
       this.sentAt = process.hrtime.bigint();
@@ -156,9 +162,29 @@ export class Relay {
 
   /** A response from downstream goes upstream without our Via. */
   private forward(response: SipMessage): void {
+    if (this.ctx.tx === undefined) return;
+    response.removeFirstValue('via');
+    const hidden = this.deps.topology?.hideResponse(this.ctx, response);
+    if (hidden === undefined && this.upstream === undefined) {
+      this.send(response);
+      return;
+    }
+    const prev = this.upstream ?? Promise.resolve();
+    this.upstream = prev
+      .then(() => hidden)
+      .then(
+        () => this.send(response),
+        (err: unknown) => {
+          // the response still goes up: the caller must learn the outcome even if the dialog cannot be restored later
+          this.ctx.log.warn({ err, status: response.status }, 'topology: response relayed without its dialog stored');
+          this.send(response);
+        },
+      );
+  }
+
+  private send(response: SipMessage): void {
     const tx = this.ctx.tx;
     if (tx === undefined) return;
-    response.removeFirstValue('via');
     this.deps.scrub?.(response);
     this.deps.metrics.replied(response.status);
     tx.respond(response);

@@ -90,6 +90,13 @@ export class Message implements SipMessage {
   private cContacts: NameAddr[] | undefined = undefined;
   private cRuri: SipUri | null | undefined = undefined;
   private cCl: number | null | undefined = undefined;
+  /**
+   * serialize() output while the message is unchanged: a transaction sends a
+   * response and then keeps those same bytes for retransmissions, so the
+   * second call must not build them again. Cleared by every mutator.
+   */
+  private cWire: Buffer | undefined = undefined;
+  private cWireBody: Buffer = EMPTY;
 
   constructor(
     w: WireSource,
@@ -160,6 +167,7 @@ export class Message implements SipMessage {
 
   private edit(): void {
     this.dirty = true;
+    this.cWire = undefined;
     if (this.rows !== null) return;
     const n = this.keys.length;
     const rows = new Array<number>(n);
@@ -248,6 +256,29 @@ export class Message implements SipMessage {
     const out: HeaderField[] = [];
     for (let i = 0; i < this.keys.length; i++) out.push({ key: this.keys[i], name: this.nameAt(i), value: this.valueAt(i) });
     return out;
+  }
+
+  /**
+   * Name of the first header whose value holds a control character other
+   * than HT (RFC 3261 TEXT-UTF8char / LWS), or undefined. Scans values in
+   * place: no field objects or value strings per header. CR and LF inside an
+   * original line's value range are fold breaks (a bare CR is a parse error).
+   */
+  headerWithControlChar(): string | undefined {
+    const keys = this.keys;
+    const rows = this.rows;
+    const src = this.w.src;
+    const off = this.w.off;
+    for (let i = 0; i < keys.length; i++) {
+      const o = rows === null ? i : rows[i];
+      if (o < 0) {
+        if (hasControl(this.added[~o * 2 + 1], 0, false)) return this.nameAt(i);
+        continue;
+      }
+      const b = o * STRIDE;
+      if (hasControlIn(src, off[b + F_VAL], off[b + F_VAL_END])) return this.nameAt(i);
+    }
+    return undefined;
   }
 
   // ---------------------------------------------------------------- typed access
@@ -369,6 +400,7 @@ export class Message implements SipMessage {
     this.cRuri = undefined;
     this.startDirty = true;
     this.dirty = true;
+    this.cWire = undefined;
   }
 
   setStatus(status: number, reason: string): void {
@@ -376,6 +408,7 @@ export class Message implements SipMessage {
     this.reason = toByteString(reason);
     this.startDirty = true;
     this.dirty = true;
+    this.cWire = undefined;
   }
 
   setHeader(name: string, value: string): void {
@@ -438,8 +471,17 @@ export class Message implements SipMessage {
   }
 
   serialize(): Buffer {
-    const w = this.w;
     const body = this.body;
+    // `body` is a public field: a new body makes the cached bytes stale
+    if (this.cWire !== undefined && this.cWireBody === body) return this.cWire;
+    const out = this.build(body);
+    this.cWire = out;
+    this.cWireBody = body;
+    return out;
+  }
+
+  private build(body: Buffer): Buffer {
+    const w = this.w;
     if (!this.dirty && !this.startDirty && body === this.origBody && w.clExact && !w.bareLf) {
       return w.raw.subarray(w.msgStart, w.msgEnd);
     }
@@ -502,6 +544,23 @@ export class Message implements SipMessage {
     }
     return m;
   }
+}
+
+/** a control character other than HT (and CR/LF when they are fold breaks) */
+function isControl(c: number, foldBreaksOk: boolean): boolean {
+  if (c === 127) return true;
+  if (c >= 32 || c === 9) return false;
+  return !(foldBreaksOk && (c === 13 || c === 10));
+}
+
+function hasControl(v: string, from: number, foldBreaksOk: boolean): boolean {
+  for (let i = from; i < v.length; i++) if (isControl(v.charCodeAt(i), foldBreaksOk)) return true;
+  return false;
+}
+
+function hasControlIn(src: string, a: number, b: number): boolean {
+  for (let i = a; i < b; i++) if (isControl(src.charCodeAt(i), true)) return true;
+  return false;
 }
 
 function parseList<T>(values: string[], parse: (v: string) => T | undefined): T[] {

@@ -14,6 +14,21 @@ function lines(buf: Buffer): string[] {
 }
 
 describe('serialize', () => {
+  it('returns the same bytes again while unchanged, and fresh bytes after any change', () => {
+    const m = (parseMessage(YEALINK_INVITE) as { ok: true; msg: SipMessage }).msg;
+    m.setHeader('Max-Forwards', '69');
+    const a = m.serialize();
+    expect(m.serialize()).toBe(a);
+    m.prependHeader('Via', 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-x');
+    const b = m.serialize();
+    expect(b).not.toBe(a);
+    expect(b.toString('latin1')).toContain('Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-x\r\n');
+    m.setUri('sip:other@192.0.2.2');
+    expect(m.serialize().toString('latin1').startsWith('INVITE sip:other@192.0.2.2 SIP/2.0\r\n')).toBe(true);
+    m.body = Buffer.from('v=0\r\n');
+    expect(m.serialize().toString('latin1')).toMatch(/Content-Length: 5\r\n\r\nv=0\r\n$/);
+  });
+
   it('unmodified: returns the original bytes without copying', () => {
     const m = parsed(YEALINK_INVITE);
     const out = m.serialize();

@@ -104,3 +104,28 @@ describe('RFC 4475-style invalid messages', () => {
     });
   }
 });
+
+describe('control characters in header values (validateMessage)', () => {
+  const msg = (extra: string): Buffer =>
+    Buffer.from(`OPTIONS sip:a@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK-1\r\nFrom: <sip:b@192.0.2.2>;tag=1\r\nTo: <sip:a@192.0.2.1>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\n${extra}Content-Length: 0\r\n\r\n`, 'latin1');
+  const parsed = (b: Buffer) => {
+    const r = parseMessage(b);
+    if (!r.ok) throw new Error(r.error.detail);
+    return r.msg;
+  };
+
+  it('names the header holding one, also DEL, in a parsed value', () => {
+    expect(validateMessage(parsed(msg('Subject: hi\x01there\r\n')))?.detail).toBe('control character in Subject');
+    expect(validateMessage(parsed(msg('X-A: ok\r\nX-B: del\x7f\r\n')))?.detail).toBe('control character in X-B');
+  });
+
+  it('lets HT and folded lines through', () => {
+    expect(validateMessage(parsed(msg('Subject: a\tb\r\n  continued\r\n')))).toBeUndefined();
+  });
+
+  it('checks values added after parsing, where CR and LF are control characters', () => {
+    const m = parsed(msg(''));
+    m.appendHeader('X-Injected', 'a\r\nVia: x');
+    expect(validateMessage(m)?.detail).toBe('control character in X-Injected');
+  });
+});

@@ -5,6 +5,7 @@
 import type { ParseError, ParseErrorCode, ParseLimits, ParseResult, SipMessage } from './types.ts';
 import { parseError } from './errors.ts';
 import { parseMessage } from './parser.ts';
+import { Message } from './message.ts';
 
 function problem(msg: SipMessage, code: ParseErrorCode, detail: string): ParseError {
   return parseError(code, detail, msg.isRequest && msg.topVia() !== undefined ? msg : undefined);
@@ -38,9 +39,15 @@ export function validateMessage(msg: SipMessage): ParseError | undefined {
   if (msg.hasHeader('record-route') && msg.recordRoutes().length !== msg.headerValues('record-route').length) return problem(msg, 'bad_header', 'malformed Record-Route');
   const cl = msg.contentLength();
   if (cl !== undefined && Number.isNaN(cl)) return problem(msg, 'bad_content_length', 'Content-Length is not a number');
-  for (const f of msg.fields()) {
-    if (hasControl(f.value)) return problem(msg, 'bad_header', `control character in ${f.name}`);
-  }
+  const bad = controlCharHeader(msg);
+  if (bad !== undefined) return problem(msg, 'bad_header', `control character in ${bad}`);
+  return undefined;
+}
+
+/** our Message scans its header values in place; any other SipMessage through fields() */
+function controlCharHeader(msg: SipMessage): string | undefined {
+  if (msg instanceof Message) return msg.headerWithControlChar();
+  for (const f of msg.fields()) if (hasControl(f.value)) return f.name;
   return undefined;
 }
 

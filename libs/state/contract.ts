@@ -241,6 +241,19 @@ export function stateContract(label: string, makeCluster: FixtureFactory): void 
         expect(await s.dialogs.refresh('d2', 5000)).toBe(false);
       });
 
+      it('reads and re-times a dialog in one call (longer or shorter)', async () => {
+        const f = await cluster();
+        const s = await f.node();
+        await s.dialogs.put('g1', { n: 1 }, { dialogExpireMs: 300, branchExpireMs: 100 });
+        await s.dialogs.put('g2', 'r2', { dialogExpireMs: 5000, branchExpireMs: 100 });
+        expect(await s.dialogs.getAndExpire('g1', 5000)).toEqual({ n: 1 });
+        expect(await (await f.node()).dialogs.getAndExpire('g2', 200)).toBe('r2');
+        await f.advance(400);
+        expect(await s.dialogs.get('g1')).toEqual({ n: 1 });
+        expect(await s.dialogs.get('g2')).toBeNull();
+        expect(await s.dialogs.getAndExpire('g2', 5000)).toBeNull();
+      });
+
       it('deletes and rejects tokens with separators', async () => {
         const s = await (await cluster()).node();
         await s.dialogs.put('d', 'r', { dialogExpireMs: 5000, branchExpireMs: 100 });

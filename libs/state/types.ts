@@ -118,6 +118,8 @@ export interface DialogPutOptions {
 export interface DialogStore {
   put(token: string, record: DialogRecord, opts: DialogPutOptions): Promise<void>;
   get(token: string): Promise<DialogRecord | null>;
+  /** Reads the record and sets its TTL in the same round trip (Redis GETEX): in-dialog traffic renews, a BYE shortens. */
+  getAndExpire(token: string, ttlMs: number): Promise<DialogRecord | null>;
   /** Sets a new TTL (e.g. on in-dialog traffic, or short after BYE). Resolves false if gone. */
   refresh(token: string, dialogExpireMs: number): Promise<boolean>;
   /** Removes the dialog record; branch records expire by themselves. */

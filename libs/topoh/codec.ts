@@ -55,6 +55,29 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
     return typeof v === 'string' && v.startsWith(uparamPrefix) ? v.slice(uparamPrefix.length) : undefined;
   };
 
+  /** sip:<maskIp>;<kept params>;<uparam>=<prefix><token> for a URI (see encodeUri) */
+  const encodeUriText = (uri: string): string => {
+    // The user part stays inside the token, not in clear: internal users
+    // are often extensions, device ids or GRUUs that name the inside, and
+    // the far end only needs an opaque target that routes back to us.
+    const parsed = parseUri(uri);
+    let out = (parsed?.scheme === 'sips' ? 'sips:' : 'sip:') + config.maskIp;
+    if (parsed !== undefined) {
+      for (const name of keepUriParams) {
+        if (!parsed.params.has(name)) continue;
+        const v = parsed.params.get(name);
+        out += v === null || v === undefined ? ';' + name : ';' + name + '=' + v;
+      }
+    }
+    return out + ';' + uparamName + '=' + uparamPrefix + sealer.seal('uri', Buffer.from(uri, 'utf8'), nonce);
+  };
+  // Contacts and Record-Routes repeat (the same gateway, the same phone, call after call):
+  // with synthetic nonces a URI always seals to the same token, so whole URI texts are
+  // memoised both ways in small bounded maps and a repeated URI costs one Map lookup.
+  // Only URIs that opened are remembered, so a forged one is checked every time.
+  const maskedUris = new BoundedMap<string, string>(URI_CACHE_SIZE);
+  const unmaskedUris = new BoundedMap<string, string>(URI_CACHE_SIZE);
+
   return {
     config,
     encodeVias: (vias) => sealer.seal('via', packList(vias), nonce),
@@ -66,26 +89,24 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
       return typeof v === 'string' ? decodeViaParam(v) : undefined;
     },
     encodeUri(uri) {
-      // The user part stays inside the token, not in clear: internal users
-      // are often extensions, device ids or GRUUs that name the inside, and
-      // the far end only needs an opaque target that routes back to us.
-      const parsed = parseUri(uri);
-      let out = (parsed?.scheme === 'sips' ? 'sips:' : 'sip:') + config.maskIp;
-      if (parsed !== undefined) {
-        for (const name of keepUriParams) {
-          if (!parsed.params.has(name)) continue;
-          const v = parsed.params.get(name);
-          out += v === null || v === undefined ? ';' + name : ';' + name + '=' + v;
-        }
+      if (nonce === 'random') return encodeUriText(uri);
+      let masked = maskedUris.get(uri);
+      if (masked === undefined) {
+        masked = encodeUriText(uri);
+        maskedUris.set(uri, masked);
       }
-      return out + ';' + uparamName + '=' + uparamPrefix + sealer.seal('uri', Buffer.from(uri, 'utf8'), nonce);
+      return masked;
     },
     decodeUri(uri) {
-      const token = uriToken(uri);
-      const plain = token === undefined ? undefined : sealer.open('uri', token);
-      return plain?.toString('utf8');
+      let open = unmaskedUris.get(uri);
+      if (open === undefined) {
+        const token = uriToken(uri);
+        open = token === undefined ? undefined : sealer.open('uri', token)?.toString('utf8');
+        if (open !== undefined) unmaskedUris.set(uri, open);
+      }
+      return open;
     },
-    isEncodedUri: (uri) => uriToken(uri) !== undefined,
+    isEncodedUri: (uri) => unmaskedUris.get(uri) !== undefined || uriToken(uri) !== undefined,
     encodeCallId(callId) {
       if (!maskCallId) return callId;
       // Always synthetic: every node and every message of the dialog must
@@ -99,4 +120,19 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
     },
     isEncodedCallId: (value) => value.startsWith(callIdPrefix),
   };
+}
+
+const URI_CACHE_SIZE = 4096;
+
+/** A Map that forgets everything when full: cheap, bounded, and good enough for a hot set. */
+class BoundedMap<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(k: K): V | undefined {
+    return this.map.get(k);
+  }
+  set(k: K, v: V): void {
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(k, v);
+  }
 }

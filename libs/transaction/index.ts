@@ -38,6 +38,8 @@ export {
   type ClientOptions,
   type CancelOutcome,
 } from './types.ts';
+/** what a completed server transaction keeps of its final: the bytes sent */
+export type { SentResponse } from './sent-response.ts';
 
 /** timers T1/T2/T4/D, fr_timer, fr_inv_timer (Timer C), lifetimes: defaults, docs, validation */
 export {

@@ -1,6 +1,7 @@
 // Prometheus metrics of the transaction layer, registered on the Registry the
 // caller passes in (never the global one).
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { batchedChild } from '#libs/transport';
 import type { RetransmitKind } from './context.ts';
 import type { TimerName } from './types.ts';
 
@@ -54,10 +55,10 @@ export function createTmMetrics(registry: Registry, counts: () => { server: numb
     help: 'Responses that matched no client transaction',
     registers: [registry],
   });
-  // children per label value, looked up once (prom-client hashes label objects on every inc)
+  // counted per transaction: batched until the scrape (prom-client hashes label objects on every inc)
   const createdOf = {
-    server: { invite: created.labels('server', 'invite'), non_invite: created.labels('server', 'non_invite') },
-    client: { invite: created.labels('client', 'invite'), non_invite: created.labels('client', 'non_invite') },
+    server: { invite: batchedChild(created, 'server', 'invite'), non_invite: batchedChild(created, 'server', 'non_invite') },
+    client: { invite: batchedChild(created, 'client', 'invite'), non_invite: batchedChild(created, 'client', 'non_invite') },
   };
   return {
     created: (side, kind) => createdOf[side][kind].inc(),

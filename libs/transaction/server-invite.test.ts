@@ -176,4 +176,29 @@ describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
     expect(reasons).toEqual(['transport-error']);
     expect(s.layer.size()).toBe(0);
   });
+  it('keeps only the bytes of its final: retransmissions re-send them unchanged, parsed back', () => {
+    const { layer, rec, tx, invite } = start();
+    const ok = createResponse(invite, 200, 'OK', { toTag: 'tt', headers: [['Contact', '<sip:b@192.0.2.20>']] });
+    tx.respond(ok);
+    const wire = ok.serialize().toString('latin1');
+    expect(tx.state.name === 'accepted' && tx.state.final.status).toBe(200);
+    layer.receiveRequest(invite, source());
+    layer.receiveRequest(invite, source());
+    const resent = rec.sent.filter((x) => x.msg.status === 200);
+    expect(resent).toHaveLength(3);
+    for (const r of resent.slice(1)) {
+      expect(r.msg).not.toBe(ok); // the parsed response is not kept
+      expect(r.msg.serialize().toString('latin1')).toBe(wire);
+    }
+  });
+
+  it('Timer G re-sends the non-2xx final byte for byte', () => {
+    const { clock, rec, tx, invite } = start();
+    const busy = createResponse(invite, 486, 'Busy Here', { toTag: 'tt' });
+    tx.respond(busy);
+    clock.advance(600);
+    const sent = rec.sent.filter((x) => x.msg.status === 486);
+    expect(sent).toHaveLength(2);
+    expect(sent[1].msg.serialize().equals(busy.serialize())).toBe(true);
+  });
 });

@@ -9,6 +9,7 @@ import type { SipMessage } from '#libs/sip';
 import { lingerMs } from './config.ts';
 import type { TxContext } from './context.ts';
 import { tryingResponse } from './messages.ts';
+import { SentResponse } from './sent-response.ts';
 import { ServerTransactionBase } from './server-base.ts';
 import type { InviteServerState, Target, TerminationReason } from './types.ts';
 
@@ -44,13 +45,15 @@ export class InviteServerTransaction extends ServerTransactionBase {
       }
       this.timers.stop('lifetime');
       this.transmit(res);
+      // from here only the final's bytes are needed (retransmissions)
+      this.lastProvisional = undefined;
       if (status < 300) {
         // RFC 6026: stay to absorb INVITE retransmissions and let later 2xx through.
-        this.st = { name: 'accepted', final: res };
+        this.st = { name: 'accepted', final: new SentResponse(res) };
         this.timers.start('L', lingerMs(this.ctx.config), () => this.finish('normal'));
         return true;
       }
-      this.st = { name: 'completed', final: res };
+      this.st = { name: 'completed', final: new SentResponse(res) };
       if (!this.reliable) this.timers.start('G', this.gInterval, () => this.onTimerG());
       this.timers.start('H', 64 * this.t1, () => {
         this.ctx.hooks.timedOut('H');
@@ -60,8 +63,8 @@ export class InviteServerTransaction extends ServerTransactionBase {
     }
     if (st.name === 'accepted' && status >= 200 && status < 300) {
       // 2xx retransmissions from the UAS and 2xx of other forks go upstream (RFC 6026 §8.5).
-      this.st = { name: 'accepted', final: res };
       this.transmit(res);
+      this.st = { name: 'accepted', final: new SentResponse(res) };
       return true;
     }
     return false;
@@ -71,7 +74,7 @@ export class InviteServerTransaction extends ServerTransactionBase {
     const st = this.st;
     let resend: SipMessage | undefined;
     if (st.name === 'proceeding') resend = this.lastProvisional;
-    else if (st.name === 'completed' || st.name === 'accepted') resend = st.final;
+    else if (st.name === 'completed' || st.name === 'accepted') resend = st.final.message();
     if (resend === undefined) {
       this.ctx.hooks.retransmitted('absorbed');
       return;
@@ -119,8 +122,11 @@ export class InviteServerTransaction extends ServerTransactionBase {
   private onTimerG(): void {
     const st = this.st;
     if (st.name !== 'completed') return;
-    this.ctx.hooks.retransmitted('response');
-    this.transmit(st.final);
+    const resend = st.final.message();
+    if (resend !== undefined) {
+      this.ctx.hooks.retransmitted('response');
+      this.transmit(resend);
+    }
     this.gInterval = Math.min(2 * this.gInterval, this.ctx.config.t2);
     this.timers.start('G', this.gInterval, () => this.onTimerG());
   }

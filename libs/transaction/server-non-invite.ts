@@ -7,6 +7,7 @@
 import type { SipMessage } from '#libs/sip';
 import { lingerMs } from './config.ts';
 import type { TxContext } from './context.ts';
+import { SentResponse } from './sent-response.ts';
 import { ServerTransactionBase } from './server-base.ts';
 import type { NonInviteServerState, Target, TerminationReason } from './types.ts';
 
@@ -33,7 +34,9 @@ export class NonInviteServerTransaction extends ServerTransactionBase {
       return true;
     }
     this.timers.stop('lifetime');
-    this.st = { name: 'completed', final: res };
+    // from here only the final's bytes are needed (retransmissions)
+    this.lastProvisional = undefined;
+    this.st = { name: 'completed', final: new SentResponse(res) };
     if (this.reliable) this.finish('normal');
     else this.timers.start('J', lingerMs(this.ctx.config), () => this.finish('normal'));
     return true;
@@ -41,7 +44,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase {
 
   receiveRetransmission(): void {
     const st = this.st;
-    const resend = st.name === 'completed' ? st.final : st.name === 'proceeding' ? this.lastProvisional : undefined;
+    const resend = st.name === 'completed' ? st.final.message() : st.name === 'proceeding' ? this.lastProvisional : undefined;
     if (resend === undefined) {
       this.ctx.hooks.retransmitted('absorbed');
       return;

@@ -2,6 +2,7 @@
 // sockets: it hands messages to an injected `send` and reads time from an
 // injected Clock (clock.ts), so tests drive it with a fake clock.
 import type { SipMessage } from '#libs/sip';
+import type { SentResponse } from './sent-response.ts';
 
 /** Transport of a hop. Reliable transports (tcp) skip retransmission timers. */
 export type Proto = 'udp' | 'tcp';
@@ -62,18 +63,18 @@ export type ServerTransactionEvents = {
 export type InviteServerState =
   | { name: 'proceeding' }
   /** non-2xx final sent; Timer G resends it (udp) until ACK or Timer H */
-  | { name: 'completed'; final: SipMessage }
+  | { name: 'completed'; final: SentResponse }
   /** ACK received; Timer I absorbs ACK retransmissions */
   | { name: 'confirmed' }
   /** RFC 6026: 2xx sent; Timer L absorbs INVITE retransmissions, 2xx from the user still go out */
-  | { name: 'accepted'; final: SipMessage }
+  | { name: 'accepted'; final: SentResponse }
   | { name: 'terminated'; reason: TerminationReason };
 
 export type NonInviteServerState =
   | { name: 'trying' }
   | { name: 'proceeding' }
   /** final sent; Timer J absorbs request retransmissions */
-  | { name: 'completed'; final: SipMessage }
+  | { name: 'completed'; final: SentResponse }
   | { name: 'terminated'; reason: TerminationReason };
 
 // ---------------------------------------------------------------- client side

@@ -13,6 +13,8 @@ export { resolveTransportConfig, DEFAULT_TCP_OPTIONS, formatHostPort, socketId, 
 export type { TransportConfig, ResolvedTransportConfig, TcpOptions, UdpOptions } from './config.ts';
 export { TRANSPORT_METRICS } from './metrics.ts';
 export type { TransportErrorReason } from './metrics.ts';
+/** per-message counter increments batched until the scrape (prom-client hashes labels on every inc) */
+export { batchedChild } from './batched-counter.ts';
 export type { TcpConnection, CloseReason, ConnectionState, ConnectionDirection } from './tcp-connection.ts';
 export { TransportError } from './types.ts';
 export type {

@@ -1,6 +1,7 @@
-// Transport metrics. Labelled children for the hot path are bound once so a
-// message costs one increment, not a label lookup.
+// Transport metrics. Per-message counts are batched (batched-counter.ts) so a
+// message costs one integer increment, not a prom-client label hash.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { batchedChild, type Inc } from './batched-counter.ts';
 import type { Proto } from './types.ts';
 
 export const TRANSPORT_METRICS = {
@@ -20,10 +21,6 @@ export type TransportErrorReason =
   | 'buffer_overflow'
   | 'write_overflow'
   | 'handler';
-
-interface Inc {
-  inc(): void;
-}
 
 export class TransportMetrics {
   readonly in: Record<Proto, Inc>;
@@ -51,8 +48,8 @@ export class TransportMetrics {
         labelNames: ['proto', 'reason'],
         registers: [registry],
       });
-    this.in = { udp: messages.labels('udp', 'in'), tcp: messages.labels('tcp', 'in') };
-    this.out = { udp: messages.labels('udp', 'out'), tcp: messages.labels('tcp', 'out') };
+    this.in = { udp: batchedChild(messages, 'udp', 'in'), tcp: batchedChild(messages, 'tcp', 'in') };
+    this.out = { udp: batchedChild(messages, 'udp', 'out'), tcp: batchedChild(messages, 'tcp', 'out') };
   }
 
   error(proto: Proto, reason: TransportErrorReason): void {

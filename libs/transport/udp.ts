@@ -1,6 +1,8 @@
 // One UDP listen socket: one datagram is one message. Sends go out from the
 // same socket so the peer sees the advertised/bound port as our source.
 import { createSocket, type RemoteInfo as DgramRemote, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import type { UdpOptions } from './config.ts';
 import { familyOf, socketId } from './config.ts';
 import type { EndpointContext } from './context.ts';
@@ -14,6 +16,23 @@ function isKeepAlive(buf: Buffer): boolean {
     if (c !== 13 && c !== 10) return false;
   }
   return true;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves the destination of every send(), and dns.lookup answers
+ * even an IP literal on process.nextTick: one tick, one closure and a
+ * deferred send per datagram. Our targets are IP literals (Via, Route,
+ * dispatcher), so answer those at once; names still go to dns.lookup.
+ */
+function lookupLiteralFirst(host: string, options: LookupOneOptions | number, callback: LookupCallback): void {
+  const family = isIP(host);
+  if (family !== 0) {
+    callback(null, host, family);
+    return;
+  }
+  dnsLookup(host, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 export class UdpEndpoint {
@@ -40,6 +59,7 @@ export class UdpEndpoint {
       type: family === 'IPv6' ? 'udp6' : 'udp4',
       // keep families apart: an IPv6 wildcard must not also receive IPv4-mapped traffic
       ipv6Only: family === 'IPv6',
+      lookup: lookupLiteralFirst,
       ...(opts.recvBufferSize !== undefined ? { recvBufferSize: opts.recvBufferSize } : {}),
       ...(opts.sendBufferSize !== undefined ? { sendBufferSize: opts.sendBufferSize } : {}),
     });

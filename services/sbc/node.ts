@@ -19,6 +19,7 @@ import { ClusterConfig, ReplicatedTable } from '#libs/replica';
 import { resolveSanityConfig } from '#libs/sanity';
 import { createMemoryState, createRedisState, type SharedState } from '#libs/state';
 import { TransactionLayer } from '#libs/transaction';
+import { createTopologyHiding, TOPOLOGY_REJECTIONS } from '#libs/topology';
 import { TransportLayer } from '#libs/transport';
 import { parseUri } from '#libs/sip';
 import { watchBackends } from './backends.ts';
@@ -116,7 +117,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
     });
     closers.push(() => tm.close());
-    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, BANS_REJECTIONS, DISPATCHER_REJECTIONS, PIKE_REJECTIONS, permissions.rejections, SECFILTER_REJECTIONS);
+    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, BANS_REJECTIONS, DISPATCHER_REJECTIONS, PIKE_REJECTIONS, permissions.rejections, SECFILTER_REJECTIONS, TOPOLOGY_REJECTIONS);
     const recorder = new RejectionRecorder({ catalog, registry, logger, logRate: { perSecond: config.log.rejects.perSecond, burst: config.log.rejects.burst } });
     const failoverCodes = new Set<number>();
     let failoverOnTimeout = false;
@@ -137,6 +138,12 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     dispatcher.on('reload', () => pike.setExempt([...ownHosts, ...gatewayHosts()]));
     const secfilter = createSecfilter({ config: config.secfilter, registry, logger });
     const hygiene = createHeaderHygiene(hygieneOptions(config.hygiene));
+    const first = transport.sockets[0];
+    const topology = createTopologyHiding({
+      config: config.topology,
+      dialogs: state.dialogs,
+      defaultMaskIp: `${first.advertisedHost.includes(':') ? `[${first.advertisedHost}]` : first.advertisedHost}:${first.advertisedPort}`,
+    });
     const proxy: SipProxy = new SipProxy({
       config: {
         aliases: config.sip.aliases,
@@ -153,6 +160,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       gates: [bansGate(bans)],
       screening: [...(config.state.fail_mode.bans === 'closed' ? [bansFailClosedStep(() => state.status().up)] : []), pike.step, secfilter.step, permissions.step],
       scrubRelayed: (m) => hygiene.scrub(m),
+      topology,
       routing: [dispatchStep({
         state: dispatcher,
         setId: config.routing.calls_set ?? config.dispatcher.default_set,

@@ -11,6 +11,8 @@ export function looseRouteStep(deps: { own: OwnAddresses }): Step<RequestContext
   return {
     name: 'loose-route',
     run(ctx) {
+      // already routed by an earlier step (topology hiding restored the dialog's route)
+      if (ctx.hops.length > 0) return 'next';
       const msg = ctx.msg;
       if (!msg.hasHeader('route')) {
         if (!ctx.inDialog) return 'next';

@@ -24,6 +24,14 @@ export function memoryDialogs(data: MemoryData, now: () => number): DialogStore 
       const e = data.dialogs.get(token);
       return live(e, now()) ? read(e.value) : null;
     },
+    async getAndExpire(token, ttlMs) {
+      checkToken('dialog token', token);
+      checkTtl('ttlMs', ttlMs);
+      const e = data.dialogs.get(token);
+      if (!live(e, now())) return null;
+      e.expiresAt = now() + ttlMs;
+      return read(e.value);
+    },
     async refresh(token, dialogExpireMs) {
       checkToken('dialog token', token);
       checkTtl('dialogExpireMs', dialogExpireMs);

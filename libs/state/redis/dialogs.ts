@@ -28,6 +28,13 @@ export function redisDialogs(redis: Redis, keys: KeySpace): DialogStore {
         return read(await redis.get(keys.dialog(token)));
       });
     },
+    getAndExpire(token, ttlMs) {
+      return call(async () => {
+        checkToken('dialog token', token);
+        checkTtl('ttlMs', ttlMs);
+        return read(await redis.getex(keys.dialog(token), 'PX', ttlMs));
+      });
+    },
     refresh(token, dialogExpireMs) {
       return call(async () => {
         checkToken('dialog token', token);
