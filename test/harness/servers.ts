@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,17 +20,42 @@ export interface ServerHandle {
   start?: () => Promise<void>;
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports for test servers come from below the kernel's ephemeral range
+// (32768–60999): a port the kernel hands out for a bind(0) or an outgoing
+// connection elsewhere in the suite can then never be the one a node under test
+// is about to bind. Each vitest worker takes its own block so parallel workers
+// never pick the same port, and a port counts as free only when both TCP and
+// UDP bind on it (nodes listen on both).
+const PORT_RANGE_START = 20_000;
+const PORT_BLOCK = 1_000;
+const PORT_BLOCKS = 12;
+const workerBlock = Number(process.env.VITEST_POOL_ID ?? 0) % PORT_BLOCKS;
+let nextPortOffset = Math.floor(Math.random() * PORT_BLOCK);
+
+function bindsTcp(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
   });
+}
+
+function bindsUdp(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    sock.unref();
+    sock.once('error', () => { sock.close(); resolve(false); });
+    sock.bind({ port, address: host, exclusive: true }, () => sock.close(() => resolve(true)));
+  });
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = PORT_RANGE_START + workerBlock * PORT_BLOCK + (nextPortOffset++ % PORT_BLOCK);
+    if ((await bindsUdp(port, host)) && (await bindsTcp(port, host))) return port;
+  }
+  throw new Error(`no free port in this worker's block ${workerBlock} on ${host}`);
 }
 
 export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 10_000): Promise<void> {
