@@ -49,8 +49,9 @@ export {
   type TransactionConfig,
 } from './config.ts';
 
-/** time source: systemClock in production, FakeClock in tests */
+/** time source: TimerQueues in production, FakeClock in tests (systemClock: one setTimeout per timer) */
 export { systemClock, type Clock, type TimerHandle } from './clock.ts';
+export { TimerQueues } from './timer-queues.ts';
 export { FakeClock } from './fake-clock.ts';
 
 export { TransactionError, type TransactionErrorCode } from './errors.ts';

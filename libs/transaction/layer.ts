@@ -7,7 +7,8 @@ import type { Registry } from 'prom-client';
 import type { SipMessage } from '#libs/sip';
 import { InviteClientTransaction } from './client-invite.ts';
 import { NonInviteClientTransaction } from './client-non-invite.ts';
-import { systemClock, type Clock } from './clock.ts';
+import type { Clock } from './clock.ts';
+import { TimerQueues } from './timer-queues.ts';
 import { resolveTransactionConfig, type TransactionConfig } from './config.ts';
 import type { TxContext, TxHooks } from './context.ts';
 import { Emitter } from './emitter.ts';
@@ -25,7 +26,7 @@ export type ClientTransaction = InviteClientTransaction | NonInviteClientTransac
 export interface TransactionLayerDeps {
   /** puts a message on the wire; a throw / rejection is a transport error */
   send: Send;
-  /** default: systemClock (setTimeout, unref'd) */
+  /** default: a TimerQueues of its own (one unref'd Node timer for all SIP timers) */
   clock?: Clock;
   config?: Partial<TransactionConfig>;
   logger?: Logger;
@@ -79,7 +80,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
       timedOut: (timer) => metrics?.timedOut(timer),
       listenerError: (err, event, key) => log?.error({ err, event, key }, 'tm: transaction listener threw'),
     };
-    this.ctx = { clock: deps.clock ?? systemClock, send: deps.send, config: this.config, log, hooks };
+    this.ctx = { clock: deps.clock ?? new TimerQueues(), send: deps.send, config: this.config, log, hooks };
   }
 
   /** transactions alive (server + client): the sbc_tm_transactions_active gauge */
