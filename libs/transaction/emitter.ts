@@ -7,28 +7,37 @@ type Listener<T> = (ev: T) => void;
 export type ListenerErrorSink = (err: unknown, event: string) => void;
 
 export class Emitter<E extends Record<string, unknown>> {
-  private listeners: { [K in keyof E]?: Listener<E[K]>[] } = {};
+  // Listeners as two parallel arrays (event name, function) rather than an
+  // object keyed by event name: every transaction has its own emitter, and
+  // objects grown with varying keys made each lookup a megamorphic keyed
+  // load. Arrays are replaced, never edited, when a listener goes, so emit()
+  // walks a stable snapshot without copying it.
+  private names: (keyof E)[] = [];
+  private fns: Listener<never>[] = [];
 
   constructor(private readonly onListenerError: ListenerErrorSink) {}
 
   /** adds a listener; returns a function that removes it */
   on<K extends keyof E>(name: K, fn: Listener<E[K]>): () => void {
-    const list = (this.listeners[name] ??= []);
-    list.push(fn);
+    // appending never disturbs an emit() in progress: it stops at the length it started with
+    this.names.push(name);
+    this.fns.push(fn as Listener<never>);
     return () => {
-      const cur = this.listeners[name];
-      if (cur === undefined) return;
-      const i = cur.indexOf(fn);
-      if (i >= 0) cur.splice(i, 1);
+      const i = this.fns.indexOf(fn as Listener<never>);
+      if (i < 0) return;
+      this.names = this.names.filter((_, j) => j !== i);
+      this.fns = this.fns.filter((_, j) => j !== i);
     };
   }
 
   protected emit<K extends keyof E>(name: K, ev: E[K]): void {
-    const list = this.listeners[name];
-    if (list === undefined || list.length === 0) return;
-    for (const fn of [...list]) {
+    const names = this.names;
+    const fns = this.fns as Listener<E[K]>[];
+    const n = names.length;
+    for (let i = 0; i < n; i++) {
+      if (names[i] !== name) continue;
       try {
-        fn(ev);
+        fns[i](ev);
       } catch (err) {
         this.onListenerError(err, String(name));
       }
@@ -37,6 +46,7 @@ export class Emitter<E extends Record<string, unknown>> {
 
   /** drops every listener: a finished transaction must not pin its users' closures */
   protected removeAllListeners(): void {
-    this.listeners = {};
+    this.names = [];
+    this.fns = [];
   }
 }
