@@ -94,8 +94,10 @@ export function createHeaderHygiene(opts: HeaderHygieneOptions): HeaderHygiene {
     scrub(msg) {
       if (exact.size > 0 || prefixes.length > 0) {
         let doomed: string[] | undefined;
-        for (const f of msg.fields()) {
-          if (removes(f.key) && !(doomed ??= []).includes(f.key)) doomed.push(f.key);
+        const keys = msg.headerKeys();
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i];
+          if (removes(key) && !(doomed ??= []).includes(key)) doomed.push(key);
         }
         if (doomed !== undefined) for (const key of doomed) msg.removeHeader(key);
       }

@@ -129,6 +129,8 @@ export interface SipMessage {
   hasHeader(name: string): boolean;
   /** all header fields in wire order */
   fields(): readonly HeaderField[];
+  /** canonical keys of all header fields in wire order (a view: no copy, do not keep across mutations) */
+  headerKeys(): readonly string[];
 
   // ---- typed, lazily parsed accessors; undefined when absent or malformed ----
   requestUri(): SipUri | undefined;
