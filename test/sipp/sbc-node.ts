@@ -46,6 +46,7 @@ export interface SbcNodeOptions {
   startTimeoutMs?: number;
   /** hard upper bound on the process lifetime; default 10 min */
   lifetimeMs?: number;
+  /** keep the node's config, dispatcher list and log in its temp dir after stop (also: env KEEP_NODE_DIR=1, e.g. for a bench run) */
   keepArtifacts?: boolean;
 }
 
@@ -99,7 +100,7 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
   } catch (err) {
     await group.stop();
     const detail = tailOf(logFile, 3000);
-    if (!opts.keepArtifacts) rmSync(dir, { recursive: true, force: true });
+    if (!opts.keepArtifacts && !process.env.KEEP_NODE_DIR) rmSync(dir, { recursive: true, force: true });
     throw new Error(`${(err as Error).message}\n--- sbc log tail ---\n${detail}`);
   }
   return {
@@ -109,7 +110,7 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
     logTail: (maxChars = 3000) => tailOf(logFile, maxChars),
     async stop() {
       await group.stop(5000);
-      if (!opts.keepArtifacts) rmSync(dir, { recursive: true, force: true });
+      if (!opts.keepArtifacts && !process.env.KEEP_NODE_DIR) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
