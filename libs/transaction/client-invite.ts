@@ -119,6 +119,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
 
   private onSuccess(res: SipMessage): void {
     this.timers.stopAll();
+    this.releaseRequest();
     this.st = { name: 'accepted' };
     this.timers.start('M', lingerMs(this.ctx.config), () => this.finish('normal'));
     this.deliverFinal(res);
@@ -127,6 +128,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
   private onFailure(res: SipMessage): void {
     this.timers.stopAll();
     const ack = buildAck(this.request, res);
+    this.releaseRequest();
     this.transmit(ack);
     this.st = { name: 'completed', ack };
     // after a local final (Timer C, cancel) the downstream 487 is only ACKed

@@ -48,6 +48,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase {
     }
     this.timers.stop('E');
     this.timers.stop('F');
+    this.releaseRequest();
     this.st = { name: 'completed' };
     this.deliverFinal(res);
     if (this.reliable) this.finish('normal');

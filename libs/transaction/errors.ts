@@ -12,7 +12,9 @@ export type TransactionErrorCode =
   /** a client transaction with the same branch and method is already running */
   | 'duplicate_transaction'
   /** the layer was closed */
-  | 'closed';
+  | 'closed'
+  /** tx.request was read after the transaction let go of it (it has its final response) */
+  | 'request_released';
 
 export class TransactionError extends Error {
   constructor(

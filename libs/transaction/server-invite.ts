@@ -47,6 +47,7 @@ export class InviteServerTransaction extends ServerTransactionBase {
       this.transmit(res);
       // from here only the final's bytes are needed (retransmissions)
       this.lastProvisional = undefined;
+      this.releaseRequest();
       if (status < 300) {
         // RFC 6026: stay to absorb INVITE retransmissions and let later 2xx through.
         this.st = { name: 'accepted', final: new SentResponse(res) };

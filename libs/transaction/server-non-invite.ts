@@ -36,6 +36,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase {
     this.timers.stop('lifetime');
     // from here only the final's bytes are needed (retransmissions)
     this.lastProvisional = undefined;
+    this.releaseRequest();
     this.st = { name: 'completed', final: new SentResponse(res) };
     if (this.reliable) this.finish('normal');
     else this.timers.start('J', lingerMs(this.ctx.config), () => this.finish('normal'));

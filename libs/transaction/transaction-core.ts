@@ -4,6 +4,7 @@
 import type { SipMessage } from '#libs/sip';
 import type { TxContext } from './context.ts';
 import { Emitter } from './emitter.ts';
+import { TransactionError } from './errors.ts';
 import { TimerSet } from './timer-set.ts';
 import { isReliable, type Target, type TerminationReason } from './types.ts';
 
@@ -14,23 +15,41 @@ export abstract class TransactionCore<E extends WithTerminated> extends Emitter<
   protected readonly reliable: boolean;
   readonly createdAt: number;
   private ended = false;
+  #request: SipMessage | undefined;
 
   constructor(
     protected readonly ctx: TxContext,
     /** the matching key in the layer's map */
     readonly key: string,
-    /** the request that created the transaction */
-    readonly request: SipMessage,
+    request: SipMessage,
     /** client: where the request goes; server: where responses go */
     readonly target: Target,
   ) {
     super((err, event) => ctx.hooks.listenerError(err, event, key));
+    this.#request = request;
     this.timers = new TimerSet(ctx.clock);
     this.reliable = isReliable(target.proto);
     this.createdAt = ctx.clock.now();
   }
 
   abstract readonly side: 'server' | 'client';
+
+  /** the request that created the transaction; only until its final response (then it throws) */
+  get request(): SipMessage {
+    const req = this.#request;
+    if (req === undefined) throw new TransactionError('request_released', `tm: ${this.key.replace(/\n/g, ' ')} has its final response and no longer holds its request`);
+    return req;
+  }
+
+  /**
+   * A transaction with its final response lingers seconds more (Timers
+   * J/K/L/M/D) for retransmissions, which need only the final's bytes or the
+   * ACK. Dropping the request then lets the parsed message die young instead
+   * of being promoted to the old generation by every call.
+   */
+  protected releaseRequest(): void {
+    this.#request = undefined;
+  }
 
   get isTerminated(): boolean {
     return this.ended;
