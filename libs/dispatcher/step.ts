@@ -57,6 +57,46 @@ export function selectContextOf(msg: SipMessage): SelectContext {
   };
 }
 
+/**
+ * The same values as selectContextOf, each read from the message on first
+ * use: round robin, priority, weights and call load read none of them, and
+ * authUser alone costs two header lookups and a regex per request. Only for
+ * selection done before the message changes (the step's own select calls).
+ */
+class LazySelectContext implements SelectContext {
+  #callId: string | undefined;
+  #fromUri: string | undefined;
+  #toUri: string | undefined;
+  #authUser: string | undefined;
+  #authUserRead = false;
+
+  constructor(private readonly msg: SipMessage) {}
+
+  get callId(): string {
+    return (this.#callId ??= this.msg.callId() ?? '');
+  }
+
+  get fromUri(): string {
+    return (this.#fromUri ??= this.msg.from()?.uriText ?? '');
+  }
+
+  get toUri(): string {
+    return (this.#toUri ??= this.msg.to()?.uriText ?? '');
+  }
+
+  get ruri(): string {
+    return this.msg.uri;
+  }
+
+  get authUser(): string | undefined {
+    if (!this.#authUserRead) {
+      this.#authUser = authUser(this.msg);
+      this.#authUserRead = true;
+    }
+    return this.#authUser;
+  }
+}
+
 function hopOf(d: Destination): Hop | undefined {
   const hop = hopForUri(d.parsed, d.uri);
   if (hop !== undefined && d.attrs.socket !== undefined) {
@@ -84,8 +124,9 @@ export function dispatchStep(opts: DispatchStepOptions): Step<RequestContext> {
     run(ctx) {
       // in-dialog and pre-routed requests already have their next hop
       if (ctx.hops.length > 0 || ctx.inDialog || ctx.tx === undefined) return 'next';
-      const sel = selectContextOf(ctx.msg);
       if (opts.algorithm === 10) {
+        // read now: the selection finishes after a round trip, when later steps may have changed the message
+        const sel = selectContextOf(ctx.msg);
         const loadsOf = opts.loadsOf;
         if (loadsOf === undefined) return { reject: 'dispatcher.backend_down' };
         return opts.state.selectAsync(opts.setId, 10, sel, { loadsOf }).then(
@@ -97,7 +138,7 @@ export function dispatchStep(opts: DispatchStepOptions): Step<RequestContext> {
           },
         );
       }
-      return applyHops(ctx, opts.state.select(opts.setId, opts.algorithm, sel));
+      return applyHops(ctx, opts.state.select(opts.setId, opts.algorithm, new LazySelectContext(ctx.msg)));
     },
   };
 }

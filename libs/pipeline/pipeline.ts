@@ -25,8 +25,13 @@ export class PipelineError extends Error {}
 
 const NAME_RE = /^[a-z][a-z0-9_.-]*$/;
 
+/** every step said 'next': one shared, frozen outcome (nothing per request to allocate) */
+const FELL_THROUGH: PipelineOutcome = Object.freeze({ kind: 'fell-through' });
+
 export class Pipeline<C> {
   private readonly steps: readonly Step<C>[];
+  /** the 'done' outcome of each step, made once: every request ends in one, so none is allocated per request */
+  private readonly doneOutcomes: readonly PipelineOutcome[];
 
   constructor(steps: readonly Step<C>[]) {
     const seen = new Set<string>();
@@ -36,6 +41,7 @@ export class Pipeline<C> {
       seen.add(s.name);
     }
     this.steps = Object.freeze([...steps]);
+    this.doneOutcomes = Object.freeze(steps.map((s): PipelineOutcome => Object.freeze({ kind: 'done', step: s.name })));
   }
 
   get names(): string[] {
@@ -54,32 +60,36 @@ export class Pipeline<C> {
   private runFrom(start: number, ctx: C): PipelineOutcome | Promise<PipelineOutcome> {
     const steps = this.steps;
     for (let i = start; i < steps.length; i++) {
-      const step = steps[i];
       let verdict: StepVerdict | Promise<StepVerdict>;
       try {
-        verdict = step.run(ctx);
+        verdict = steps[i].run(ctx);
       } catch (error) {
-        return { kind: 'error', step: step.name, error };
+        return { kind: 'error', step: steps[i].name, error };
       }
-      if (isPromise(verdict)) {
-        return verdict.then(
-          (v) => this.afterVerdict(v, i, ctx),
-          (error: unknown): PipelineOutcome => ({ kind: 'error', step: step.name, error }),
-        );
-      }
-      if (verdict !== 'next') return outcomeOf(verdict, step.name);
+      // the two string verdicts first: most steps answer 'next', the last one 'done'
+      if (verdict === 'next') continue;
+      if (verdict === 'done') return this.doneOutcomes[i];
+      if (isPromise(verdict)) return this.awaitVerdict(verdict, i, ctx);
+      return rejectOutcome(verdict, steps[i].name);
     }
-    return { kind: 'fell-through' };
+    return FELL_THROUGH;
+  }
+
+  private awaitVerdict(verdict: Promise<StepVerdict>, i: number, ctx: C): Promise<PipelineOutcome> {
+    return verdict.then(
+      (v) => this.afterVerdict(v, i, ctx),
+      (error: unknown): PipelineOutcome => ({ kind: 'error', step: this.steps[i].name, error }),
+    );
   }
 
   private afterVerdict(v: StepVerdict, i: number, ctx: C): PipelineOutcome | Promise<PipelineOutcome> {
-    if (v !== 'next') return outcomeOf(v, this.steps[i].name);
-    return this.runFrom(i + 1, ctx);
+    if (v === 'next') return this.runFrom(i + 1, ctx);
+    if (v === 'done') return this.doneOutcomes[i];
+    return rejectOutcome(v, this.steps[i].name);
   }
 }
 
-function outcomeOf(v: Exclude<StepVerdict, 'next'>, step: string): PipelineOutcome {
-  if (v === 'done') return { kind: 'done', step };
+function rejectOutcome(v: { reject: string; detail?: string }, step: string): PipelineOutcome {
   return { kind: 'reject', step, code: v.reject, detail: v.detail };
 }
 

@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { batchedChild } from '#libs/transport';
+import { batchedHistogramChild } from './batched-histogram.ts';
 
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'PUBLISH']);
 
@@ -38,8 +39,9 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
   const failovers = new Counter({ name: PROXY_METRIC_NAMES.failovers, help: 'branches re-routed to the next destination', labelNames: ['method'], registers: [registry] });
   const stateless = new Counter({ name: PROXY_METRIC_NAMES.stateless, help: 'messages forwarded or dropped statelessly (2xx ACKs, stray responses)', labelNames: ['kind'], registers: [registry] });
   // Labelled children are looked up once per label value, and counted through
-  // batchedChild (plain increments added to prom-client at scrape time):
-  // prom-client hashes the label object on every inc(), which shows on the hot path.
+  // batchedChild / batchedHistogramChild (plain increments added to prom-client
+  // at scrape time): prom-client hashes the label object on every inc() and
+  // observe(), which shows on the hot path.
   const byMethod = <T>(make: (method: string) => T) => {
     const cache = new Map<string, T>();
     return (method: string): T => {
@@ -53,7 +55,7 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
     };
   };
   const requestOf = byMethod((m) => batchedChild(requests, m));
-  const latencyOf = byMethod((m) => latency.labels(m));
+  const latencyOf = byMethod((m) => batchedHistogramChild(latency, { method: m }));
   const failoverOf = byMethod((m) => failovers.labels(m));
   const classes = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'].map((c) => batchedChild(replies, c));
   const otherClass = batchedChild(replies, 'other');

@@ -4,8 +4,8 @@ import type { SipUri } from '#libs/sip';
 import type { ListenSocketInfo } from '#libs/transport';
 
 export class OwnAddresses {
-  /** "host:port" of every bound and advertised socket address */
-  private readonly hostPorts = new Set<string>();
+  /** ports of every bound and advertised socket address, by host (a Map of Sets: no "host:port" string built per lookup) */
+  private readonly portsByHost = new Map<string, Set<number>>();
   /** hosts that listen on a default port, so a port-less URI naming them is ours */
   private readonly defaultPortHosts = new Set<string>();
   /** aliases given without a port: any port matches (Kamailio `alias=host`) */
@@ -26,7 +26,9 @@ export class OwnAddresses {
 
   private add(host: string, port: number): void {
     const h = norm(host);
-    this.hostPorts.add(`${h}:${port}`);
+    let ports = this.portsByHost.get(h);
+    if (ports === undefined) this.portsByHost.set(h, (ports = new Set()));
+    ports.add(port);
     if (port === 5060 || port === 5061) this.defaultPortHosts.add(h);
   }
 
@@ -35,7 +37,7 @@ export class OwnAddresses {
     const h = norm(host);
     if (this.anyPortHosts.has(h)) return true;
     if (port === undefined) return this.defaultPortHosts.has(h);
-    return this.hostPorts.has(`${h}:${port}`);
+    return this.portsByHost.get(h)?.has(port) ?? false;
   }
 
   isOwnUri(uri: SipUri | undefined): boolean {

@@ -70,10 +70,31 @@ describe('hops and inserted headers', () => {
     expect(many.size).toBe(20_000);
   });
 
+  it('keeps the relayed branch stable across versions: nodes of a rolling upgrade must derive the same branch', () => {
+    expect(relayBranch('z9hG4bK-abc123', 0)).toBe('z9hG4bK-sbc-f00e450bcf3faae2');
+    expect(relayBranch('z9hG4bK-abc123', 1)).toBe('z9hG4bK-sbc-b86cbf07a386504e');
+    expect(relayBranch('z9hG4bK-abc123', 7)).toBe('z9hG4bK-sbc-30cdd2ec14d28a8d');
+    expect(relayBranch('z9hG4bK776asdhds', 0)).toBe('z9hG4bK-sbc-2103e6f32f24f16b');
+  });
+
   it('puts the advertised address in Record-Route and the own address in Via', () => {
     expect(recordRouteValue(udp, false)).toBe('<sip:203.0.113.10:5060;lr>');
     expect(recordRouteValue(tcp, true)).toBe('<sip:sbc.example.net:5070;transport=tcp;lr;r2=on>');
     expect(viaValue(udp, 'z9hG4bKx')).toBe('SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx;rport');
+  });
+
+  it('builds every variant of the inserted headers, the same on each call (per-socket parts are cached)', () => {
+    const wild: ListenSocketInfo = { id: 'tcp:0.0.0.0:5060', proto: 'tcp', family: 'IPv4', host: '0.0.0.0', port: 5060, advertisedHost: '198.51.100.1', advertisedPort: 5080 };
+    const v6: ListenSocketInfo = { id: 'udp:2001:db8::5:5060', proto: 'udp', family: 'IPv6', host: '2001:db8::5', port: 5060, advertisedHost: '2001:db8::5', advertisedPort: 5060 };
+    for (let i = 0; i < 2; i++) {
+      expect(viaValue(wild, 'z9hG4bKa')).toBe('SIP/2.0/TCP 198.51.100.1:5080;branch=z9hG4bKa;rport');
+      expect(viaValue(v6, 'z9hG4bKb')).toBe('SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bKb;rport');
+      expect(recordRouteValue(wild, false)).toBe('<sip:198.51.100.1:5080;transport=tcp;lr>');
+      expect(recordRouteValue(wild, true)).toBe('<sip:198.51.100.1:5080;transport=tcp;lr;r2=on>');
+      expect(recordRouteValue(v6, true)).toBe('<sip:[2001:db8::5]:5060;lr;r2=on>');
+      expect(recordRouteValue(udp, true)).toBe('<sip:203.0.113.10:5060;lr;r2=on>');
+      expect(recordRouteValue(tcp, false)).toBe('<sip:sbc.example.net:5070;transport=tcp;lr>');
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 // on to the next hop; a CANCEL from upstream cancels the running branch.
 import { forwardedMaxForwards, type SanityConfig } from '#libs/sanity';
 import type { SipMessage } from '#libs/sip';
-import type { ClientFinalEvent, ClientTransaction, InviteServerTransaction, TransactionLayer } from '#libs/transaction';
+import type { ClientFinalEvent, ClientTransaction, InviteServerTransaction, ServerTransaction, TransactionLayer } from '#libs/transaction';
 import type { ListenSocketInfo } from '#libs/transport';
 import type { Hop, RequestContext } from './context.ts';
 import { recordRouteValue, relayBranch, viaValue } from './hops.ts';
@@ -62,19 +62,42 @@ export class Relay {
   private sentAt = 0n;
   /** responses wait here while topology hiding stores something, so they leave in the order they came */
   private upstream: Promise<void> | undefined;
+  /** the server transaction responses go up through (the context's, kept apart: see `ctx`) */
+  private readonly tx: ServerTransaction | undefined;
+  private readonly method: string;
+  /**
+   * The request context, until the relay has its final outcome. Client and
+   * server transactions linger seconds after it (Timers K/M/L) and their
+   * listeners hold this Relay; from then on only 2xx retransmissions and forks
+   * pass, which need the server transaction alone, so the context (and the
+   * parsed request in it) is let go to die young instead of being promoted
+   * to the old generation on every call. Topology hiding keeps it: it
+   * rewrites each response from the request.
+   */
+  private ctx: RequestContext | undefined;
 
-  constructor(private readonly deps: RelayDeps, private readonly ctx: RequestContext) {}
+  constructor(private readonly deps: RelayDeps, ctx: RequestContext) {
+    this.ctx = ctx;
+    this.tx = ctx.tx;
+    this.method = ctx.msg.method;
+  }
 
   start(): void {
-    const tx = this.ctx.tx;
+    const tx = this.tx;
     if (tx !== undefined && tx.kind === 'invite-server') {
       (tx as InviteServerTransaction).on('cancel', () => this.onCancel());
     }
     this.next();
   }
 
+  /** the context while the relay runs (every caller runs before finish) */
+  private get running(): RequestContext {
+    return this.ctx as RequestContext;
+  }
+
   private next(): void {
-    const { ctx, deps } = this;
+    const { deps } = this;
+    const ctx = this.running;
     for (;;) {
       this.attempt++;
       const hop = ctx.hops[this.attempt];
@@ -98,13 +121,14 @@ export class Relay {
       const client = deps.tm.sendRequest(req, hop.target, { frTimer: ctx.failover ? deps.failover.branchTimeoutMs : undefined });
       this.client = client;
       this.sentAt = process.hrtime.bigint();
+      // (the listeners must not capture ctx: they outlive it, see `ctx`)
       let firstResponse = true;
       client.on('provisional', ({ response }) => {
-        if (firstResponse) { firstResponse = false; deps.metrics.relayLatency(ctx.msg.method, this.sentAt); }
+        if (firstResponse) { firstResponse = false; deps.metrics.relayLatency(this.method, this.sentAt); }
         if (response.status !== 100) this.forward(response);
       });
       client.on('final', (ev) => {
-        if (firstResponse && !ev.local) { firstResponse = false; deps.metrics.relayLatency(ctx.msg.method, this.sentAt); }
+        if (firstResponse && !ev.local) { firstResponse = false; deps.metrics.relayLatency(this.method, this.sentAt); }
         this.onFinal(hop, ev);
       });
       return;
@@ -121,7 +145,8 @@ export class Relay {
       return;
     }
     if (!ev.first || this.finished) return;
-    const { ctx, deps } = this;
+    const { deps } = this;
+    const ctx = this.running;
     if (ev.local) {
       hop.onOutcome?.(ev.cause === 'transport-error' ? { kind: 'transport-error' } : { kind: 'timeout', provisionalReceived: this.client?.hasProvisional ?? false });
     } else {
@@ -131,7 +156,7 @@ export class Relay {
     const failoverable = ev.local ? silent && deps.failover.onTimeout : deps.failover.codes.has(status);
     if (ctx.failover && !this.cancelled && failoverable && this.attempt + 1 < ctx.hops.length) {
       ctx.log.info({ status, local: ev.local, hop: hop.label ?? `${hop.target.host}:${hop.target.port}` }, 'relay: failing over to the next destination');
-      deps.metrics.failover(ctx.msg.method);
+      deps.metrics.failover(this.method);
       this.next();
       return;
     }
@@ -158,13 +183,21 @@ export class Relay {
 
   private finish(): void {
     this.finished = true;
+    if (this.deps.topology === undefined) this.ctx = undefined;
   }
 
   /** A response from downstream goes upstream without our Via. */
   private forward(response: SipMessage): void {
-    if (this.ctx.tx === undefined) return;
+    if (this.tx === undefined) return;
     response.removeFirstValue('via');
-    const hidden = this.deps.topology?.hideResponse(this.ctx, response);
+    const topology = this.deps.topology;
+    if (topology === undefined) {
+      this.send(response);
+      return;
+    }
+    // with topology hiding the context is kept for good (see `ctx`)
+    const ctx = this.running;
+    const hidden = topology.hideResponse(ctx, response);
     if (hidden === undefined && this.upstream === undefined) {
       this.send(response);
       return;
@@ -176,14 +209,14 @@ export class Relay {
         () => this.send(response),
         (err: unknown) => {
           // the response still goes up: the caller must learn the outcome even if the dialog cannot be restored later
-          this.ctx.log.warn({ err, status: response.status }, 'topology: response relayed without its dialog stored');
+          ctx.log.warn({ err, status: response.status }, 'topology: response relayed without its dialog stored');
           this.send(response);
         },
       );
   }
 
   private send(response: SipMessage): void {
-    const tx = this.ctx.tx;
+    const tx = this.tx;
     if (tx === undefined) return;
     this.deps.scrub?.(response);
     this.deps.metrics.replied(response.status);

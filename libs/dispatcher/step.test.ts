@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { RequestContext } from '#libs/proxy';
+import { parseMessage, type SipMessage } from '#libs/sip';
+import { DispatcherState } from './state.ts';
+import { dispatchStep, selectContextOf } from './step.ts';
+import { setsFromList } from './test-helpers.ts';
+import type { AlgorithmId } from './types.ts';
+
+const LIST = ['1 sip:10.0.0.1:5060', '1 sip:10.0.0.2:5060', '1 sip:10.0.0.3:5060', '1 sip:10.0.0.4:5060', '1 sip:10.0.0.5:5060'].join('\n');
+
+function invite(i: number, auth: boolean): SipMessage {
+  const lines = [
+    `INVITE sip:user${i}@example.com SIP/2.0`,
+    `Via: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK-${i}`,
+    `From: "A" <sip:alice${i}@example.com>;tag=a${i}`,
+    `To: <sip:bob${i * 7}@example.com>`,
+    `Call-ID: call-${i}@example.com`,
+    'CSeq: 1 INVITE',
+    'Max-Forwards: 70',
+    ...(auth ? [`Proxy-Authorization: Digest username="user${i * 3}", realm="x", nonce="n", uri="sip:x", response="r"`] : []),
+    'Content-Length: 0',
+  ];
+  const r = parseMessage(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`));
+  if (!r.ok) throw new Error(r.error.detail);
+  return r.msg;
+}
+
+function ctxOf(msg: SipMessage): RequestContext {
+  return { msg, hops: [], inDialog: false, tx: {}, failover: false, recordRoute: false } as unknown as RequestContext;
+}
+
+describe('dispatchStep', () => {
+  it('chooses by the same request fields as selectContextOf for every hashing algorithm', () => {
+    for (const algorithm of [0, 1, 2, 3, 5, 8] as AlgorithmId[]) {
+      const stepState = new DispatcherState(setsFromList(LIST));
+      const refState = new DispatcherState(setsFromList(LIST));
+      const step = dispatchStep({ state: stepState, setId: 1, algorithm });
+      for (let i = 0; i < 40; i++) {
+        const msg = invite(i, i % 2 === 0);
+        const ctx = ctxOf(msg);
+        expect(step.run(ctx)).toBe('next');
+        const expected = refState.select(1, algorithm, selectContextOf(msg)).map((d) => d.uri);
+        expect(ctx.hops.map((h) => h.label)).toEqual(expected);
+        expect(ctx.failover).toBe(true);
+      }
+    }
+  });
+
+  it('goes round robin without reading the request', () => {
+    const step = dispatchStep({ state: new DispatcherState(setsFromList(LIST)), setId: 1, algorithm: 4 });
+    const firsts = Array.from({ length: 5 }, (_, i) => {
+      const ctx = ctxOf(invite(i, false));
+      step.run(ctx);
+      return ctx.hops[0].target.host;
+    });
+    expect(firsts).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5']);
+  });
+});
