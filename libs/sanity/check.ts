@@ -135,6 +135,17 @@ function schemeOf(uri: string): string {
   return c <= 0 ? '' : uri.slice(0, c).toLowerCase();
 }
 
+/** schemeOf(uri) is sip, sips or tel, without making the string (every request asks) */
+function isSipOrTelScheme(uri: string): boolean {
+  const c = uri.indexOf(':');
+  if (c !== 3 && c !== 4) return false;
+  const c0 = uri.charCodeAt(0) | 0x20;
+  const c1 = uri.charCodeAt(1) | 0x20;
+  const c2 = uri.charCodeAt(2) | 0x20;
+  if (c === 4) return c0 === 115 && c1 === 105 && c2 === 112 && (uri.charCodeAt(3) | 0x20) === 115; // sips
+  return (c0 === 115 && c1 === 105 && c2 === 112) || (c0 === 116 && c1 === 101 && c2 === 108); // sip, tel
+}
+
 // RFC 3261 §25.1: callid = word [ "@" word ]; word chars are printable, no spaces
 const CALL_ID_RE = /^[\x21-\x7e]+$/;
 
@@ -144,8 +155,7 @@ function checkParsed(msg: SipMessage, ctx: SanityContext): SanityVerdict | undef
   if (via === undefined || via.protocol.toUpperCase() !== 'SIP/2.0') return verdict(R.badTopVia, undefined);
 
   // ---- syntax (400)
-  const scheme = schemeOf(msg.uri);
-  const knownScheme = scheme === 'sip' || scheme === 'sips' || scheme === 'tel';
+  const knownScheme = isSipOrTelScheme(msg.uri);
   if (knownScheme && msg.requestUri() === undefined) return verdict(R.badRuri, msg);
   if (msg.from()?.uri === undefined) return verdict(R.badFrom, msg);
   if (msg.to()?.uri === undefined) return verdict(R.badTo, msg);
@@ -162,7 +172,7 @@ function checkParsed(msg: SipMessage, ctx: SanityContext): SanityVerdict | undef
   if (deep !== undefined) return verdict(refine(deep, msg), msg, deep.detail);
 
   // ---- scheme (416), hops (483), extensions (420)
-  if (!knownScheme) return verdict(R.unsupportedScheme, msg, `scheme "${scheme.slice(0, 16)}"`);
+  if (!knownScheme) return verdict(R.unsupportedScheme, msg, `scheme "${schemeOf(msg.uri).slice(0, 16)}"`);
   if (mf === 'exhausted' && !(msg.method === 'OPTIONS' && ctx.isSelf?.(msg) === true)) return verdict(R.tooManyHops, msg);
   const required = msg.headerValues('proxy-require');
   if (required.length > 0) {

@@ -22,24 +22,43 @@ export function buildMessage(startLine: string, headers: HeaderList, body: Buffe
   const line = toByteString(startLine);
   const sl = parseStartLine(line, 0, line.length);
   if ('code' in sl) throw new TypeError(`buildMessage: ${sl.detail}: ${JSON.stringify(startLine)}`);
-  const keys: string[] = [];
-  const names: string[] = [];
-  const values: string[] = [];
-  let cseqText: string | undefined;
-  for (const [name, value] of headers) {
+  const rows = new Rows();
+  for (const [name, value] of headers) rows.add(name, value);
+  return rows.message(sl.isRequest, sl.method, sl.uri, sl.status, sl.reason, body);
+}
+
+const BAD_NAME_CHAR = /[^A-Za-z0-9\-.!%*_+`'~]/;
+const LINE_BREAK = /[\r\n]/;
+
+/** The header lines of a message being built, checked as buildMessage documents. */
+class Rows {
+  readonly keys: string[] = [];
+  readonly names: string[] = [];
+  readonly values: string[] = [];
+  private cseqText: string | undefined = undefined;
+
+  /** a header line from a caller: name checked and canonicalised */
+  add(name: string, value: string): void {
     const n = name.trim();
-    if (n.length === 0 || /[^A-Za-z0-9\-.!%*_+`'~]/.test(n)) throw new TypeError(`buildMessage: bad header name ${JSON.stringify(name)}`);
-    const key = canonicalKey(n);
-    const v = toByteString(value.trim());
-    if (/[\r\n]/.test(v)) throw new TypeError(`buildMessage: line break in ${n} value`);
-    if (key === 'cseq' && cseqText === undefined) cseqText = v;
-    keys.push(key);
-    names.push(n);
-    values.push(v);
+    if (n.length === 0 || BAD_NAME_CHAR.test(n)) throw new TypeError(`buildMessage: bad header name ${JSON.stringify(name)}`);
+    this.addKnown(canonicalKey(n), n, value);
   }
-  const cseq = cseqText === undefined ? undefined : parseCSeqValue(cseqText);
-  const method = sl.isRequest ? sl.method : cseq?.method ?? '';
-  return new Message(NO_SOURCE, sl.isRequest, method, sl.uri, sl.status, sl.reason, keys, body, undefined, names, values);
+
+  /** a header line whose name is one of our constants (`key` is its canonical key) */
+  addKnown(key: string, name: string, value: string): void {
+    const v = toByteString(value.trim());
+    if (LINE_BREAK.test(v)) throw new TypeError(`buildMessage: line break in ${name} value`);
+    if (key === 'cseq' && this.cseqText === undefined) this.cseqText = v;
+    this.keys.push(key);
+    this.names.push(name);
+    this.values.push(v);
+  }
+
+  message(isRequest: boolean, method: string, uri: string, status: number, reason: string, body: Buffer): SipMessage {
+    const cseq = this.cseqText === undefined ? undefined : parseCSeqValue(this.cseqText);
+    const m = isRequest ? method : cseq?.method ?? '';
+    return new Message(NO_SOURCE, isRequest, m, uri, status, reason, this.keys, body, undefined, this.names, this.values);
+  }
 }
 
 export interface RequestSpec {
@@ -76,34 +95,52 @@ export interface ResponseOptions {
  * Timestamp echoed on 100 (§8.2.6.1).
  */
 export function createResponse(req: SipMessage, status: number, reason: string, opts: ResponseOptions = {}): SipMessage {
-  const headers: [string, string][] = [];
+  const code = Math.trunc(status);
+  if (!(code >= 100 && code <= 699)) throw new TypeError(`createResponse: bad status ${status}`);
+  // Every request we answer passes here (100 Trying on each INVITE): rows are
+  // filled directly, with our constant names, rather than as a HeaderList that
+  // buildMessage would check name by name, and the status line is not re-parsed.
+  const rows = new Rows();
   let from: string | undefined;
   let to: string | undefined;
   let callId: string | undefined;
   let cseq: string | undefined;
   let timestamp: string | undefined;
-  for (const f of req.fields()) {
-    switch (f.key) {
-      case 'via': headers.push(['Via', copyable(f.value)]); break;
-      case 'from': from ??= copyable(f.value); break;
-      case 'to': to ??= copyable(f.value); break;
-      case 'call-id': callId ??= copyable(f.value); break;
-      case 'cseq': cseq ??= copyable(f.value); break;
-      case 'timestamp': timestamp ??= copyable(f.value); break;
+  if (req instanceof Message) {
+    // our Message hands out keys and values without a HeaderField object per line
+    for (let i = 0; i < req.fieldCount(); i++) {
+      switch (req.fieldKey(i)) {
+        case 'via': rows.addKnown('via', 'Via', copyable(req.fieldValue(i))); break;
+        case 'from': from ??= copyable(req.fieldValue(i)); break;
+        case 'to': to ??= copyable(req.fieldValue(i)); break;
+        case 'call-id': callId ??= copyable(req.fieldValue(i)); break;
+        case 'cseq': cseq ??= copyable(req.fieldValue(i)); break;
+        case 'timestamp': timestamp ??= copyable(req.fieldValue(i)); break;
+      }
+    }
+  } else {
+    for (const f of req.fields()) {
+      switch (f.key) {
+        case 'via': rows.addKnown('via', 'Via', copyable(f.value)); break;
+        case 'from': from ??= copyable(f.value); break;
+        case 'to': to ??= copyable(f.value); break;
+        case 'call-id': callId ??= copyable(f.value); break;
+        case 'cseq': cseq ??= copyable(f.value); break;
+        case 'timestamp': timestamp ??= copyable(f.value); break;
+      }
     }
   }
-  if (from !== undefined) headers.push(['From', from]);
+  if (from !== undefined) rows.addKnown('from', 'From', from);
   if (to !== undefined) {
     const tagged = opts.toTag !== undefined && req.toTag() === undefined && !/;\s*tag\s*=/i.test(to);
-    headers.push(['To', tagged ? `${to};tag=${opts.toTag}` : to]);
+    rows.addKnown('to', 'To', tagged ? `${to};tag=${opts.toTag}` : to);
   }
-  if (callId !== undefined) headers.push(['Call-ID', callId]);
-  if (cseq !== undefined) headers.push(['CSeq', cseq]);
-  if (status === 100 && timestamp !== undefined) headers.push(['Timestamp', timestamp]);
-  if (opts.headers) for (const h of opts.headers) headers.push([h[0], h[1]]);
+  if (callId !== undefined) rows.addKnown('call-id', 'Call-ID', callId);
+  if (cseq !== undefined) rows.addKnown('cseq', 'CSeq', cseq);
+  if (status === 100 && timestamp !== undefined) rows.addKnown('timestamp', 'Timestamp', timestamp);
+  if (opts.headers) for (const h of opts.headers) rows.add(h[0], h[1]);
   const body = opts.body ?? EMPTY;
-  if (opts.contentType !== undefined) headers.push(['Content-Type', opts.contentType]);
-  const code = Math.trunc(status);
-  if (!(code >= 100 && code <= 699)) throw new TypeError(`createResponse: bad status ${status}`);
-  return buildMessage(`SIP/2.0 ${code} ${reason}`, headers, body);
+  if (opts.contentType !== undefined) rows.addKnown('content-type', 'Content-Type', opts.contentType);
+  // what parseStartLine makes of `SIP/2.0 ${code} ${reason}`: the reason as bytes, to the end
+  return rows.message(false, '', '', code, toByteString(String(reason)), body);
 }

