@@ -84,3 +84,20 @@ describe('TimerQueues after a stall', () => {
     expect(order).toEqual(['a10', 'b20', 'c30']);
   });
 });
+
+describe('TimerQueues rounding', () => {
+  it('timers of a second or more are rounded up to 50 ms, never early', async () => {
+    const clock = new TimerQueues();
+    const t0 = clock.now();
+    const at: number[] = [];
+    clock.setTimer(1000, () => at.push(clock.now() - t0));
+    await sleep(2);
+    clock.setTimer(1000, () => at.push(clock.now() - t0));
+    await sleep(1150);
+    expect(at).toHaveLength(2);
+    expect(at[0]).toBeGreaterThanOrEqual(1000);
+    expect(at[1]).toBeGreaterThanOrEqual(1002);
+    // both fire on a 50 ms grid of the clock: at most one grid step apart
+    expect(at[1] - at[0]).toBeLessThan(55);
+  });
+});

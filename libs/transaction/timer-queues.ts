@@ -10,12 +10,17 @@
 // doubly-linked list: start appends, cancel unlinks (nothing dead is kept
 // alive), and the due ones are always at the heads.
 //
-// Due times are rounded up to RESOLUTION_MS so timers falling due together
-// run in one wake-up: SIP timers tolerate being a few milliseconds late
-// (T1 is 500 ms), never early.
+// Due times are rounded up so timers falling due together run in one
+// wake-up: SIP timers tolerate being a little late, never early. Short ones
+// (retransmissions, T1 = 500 ms) to 4 ms; those of a second or more (the
+// wait timers that end every finished transaction, 64*T1, fr timers) to
+// 50 ms, so the stream of them under load wakes the loop 20 times a second
+// rather than at every tick.
 import type { Clock, TimerHandle } from './clock.ts';
 
-const RESOLUTION_MS = 4;
+const SHORT_RESOLUTION_MS = 4;
+const LONG_RESOLUTION_MS = 50;
+const LONG_TIMER_MS = 1000;
 
 class QueuedTimer implements TimerHandle {
   prev: QueuedTimer | null = null;
@@ -75,7 +80,9 @@ export class TimerQueues implements Clock {
       this.queues.set(delay, queue);
       this.queueList.push(queue);
     }
-    const at = Math.ceil((performance.now() + delay) / RESOLUTION_MS) * RESOLUTION_MS;
+    // one rounding per duration keeps each queue in due order
+    const resolution = delay >= LONG_TIMER_MS ? LONG_RESOLUTION_MS : SHORT_RESOLUTION_MS;
+    const at = Math.ceil((performance.now() + delay) / resolution) * resolution;
     const timer = new QueuedTimer(at, fn, queue);
     queue.append(timer);
     if (at < this.armedAt) this.arm(at);
