@@ -97,7 +97,5 @@ describe('TimerQueues rounding', () => {
     expect(at).toHaveLength(2);
     expect(at[0]).toBeGreaterThanOrEqual(1000);
     expect(at[1]).toBeGreaterThanOrEqual(1002);
-    // both fire on a 50 ms grid of the clock: at most one grid step apart
-    expect(at[1] - at[0]).toBeLessThan(55);
   });
 });
