@@ -17,17 +17,21 @@ export class Emitter<E extends Record<string, unknown>> {
 
   constructor(private readonly onListenerError: ListenerErrorSink) {}
 
-  /** adds a listener; returns a function that removes it */
-  on<K extends keyof E>(name: K, fn: Listener<E[K]>): () => void {
+  /** adds a listener (no unsubscribe function is made: the relay adds several per call and never removes one) */
+  on<K extends keyof E>(name: K, fn: Listener<E[K]>): void {
     // appending never disturbs an emit() in progress: it stops at the length it started with
     this.names.push(name);
     this.fns.push(fn as Listener<never>);
-    return () => {
-      const i = this.fns.indexOf(fn as Listener<never>);
-      if (i < 0) return;
+  }
+
+  /** removes a listener added with on() */
+  off<K extends keyof E>(name: K, fn: Listener<E[K]>): void {
+    for (let i = 0; i < this.fns.length; i++) {
+      if (this.names[i] !== name || this.fns[i] !== fn) continue;
       this.names = this.names.filter((_, j) => j !== i);
       this.fns = this.fns.filter((_, j) => j !== i);
-    };
+      return;
+    }
   }
 
   protected emit<K extends keyof E>(name: K, ev: E[K]): void {
