@@ -26,8 +26,6 @@ export interface RequestContext {
   readonly msg: SipMessage;
   readonly source: RemoteInfo;
   readonly local: ListenSocketInfo;
-  /** process.hrtime.bigint() at receipt, for latency metrics */
-  readonly receivedAt: bigint;
   /** the server transaction, set by the `transaction` step (absent for a 2xx ACK) */
   tx?: ServerTransaction;
   /** in-dialog: the To header carries a tag */
@@ -51,7 +49,6 @@ export function sourceTarget(ctx: Pick<RequestContext, 'source'>): Target {
 
 /** The context object; a class so the lazy logger costs no closure per request. */
 class Context implements RequestContext {
-  readonly receivedAt = process.hrtime.bigint();
   readonly inDialog: boolean;
   tx?: ServerTransaction;
   recordRoute = false;

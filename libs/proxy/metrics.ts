@@ -21,7 +21,8 @@ export interface ProxyMetrics {
   request(method: string): void;
   /** a response the node sent upstream (relayed or local), by class "1xx".."6xx" */
   replied(status: number): void;
-  relayLatency(method: string, sentAt: bigint): void;
+  /** sentAtMs: performance.now() when the branch went out */
+  relayLatency(method: string, sentAtMs: number): void;
   failover(method: string): void;
   stateless(kind: 'ack' | 'response' | 'dropped'): void;
 }
@@ -63,7 +64,7 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
   return {
     request: (m) => requestOf(m).inc(),
     replied: (s) => (classes[Math.floor(s / 100) - 1] ?? otherClass).inc(),
-    relayLatency: (m, sentAt) => latencyOf(m).observe(Number(process.hrtime.bigint() - sentAt) / 1e9),
+    relayLatency: (m, sentAtMs) => latencyOf(m).observe((performance.now() - sentAtMs) / 1000),
     failover: (m) => failoverOf(m).inc(),
     stateless: (k) => statelessKinds[k].inc(),
   };

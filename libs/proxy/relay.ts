@@ -59,7 +59,8 @@ export class Relay {
   private client: ClientTransaction | undefined;
   private cancelled = false;
   private finished = false;
-  private sentAt = 0n;
+  /** performance.now() when the current branch went out (a double: no BigInt per request) */
+  private sentAt = 0;
   /** responses wait here while topology hiding stores something, so they leave in the order they came */
   private upstream: Promise<void> | undefined;
   /** the server transaction responses go up through (the context's, kept apart: see `ctx`) */
@@ -120,7 +121,7 @@ export class Relay {
       deps.topology?.hideRequest(ctx, req, out);
       const client = deps.tm.sendRequest(req, hop.target, { frTimer: ctx.failover ? deps.failover.branchTimeoutMs : undefined });
       this.client = client;
-      this.sentAt = process.hrtime.bigint();
+      this.sentAt = performance.now();
       // (the listeners must not capture ctx: they outlive it, see `ctx`)
       let firstResponse = true;
       client.on('provisional', ({ response }) => {
