@@ -2,7 +2,7 @@
 // pure function. It decides; the caller answers (createResponse), drops, and
 // records the rejection. Order follows RFC 3261 §16.3: syntax first (400),
 // then the URI scheme (416), Max-Forwards (483), Proxy-Require (420).
-import { validateMessage } from '#libs/sip';
+import { schemeIsSipOrTel, validateMessage } from '#libs/sip';
 import type { ParseError, ParseErrorCode, ParseResult, SipMessage } from '#libs/sip';
 import { SANITY_REJECTIONS as R, type DropRejection, type Rejection, type ReplyRejection } from '#libs/rejections';
 import { checkMaxForwards } from './maxfwd.ts';
@@ -135,16 +135,6 @@ function schemeOf(uri: string): string {
   return c <= 0 ? '' : uri.slice(0, c).toLowerCase();
 }
 
-/** schemeOf(uri) is sip, sips or tel, without making the string (every request asks) */
-function isSipOrTelScheme(uri: string): boolean {
-  const c = uri.indexOf(':');
-  if (c !== 3 && c !== 4) return false;
-  const c0 = uri.charCodeAt(0) | 0x20;
-  const c1 = uri.charCodeAt(1) | 0x20;
-  const c2 = uri.charCodeAt(2) | 0x20;
-  if (c === 4) return c0 === 115 && c1 === 105 && c2 === 112 && (uri.charCodeAt(3) | 0x20) === 115; // sips
-  return (c0 === 115 && c1 === 105 && c2 === 112) || (c0 === 116 && c1 === 101 && c2 === 108); // sip, tel
-}
 
 // RFC 3261 §25.1: callid = word [ "@" word ]; word chars are printable, no spaces
 const CALL_ID_RE = /^[\x21-\x7e]+$/;
@@ -155,7 +145,7 @@ function checkParsed(msg: SipMessage, ctx: SanityContext): SanityVerdict | undef
   if (via === undefined || via.protocol.toUpperCase() !== 'SIP/2.0') return verdict(R.badTopVia, undefined);
 
   // ---- syntax (400)
-  const knownScheme = isSipOrTelScheme(msg.uri);
+  const knownScheme = schemeIsSipOrTel(msg.uri, msg.uri.indexOf(':'));
   if (knownScheme && msg.requestUri() === undefined) return verdict(R.badRuri, msg);
   if (msg.from()?.uri === undefined) return verdict(R.badFrom, msg);
   if (msg.to()?.uri === undefined) return verdict(R.badTo, msg);

@@ -18,7 +18,7 @@ export { DEFAULT_PARSE_LIMITS, resolveLimits } from './limits.ts';
 /** bytes -> SipMessage or typed ParseError (never throws) */
 export { parseMessage } from './parser.ts';
 /** deeper value checks for the sanity step; parseAndValidate = both */
-export { validateMessage, parseAndValidate } from './validate.ts';
+export { validateMessage, parseAndValidate, schemeIsSipOrTel } from './validate.ts';
 /** ParseErrorCode -> SIP status/reason to answer with (0 = drop) */
 export { PARSE_ERRORS, PARSE_ERROR_CODES, type ParseErrorInfo } from './errors.ts';
 /** URI, name-addr and Via value parsers/formatters (pure) */

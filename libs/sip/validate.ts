@@ -28,7 +28,11 @@ function hasControl(v: string): boolean {
  */
 function hasSipOrTelScheme(uri: string): boolean {
   const colon = uri.indexOf(':');
-  const end = colon < 0 ? uri.length - 1 : colon;
+  return schemeIsSipOrTel(uri, colon < 0 ? uri.length - 1 : colon);
+}
+
+/** uri.slice(0, end) is sip, sips or tel (any case), without making the string: every request asks */
+export function schemeIsSipOrTel(uri: string, end: number): boolean {
   if (end !== 3 && end !== 4) return false;
   const c0 = uri.charCodeAt(0) | 0x20;
   const c1 = uri.charCodeAt(1) | 0x20;
