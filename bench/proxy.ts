@@ -7,16 +7,9 @@
 // transactions alive as a node at 200 calls/s with the default 5 s.
 // `npm run bench:proxy -- [--rate N] [--seconds N]` prints CPU µs per call
 // (process user+sys over the run), median of 5 runs.
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import { DispatcherState, dispatchStep, loadDispatcherSets } from '#libs/dispatcher';
-import { loadConfig } from '#libs/config';
-import { PROXY_REJECTIONS, relayBranch, SipProxy } from '#libs/proxy';
-import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
-import { resolveSanityConfig } from '#libs/sanity';
-import { DEFAULT_PARSE_LIMITS } from '#libs/sip';
-import { TransactionLayer } from '#libs/transaction';
-import type { InboundHandler, ListenSocketInfo, RemoteInfo, SendTarget, TransportLayer } from '#libs/transport';
+import { relayBranch } from '#libs/proxy';
+import type { ListenSocketInfo, RemoteInfo } from '#libs/transport';
+import { startInProcessProxy } from '../test/harness/in-process-proxy.ts';
 
 const NODE = { host: '127.0.0.1', port: 5060 };
 const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: NODE.host, port: NODE.port, advertisedHost: NODE.host, advertisedPort: NODE.port };
@@ -24,29 +17,11 @@ const caller: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5070, fam
 const gw: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5080, family: 'IPv4' };
 
 function setup() {
-  let handler: InboundHandler | undefined;
   let sent = 0;
-  const transport = {
-    sockets: [sock],
-    selectSocket: () => sock,
-    send: (_t: SendTarget, _d: Buffer) => { sent++; },
-    onMessage: (h: InboundHandler) => { handler = h; },
-  } as unknown as TransportLayer;
-  const logger = pino({ level: 'warn' });
-  const registry = new Registry();
-  const cfg = loadConfig({ env: {}, text: `dispatcher: { sets: [{ setid: 1, uri: "sip:${gw.address}:${gw.port}" }] }`, file: 'bench.yaml' });
-  if (!cfg.ok) throw new Error('bench config');
-  const sets = loadDispatcherSets(cfg.config.dispatcher);
-  if (!sets.ok) throw new Error('bench sets');
-  const tm = new TransactionLayer({ send: (m, t) => transport.send(t, m.serialize()), logger, registry, config: { t4: 1000, waitTimer: 1000 } });
-  const recorder = new RejectionRecorder({ catalog: createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS), registry, logger });
-  new SipProxy({
-    config: { aliases: [], serverHeader: '', failover: { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 }, sanity: resolveSanityConfig({}), limits: DEFAULT_PARSE_LIMITS },
-    transport, tm, logger, registry, recorder,
-    routing: [dispatchStep({ state: new DispatcherState(sets.sets), setId: 1, algorithm: 4 })],
-  });
-  const deliver = (text: string, remote: RemoteInfo) => handler!({ data: Buffer.from(text, 'latin1'), remote, local: sock });
-  return { deliver, tm, sentCount: () => sent };
+  // T4 and the wait timer at 1 s: see the header
+  const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: { t4: 1000, waitTimer: 1000 }, onSend: () => { sent++; } });
+  const deliver = (text: string, remote: RemoteInfo) => node.deliver(Buffer.from(text, 'latin1'), remote);
+  return { deliver, tm: node.tm, sentCount: () => sent };
 }
 
 const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';

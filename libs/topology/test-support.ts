@@ -2,16 +2,10 @@
 // that records what each node sends where, and two tiny UAs (caller, gateway)
 // that answer and build in-dialog requests from what they received, as real
 // UAs do (route sets per RFC 3261 §12.1).
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import { DispatcherState, dispatchStep, loadDispatcherSets } from '#libs/dispatcher';
-import { loadConfig } from '#libs/config';
-import { PROXY_REJECTIONS, SipProxy, type TopologyHiding } from '#libs/proxy';
-import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
-import { resolveSanityConfig } from '#libs/sanity';
-import { createRequest, createResponse, DEFAULT_PARSE_LIMITS, parseMessage, type SipMessage } from '#libs/sip';
-import { TransactionLayer } from '#libs/transaction';
-import type { InboundHandler, ListenSocketInfo, RemoteInfo, SendTarget, TransportLayer } from '#libs/transport';
+import type { TopologyHiding } from '#libs/proxy';
+import { createRequest, createResponse, parseMessage, type SipMessage } from '#libs/sip';
+import type { ListenSocketInfo, RemoteInfo, SendTarget } from '#libs/transport';
+import { startInProcessProxy } from '../../test/harness/in-process-proxy.ts';
 import { TOPOLOGY_REJECTIONS } from './rejections.ts';
 
 export const CALLER: RemoteInfo = { proto: 'udp', address: '127.0.0.10', port: 5070, family: 'IPv4' };
@@ -33,40 +27,26 @@ export interface RigNode {
 /** One proxy node on 127.0.0.1:<port> advertising `advertise`, routing new calls to GATEWAY. */
 export function startRigNode(port: number, topology: (sock: ListenSocketInfo) => TopologyHiding | undefined, advertise = { host: '127.0.0.1', port }): RigNode {
   const sock: ListenSocketInfo = { id: `udp:127.0.0.1:${port}`, proto: 'udp', family: 'IPv4', host: '127.0.0.1', port, advertisedHost: advertise.host, advertisedPort: advertise.port };
-  let handler: InboundHandler | undefined;
   const sent: Sent[] = [];
-  const transport = {
-    sockets: [sock],
-    selectSocket: () => sock,
-    send: (to: SendTarget, data: Buffer) => {
+  const node = startInProcessProxy({
+    sock,
+    gateway: GATEWAY,
+    aliases: advertise.port !== port ? [`${advertise.host}:${advertise.port}`] : [],
+    topology: topology(sock),
+    rejections: [TOPOLOGY_REJECTIONS],
+    onSend(to, data) {
       const r = parseMessage(data);
       if (!r.ok) throw new Error(`node sent unparsable bytes: ${r.error.code}`);
       sent.push({ to, msg: r.msg, text: data.toString('latin1') });
     },
-    onMessage: (h: InboundHandler) => { handler = h; },
-  } as unknown as TransportLayer;
-  const logger = pino({ level: 'silent' });
-  const registry = new Registry();
-  const cfg = loadConfig({ env: {}, text: `dispatcher: { sets: [{ setid: 1, uri: "sip:${GATEWAY.address}:${GATEWAY.port}" }] }`, file: 'rig.yaml' });
-  if (!cfg.ok) throw new Error('rig config');
-  const sets = loadDispatcherSets(cfg.config.dispatcher);
-  if (!sets.ok) throw new Error('rig sets');
-  const tm = new TransactionLayer({ send: (m, t) => transport.send(t, m.serialize()), logger, registry });
-  const recorder = new RejectionRecorder({ catalog: createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, TOPOLOGY_REJECTIONS), registry, logger });
-  new SipProxy({
-    config: { aliases: advertise.port !== port ? [`${advertise.host}:${advertise.port}`] : [], serverHeader: '', failover: { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 }, sanity: resolveSanityConfig({}), limits: DEFAULT_PARSE_LIMITS },
-    transport, tm, logger, registry, recorder,
-    routing: [dispatchStep({ state: new DispatcherState(sets.sets), setId: 1, algorithm: 4 })],
-    topology: topology(sock),
   });
   return {
     sock,
     sent,
     deliver(msg, from) {
-      const data = typeof msg === 'string' ? Buffer.from(msg, 'latin1') : msg.serialize();
-      handler!({ data, remote: from, local: sock });
+      node.deliver(typeof msg === 'string' ? Buffer.from(msg, 'latin1') : msg.serialize(), from);
     },
-    close: () => tm.close(),
+    close: () => node.close(),
   };
 }
 
