@@ -74,9 +74,17 @@ export function responseTargetFor(req: SipMessage, source: Target): Target {
   if (source.proto !== 'udp') return { proto: source.proto, host: source.host, port: source.port };
   const via = req.topVia();
   if (via === undefined) return { ...source };
-  const params = new Map(via.params);
-  if (!params.has('received')) params.set('received', source.host);
-  if (params.has('rport') && params.get('rport') === null) params.set('rport', String(source.port));
-  const t = responseTarget({ ...via, params }, 'UDP');
+  const bareRport = via.params.get('rport') === null;
+  // the usual case (stampVia already wrote received/rport, or the sent-by host is
+  // the source itself): the Via answers as it is, without a copy per request
+  const stamped = !bareRport && (via.params.has('received') || via.host === source.host);
+  let target = via;
+  if (!stamped) {
+    const params = new Map(via.params);
+    if (!params.has('received')) params.set('received', source.host);
+    if (bareRport) params.set('rport', String(source.port));
+    target = { ...via, params };
+  }
+  const t = responseTarget(target, 'UDP');
   return { proto: 'udp', host: t.host, port: t.port };
 }

@@ -10,6 +10,15 @@ export function memoryDialogs(data: MemoryData, now: () => number): DialogStore 
     if (!m) { m = new Map(); data.branches.set(token, m); }
     m.set(branchId, { value: JSON.stringify(rec), expiresAt: now() + ttl });
   };
+  /** the live dialog entry with its expiry moved to now + ttl (EXPIRE / GETEX), or undefined */
+  const extend = (token: string, ttlName: string, ttl: number) => {
+    checkToken('dialog token', token);
+    checkTtl(ttlName, ttl);
+    const e = data.dialogs.get(token);
+    if (!live(e, now())) return undefined;
+    e.expiresAt = now() + ttl;
+    return e;
+  };
   return {
     async put(token, record, opts) {
       checkToken('dialog token', token);
@@ -25,20 +34,11 @@ export function memoryDialogs(data: MemoryData, now: () => number): DialogStore 
       return live(e, now()) ? read(e.value) : null;
     },
     async getAndExpire(token, ttlMs) {
-      checkToken('dialog token', token);
-      checkTtl('ttlMs', ttlMs);
-      const e = data.dialogs.get(token);
-      if (!live(e, now())) return null;
-      e.expiresAt = now() + ttlMs;
-      return read(e.value);
+      const e = extend(token, 'ttlMs', ttlMs);
+      return e === undefined ? null : read(e.value);
     },
     async refresh(token, dialogExpireMs) {
-      checkToken('dialog token', token);
-      checkTtl('dialogExpireMs', dialogExpireMs);
-      const e = data.dialogs.get(token);
-      if (!live(e, now())) return false;
-      e.expiresAt = now() + dialogExpireMs;
-      return true;
+      return extend(token, 'dialogExpireMs', dialogExpireMs) !== undefined;
     },
     async delete(token) {
       checkToken('dialog token', token);
