@@ -25,10 +25,11 @@ export interface ServerHandle {
 // connection elsewhere in the suite can then never be the one a node under test
 // is about to bind. Each vitest worker takes its own block so parallel workers
 // never pick the same port, and a port counts as free only when both TCP and
-// UDP bind on it (nodes listen on both).
-const PORT_RANGE_START = 20_000;
+// UDP bind on it (nodes listen on both). SBC_TEST_PORT_START / SBC_TEST_PORT_BLOCKS
+// move the range, so two test runs on one machine (two checkouts) never share ports.
+const PORT_RANGE_START = Number(process.env.SBC_TEST_PORT_START ?? 20_000);
 const PORT_BLOCK = 1_000;
-const PORT_BLOCKS = 12;
+const PORT_BLOCKS = Number(process.env.SBC_TEST_PORT_BLOCKS ?? 12);
 const workerBlock = Number(process.env.VITEST_POOL_ID ?? 0) % PORT_BLOCKS;
 let nextPortOffset = Math.floor(Math.random() * PORT_BLOCK);
 
