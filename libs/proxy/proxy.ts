@@ -221,10 +221,14 @@ export class SipProxy {
     this.sendResponseStateless(res, m.remote.proto, m.remote.address, m.remote.port);
   }
 
-  /** Send a response by its top Via (RFC 3261 §18.2.2); over TCP back to the source connection. */
+  /**
+   * Send a response by its top Via (RFC 3261 §18.2.2); over TCP back to the
+   * source connection; to the source address when the Via is unusable
+   * (unparsable or not SIP/2.0: the 400/505 to a malformed request).
+   */
   private sendResponseStateless(res: SipMessage, proto: 'udp' | 'tcp', address: string, port: number): void {
     const via = res.topVia();
-    if (proto === 'tcp' || via === undefined) {
+    if (proto === 'tcp' || via === undefined || via.protocol !== 'SIP/2.0') {
       void this.deps.transport.send({ proto, host: address, port }, res.serialize());
       return;
     }

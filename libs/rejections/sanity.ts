@@ -27,19 +27,12 @@ export const SANITY_REJECTIONS = defineRejections({
     log: 'malformed response dropped',
     doc: 'A SIP response that failed to parse. Responses are never answered (RFC 3261 §18.1.2); it is dropped and the transaction times out as if it was lost.',
   },
-  missingHeader: {
-    code: 'sanity.missing_header',
+  missingVia: {
+    code: 'sanity.missing_via',
     status: 'drop',
-    label: 'missing_header',
-    log: 'request without a mandatory header dropped',
-    doc: 'The request lacks Via, From, To, Call-ID or CSeq, so a response could not be matched by the sender: dropped like Kamailio sanity (required headers, no reply).',
-  },
-  badTopVia: {
-    code: 'sanity.bad_top_via',
-    status: 'drop',
-    label: 'bad_top_via',
-    log: 'request with unusable top Via dropped',
-    doc: 'The top Via is unparsable or not SIP/2.0, so there is no address to send a response to (Kamailio check_via1_header: no reply).',
+    label: 'missing_via',
+    log: 'request without a Via dropped',
+    doc: 'The request has no Via line at all: a response would carry nothing the sender could match, so it is dropped (Kamailio: no reply without a Via).',
   },
   oversizeDropped: {
     code: 'sanity.oversize_dropped',
@@ -80,6 +73,22 @@ export const SANITY_REJECTIONS = defineRejections({
     label: 'bad_start_line',
     log: 'request with malformed request line refused',
     doc: 'The request line (method, Request-URI, version) is malformed while the headers were readable. Answered 400.',
+  },
+  missingHeader: {
+    code: 'sanity.missing_header',
+    status: 400,
+    reason: 'Bad Request - Missing Header',
+    label: 'missing_header',
+    log: 'request without a mandatory header refused',
+    doc: 'The request lacks From, To, Call-ID or CSeq but has a Via line: answered 400 (RFC 4475 insuf) with what there is of them, over the connection, or by the Via (to the source address when the Via cannot be used).',
+  },
+  badTopVia: {
+    code: 'sanity.bad_top_via',
+    status: 400,
+    reason: 'Bad Request - Bad Via',
+    label: 'bad_top_via',
+    log: 'request with unusable top Via refused',
+    doc: 'The top Via is unparsable or not SIP/2.0 (Kamailio check_via1_header). Answered 400 back over the connection, or to the packet\'s source address and port, since the Via gives no usable address.',
   },
   badVersion: {
     code: 'sanity.bad_version',

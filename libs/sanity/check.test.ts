@@ -62,17 +62,22 @@ const CASES: Array<[string, string, Expect]> = [
   ['a valid Expires', text({ method: 'REGISTER', add: [['Expires', '3600']] }), { action: 'pass' }],
   ['a body matching Content-Length', text({ body: 'v=0\r\n', add: [['Content-Type', 'application/sdp']] }), { action: 'pass' }],
 
-  // unanswerable: dropped
-  ['missing Call-ID', text({ set: { 'Call-ID': null } }), { action: 'drop', code: 'sanity.missing_header' }],
-  ['missing Via', text({ set: { Via: null } }), { action: 'drop', code: 'sanity.missing_header' }],
-  ['missing From', text({ set: { From: null } }), { action: 'drop', code: 'sanity.missing_header' }],
-  ['missing To', text({ set: { To: null } }), { action: 'drop', code: 'sanity.missing_header' }],
-  ['missing CSeq', text({ set: { CSeq: null } }), { action: 'drop', code: 'sanity.missing_header' }],
-  ['an unroutable top Via', text({ set: { Via: 'garbage' } }), { action: 'drop' }],
+  // missing headers: answered when there is a Via line to copy (RFC 4475 insuf), else dropped
+  ['missing Call-ID', text({ set: { 'Call-ID': null } }), { action: 'reply', status: 400, code: 'sanity.missing_header' }],
+  ['missing Via', text({ set: { Via: null } }), { action: 'drop', code: 'sanity.missing_via' }],
+  ['missing From', text({ set: { From: null } }), { action: 'reply', status: 400, code: 'sanity.missing_header' }],
+  ['missing To', text({ set: { To: null } }), { action: 'reply', status: 400, code: 'sanity.missing_header' }],
+  ['missing CSeq', text({ set: { CSeq: null } }), { action: 'reply', status: 400, code: 'sanity.missing_header' }],
+  ['missing To, From, Call-ID and Max-Forwards', text({ set: { To: null, From: null, 'Call-ID': null, 'Max-Forwards': null } }), { action: 'reply', status: 400, code: 'sanity.missing_header' }],
+  // an unusable top Via: answered to the source address (the proxy's job)
+  ['an unroutable top Via', text({ set: { Via: 'garbage' } }), { action: 'reply', status: 400, code: 'sanity.bad_top_via' }],
+  ['a Via of empty params only', text({ set: { Via: 'SIP/2.0/UDP 192.0.2.1;;;;' } }), { action: 'reply', status: 400, code: 'sanity.bad_top_via' }],
+  ['an ACK with an unroutable top Via', text({ method: 'ACK', set: { Via: 'garbage' } }), { action: 'drop', code: 'sanity.bad_ack' }],
   ['an empty message', '', { action: 'drop', code: 'sanity.empty' }],
   ['line breaks only', '\r\n\r\n', { action: 'drop', code: 'sanity.empty' }],
   ['plain garbage', 'hello world\r\n\r\n', { action: 'drop', code: 'sanity.unparsable' }],
-  ['SIP/3.0 request line', text({ version: 'SIP/3.0' }), { action: 'drop', code: 'sanity.unparsable' }],
+  ['SIP/3.0 request line', text({ version: 'SIP/3.0' }), { action: 'reply', status: 505, code: 'sanity.bad_version' }],
+  ['SIP/7.0 request line and Via', text({ version: 'SIP/7.0', set: { Via: 'SIP/7.0/UDP 192.0.2.1;branch=z9hG4bKx' } }), { action: 'reply', status: 505, code: 'sanity.bad_version' }],
   ['a malformed response', 'SIP/2.0 99 Nope\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n\r\n', { action: 'drop', code: 'sanity.bad_response' }],
   ['an ACK with a CSeq method mismatch', text({ method: 'ACK', set: { CSeq: '314159 INVITE' } }).replace('CSeq: 314159 INVITE', 'CSeq: 314159 BYE'), { action: 'drop', code: 'sanity.bad_ack' }],
   ['an ACK with Max-Forwards 0', text({ method: 'ACK', set: { 'Max-Forwards': '0' } }), { action: 'drop', code: 'sanity.bad_ack' }],
@@ -89,7 +94,9 @@ const CASES: Array<[string, string, Expect]> = [
   // URIs
   ['an http: Request-URI', text({ uri: 'http://example.com/x' }), { action: 'reply', status: 416, code: 'sanity.unsupported_scheme' }],
   ['a malformed sip: Request-URI', text({ uri: 'sip:bob@[::1' }), { action: 'reply', status: 400, code: 'sanity.bad_ruri' }],
-  ['a From with an http URI', text({ set: { From: '<http://example.com>;tag=1' } }), { action: 'reply', status: 400, code: 'sanity.bad_from' }],
+  ['a From with an http URI (legal absoluteURI)', text({ set: { From: '<http://example.com>;tag=1' } }), { action: 'pass' }],
+  ['To isbn:, From http:, Contact name: (RFC 4475 unksm2)', text({ method: 'REGISTER', set: { To: 'isbn:2983792873', From: '<http://www.example.com>;tag=3234233', Contact: '<name:John_Smith>' } }), { action: 'pass' }],
+  ['a From whose scheme starts with a digit', text({ set: { From: '<1http:example.com>;tag=1' } }), { action: 'reply', status: 400, code: 'sanity.bad_from' }],
   ['an unparsable From', text({ set: { From: '"unterminated <sip:a@b>;tag=1' } }), { action: 'reply', status: 400, code: 'sanity.bad_from' }],
   ['a To with a malformed URI', text({ set: { To: '<sip:bob@[::1>' } }), { action: 'reply', status: 400, code: 'sanity.bad_to' }],
 

@@ -2,8 +2,8 @@
 // pure function. It decides; the caller answers (createResponse), drops, and
 // records the rejection. Order follows RFC 3261 §16.3: syntax first (400),
 // then the URI scheme (416), Max-Forwards (483), Proxy-Require (420).
-import { schemeIsSipOrTel, validateMessage } from '#libs/sip';
-import type { ParseError, ParseErrorCode, ParseResult, SipMessage } from '#libs/sip';
+import { isAbsoluteUri, schemeIsSipOrTel, validateMessage } from '#libs/sip';
+import type { NameAddr, ParseError, ParseErrorCode, ParseResult, SipMessage } from '#libs/sip';
 import { SANITY_REJECTIONS as R, type DropRejection, type Rejection, type ReplyRejection } from '#libs/rejections';
 import { checkMaxForwards } from './maxfwd.ts';
 
@@ -69,7 +69,7 @@ function unanswerable(e: ParseError): Rejection {
     case 'too_many_headers':
       return R.oversizeDropped;
     case 'missing_header':
-      return R.missingHeader;
+      return R.missingVia; // a Via line would have made the request answerable
     default:
       return R.unparsable;
   }
@@ -118,11 +118,22 @@ function refine(e: ParseError, msg: SipMessage): Rejection {
     if (count(msg, 'from') > 1) return R.duplicateFrom;
     if (count(msg, 'to') > 1) return R.duplicateTo;
     if (count(msg, 'call-id') > 1) return R.duplicateCallId;
-    if (msg.from()?.uri === undefined) return R.badFrom;
-    if (msg.to()?.uri === undefined) return R.badTo;
+    if (!addressOk(msg.from())) return R.badFrom;
+    if (!addressOk(msg.to())) return R.badTo;
     if (checkMaxForwards(msg.maxForwards()) === 'malformed') return R.badMaxForwards;
   }
   return PARSE_REJECTION[e.code];
+}
+
+/**
+ * A From/To value whose syntax is valid: a sip/sips/tel URI must parse; any
+ * other scheme (isbn:, http:, a bare name:) is a legal absoluteURI (RFC 4475
+ * unksm2) and is checked for syntax only, not refused here.
+ */
+function addressOk(na: NameAddr | undefined): boolean {
+  if (na === undefined) return false;
+  const t = na.uriText;
+  return schemeIsSipOrTel(t, t.indexOf(':')) ? na.uri !== undefined : isAbsoluteUri(t);
 }
 
 function isExpiresValid(v: string): boolean {
@@ -142,13 +153,13 @@ const CALL_ID_RE = /^[\x21-\x7e]+$/;
 /** Rules on a request that parsed; undefined when it passes them all. */
 function checkParsed(msg: SipMessage, ctx: SanityContext): SanityVerdict | undefined {
   const via = msg.topVia();
-  if (via === undefined || via.protocol.toUpperCase() !== 'SIP/2.0') return verdict(R.badTopVia, undefined);
+  if (via === undefined || via.protocol.toUpperCase() !== 'SIP/2.0') return verdict(R.badTopVia, msg); // answered to the source address
 
   // ---- syntax (400)
   const knownScheme = schemeIsSipOrTel(msg.uri, msg.uri.indexOf(':'));
   if (knownScheme && msg.requestUri() === undefined) return verdict(R.badRuri, msg);
-  if (msg.from()?.uri === undefined) return verdict(R.badFrom, msg);
-  if (msg.to()?.uri === undefined) return verdict(R.badTo, msg);
+  if (!addressOk(msg.from())) return verdict(R.badFrom, msg);
+  if (!addressOk(msg.to())) return verdict(R.badTo, msg);
   const callId = msg.callId();
   if (callId === undefined || !CALL_ID_RE.test(callId)) return verdict(R.badCallId, msg);
   const mfLines = msg.headerValues('max-forwards').length;

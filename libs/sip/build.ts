@@ -21,7 +21,7 @@ export type HeaderList = readonly (readonly [name: string, value: string])[];
 export function buildMessage(startLine: string, headers: HeaderList, body: Buffer = EMPTY): SipMessage {
   const line = toByteString(startLine);
   const sl = parseStartLine(line, 0, line.length);
-  if ('code' in sl) throw new TypeError(`buildMessage: ${sl.detail}: ${JSON.stringify(startLine)}`);
+  if ('code' in sl || sl.otherVersion) throw new TypeError(`buildMessage: ${'code' in sl ? sl.detail : 'not SIP/2.0'}: ${JSON.stringify(startLine)}`);
   const rows = new Rows();
   for (const [name, value] of headers) rows.add(name, value);
   return rows.message(sl.isRequest, sl.method, sl.uri, sl.status, sl.reason, body);

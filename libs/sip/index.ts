@@ -22,7 +22,7 @@ export { validateMessage, parseAndValidate, schemeIsSipOrTel } from './validate.
 /** ParseErrorCode -> SIP status/reason to answer with (0 = drop) */
 export { PARSE_ERRORS, PARSE_ERROR_CODES, type ParseErrorInfo } from './errors.ts';
 /** URI, name-addr and Via value parsers/formatters (pure) */
-export { parseUri, formatUri } from './uri.ts';
+export { parseUri, formatUri, isAbsoluteUri } from './uri.ts';
 export { parseNameAddr, formatNameAddr } from './name-addr.ts';
 export { parseVia, formatVia } from './via.ts';
 /** header-name helpers: compact forms, canonical keys, list headers */

@@ -17,7 +17,7 @@ import * as headerTextMod from './header-text.ts';
 // imported binding is a getter call, which is measurable in per-char loops.
 const { canonicalKey, isListHeader, prettyName } = namesMod;
 const { parseNameAddr } = name_addrMod;
-const { TOKEN, parseUint, skipWsp, splitList, toByteString, topLevelComma, unfold } = scanMod;
+const { TOKEN, hasBareControl, parseUint, skipWsp, splitList, toByteString, topLevelComma, unfold } = scanMod;
 const { parseUri } = uriMod;
 const { parseVia } = viaMod;
 const { writeLatin1 } = bytesMod;
@@ -301,7 +301,8 @@ export class Message implements SipMessage {
       const o = rows === null ? i : rows[i];
       if (o >= 0 && originalsClean) continue;
       if (o < 0) {
-        if (hasControl(this.added[~o * 2 + 1], 0, false)) return this.nameAt(i);
+        const v = this.added[~o * 2 + 1];
+        if (hasControl(v, 0, false) && hasBareControl(v, 0, v.length, false)) return this.nameAt(i);
         continue;
       }
       const b = o * STRIDE;
@@ -670,7 +671,7 @@ function hasControl(v: string, from: number, foldBreaksOk: boolean): boolean {
 }
 
 function hasControlIn(src: string, a: number, b: number): boolean {
-  for (let i = a; i < b; i++) if (isControl(src.charCodeAt(i), true)) return true;
+  for (let i = a; i < b; i++) if (isControl(src.charCodeAt(i), true)) return hasBareControl(src, a, b, true);
   return false;
 }
 

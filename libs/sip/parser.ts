@@ -19,7 +19,7 @@ import type { WireSource } from './message.ts';
 // imported binding is a getter call, which is measurable in per-char loops.
 const { DEFAULT_PARSE_LIMITS, resolveLimits } = limitsMod;
 const { recognizeName } = namesMod;
-const { parseUint, unfold } = scanMod;
+const { hasBareControl, parseUint, unfold } = scanMod;
 const { latin1 } = bytesMod;
 const { parseError } = errorsMod;
 const { F_FOLDED, F_NEXT, F_VAL, F_VAL_END, Message, STRIDE } = messageMod;
@@ -33,6 +33,8 @@ export interface StartLine {
   uri: string;
   status: number;
   reason: string;
+  /** a request line whose version is a well-formed SIP/x.y other than 2.0: parsed on so it can be answered 505 */
+  otherVersion: boolean;
 }
 
 function isSipVersionAt(s: string, i: number): boolean {
@@ -63,7 +65,7 @@ export function parseStartLine(s: string, p: number, le: number): StartLine | Pa
     if (status < 100 || status > 699) return parseError('bad_status', 'bad status code');
     const after = vEnd + 4;
     if (after < le && s.charCodeAt(after) !== 32) return parseError('bad_status', 'bad status code');
-    return { isRequest: false, method: '', uri: '', status, reason: after < le ? s.slice(after + 1, le) : '' };
+    return { isRequest: false, method: '', uri: '', status, reason: after < le ? s.slice(after + 1, le) : '', otherVersion: false };
   }
   const sp1 = s.indexOf(' ', p);
   if (sp1 < 0 || sp1 >= le) return parseError('bad_start_line', 'malformed request line');
@@ -73,7 +75,6 @@ export function parseStartLine(s: string, p: number, le: number): StartLine | Pa
   if (!isToken(method)) return parseError('bad_method', 'bad method token');
   const vk = versionKind(s, sp2 + 1, le);
   if (vk === 0) return parseError('bad_start_line', 'malformed request line');
-  if (vk === 1) return parseError('bad_version', 'unsupported SIP version');
   if (sp2 === sp1 + 1) return parseError('bad_start_line', 'empty Request-URI');
   // Request-URI: no whitespace or control chars; an absoluteURI needs a scheme
   const uri = s.slice(sp1 + 1, sp2);
@@ -86,7 +87,7 @@ export function parseStartLine(s: string, p: number, le: number): StartLine | Pa
     const ok = ((c | 0x20) >= 97 && (c | 0x20) <= 122) || (i > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46));
     if (!ok) return parseError('bad_uri', 'bad Request-URI scheme');
   }
-  return { isRequest: true, method, uri, status: 0, reason: '' };
+  return { isRequest: true, method, uri, status: 0, reason: '', otherVersion: vk === 1 };
 }
 
 /** a single char class: linear, native */
@@ -157,12 +158,13 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
   const sl = parseStartLine(s, p, le);
   if ('code' in sl) return { ok: false, error: sl };
   p = nl < 0 ? scanLen : nl + 1;
+  // RFC 3261 §8.2.2 / RFC 4475 badvers: another SIP version is answered 505, so read on
+  let err: ParseError | undefined = sl.otherVersion ? parseError('bad_version', 'unsupported SIP version') : undefined;
   const startNext = p;
 
   // ---- header lines
   const keys: string[] = [];
   const off: number[] = [];
-  let err: ParseError | undefined;
   let last = -1; // row base of the header a continuation line extends
   let headerEnd = -1;
   let colonAt = -2;
@@ -330,13 +332,15 @@ function parse(buf: Buffer, lim: ParseLimits): ParseResult {
       // NUL in the head: C-based peers would truncate there (other control characters:
       // validateMessage, on requests only, keeps this per-message scan native and cheap)
       const nul = s.indexOf('\0', msgStart);
-      if (nul >= 0 && nul < headerEnd) verdict = parseError('bad_header', 'NUL byte in the header block');
+      if (nul >= 0 && nul < headerEnd && hasBareControl(s, startNext, headerEnd, true)) verdict = parseError('bad_header', 'NUL byte in the header block');
     }
   }
   if (verdict === undefined) return { ok: true, msg };
-  // answerable? a request whose reply headers are all there and whose top Via we can route to
-  if (sl.isRequest && iVia >= 0 && iFrom >= 0 && iTo >= 0 && iCallId >= 0 && iCSeq >= 0 && msg.topVia() !== undefined) {
-    verdict.partial = msg;
-  }
+  // answerable? a request that carries a Via line: the answer copies what there
+  // is of Via/From/To/Call-ID/CSeq and goes back over the connection, by the Via,
+  // or to the source address when the Via cannot be used (RFC 4475 insuf, badvers)
+  // (unless the header block was cut at a cap: then the missing headers may just be beyond it)
+  const complete = iFrom >= 0 && iTo >= 0 && iCallId >= 0 && iCSeq >= 0;
+  if (sl.isRequest && iVia >= 0 && (complete || !(tooLarge || err?.code === 'too_many_headers'))) verdict.partial = msg;
   return { ok: false, error: verdict };
 }

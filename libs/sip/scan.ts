@@ -51,6 +51,33 @@ export function endOfQuoted(s: string, i: number, end: number): number {
   return -1;
 }
 
+/**
+ * True when s[a, b) holds a control character (other than HT, and CR/LF
+ * when `breaksOk`) that is not the escaped char of a quoted-pair inside a
+ * quoted string: RFC 3261 quoted-pair = "\\" (%x00-09 / %x0B-0C / %x0E-7F),
+ * so `"NUL:\\<00>"` is a legal display name (RFC 4475 intmeth). Quote state
+ * restarts at each header line (not at a fold). Only run once a cheaper scan found a control
+ * char, so the quoted cases are rare.
+ */
+export function hasBareControl(s: string, a: number, b: number, breaksOk: boolean): boolean {
+  let inQuote = false;
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 10 || c === 13) {
+      if (!breaksOk) return true;
+      // a folded line (LF then SP/HT) goes on with the same value; any other line starts afresh
+      if (c === 10 && !(i + 1 < b && (s.charCodeAt(i + 1) === 32 || s.charCodeAt(i + 1) === 9))) inQuote = false;
+      continue;
+    }
+    if (c === 34) inQuote = !inQuote;
+    else if (c === 92 && inQuote && i + 1 < b) {
+      const e = s.charCodeAt(i + 1);
+      if (e !== 10 && e !== 13) i++; // the escaped char, whatever it is
+    } else if (c === 127 || (c < 32 && c !== 9)) return true;
+  }
+  return false;
+}
+
 /** Content of a quoted-string without quotes and with quoted-pairs resolved. */
 export function unquote(s: string): string {
   if (s.length < 2 || s.charCodeAt(0) !== 34) return s;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAndValidate, parseMessage, validateMessage } from './index.ts';
+import { isAbsoluteUri, parseAndValidate, parseMessage, parseUri, validateMessage } from './index.ts';
 import { ESCAPED_INVITE, INVALID_CASES, MIXED_SCHEMES_MESSAGE, ODD_NAMES_OPTIONS, TORTUOUS_INVITE, longRequest } from './fixtures/torture.ts';
 
 describe('RFC 4475-style valid messages', () => {
@@ -127,5 +127,37 @@ describe('control characters in header values (validateMessage)', () => {
     const m = parsed(msg(''));
     m.appendHeader('X-Injected', 'a\r\nVia: x');
     expect(validateMessage(m)?.detail).toBe('control character in X-Injected');
+  });
+});
+
+describe('legal but unusual syntax (RFC 4475 intmeth, unksm2)', () => {
+  it('a quoted display name may escape NUL, BEL and DEL (quoted-pair); a bare NUL is still refused', () => {
+    const head = (to: string) => Buffer.from(`OPTIONS sip:a@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK-1\r\nFrom: <sip:b@192.0.2.2>;tag=1\r\nTo: ${to}\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`, 'latin1');
+    const ok = parseAndValidate(head('"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f" <sip:a@192.0.2.1>'));
+    expect(ok.ok).toBe(true);
+    if (ok.ok) expect(ok.msg.to()?.displayName).toBe('BEL:\x07 NUL:\x00 DEL:\x7f');
+    expect(parseAndValidate(head('"NUL:\x00" <sip:a@192.0.2.1>')).ok).toBe(false);
+    expect(parseAndValidate(head('NUL:\\\x00 <sip:a@192.0.2.1>')).ok).toBe(false);
+  });
+
+  it("user-unreserved '?' and ';' in the user part, and an odd password", () => {
+    const u = parseUri("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com");
+    expect(u).toMatchObject({ user: "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*", password: "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)", host: 'example.com' });
+    // '@' in a header value after '?' with no userinfo stays a header
+    expect(parseUri('sip:host.example.com?Replaces=abc@def')).toMatchObject({ host: 'host.example.com', headers: 'Replaces=abc@def' });
+  });
+
+  it('absoluteURI syntax for schemes we do not parse', () => {
+    for (const ok of ['isbn:2983792873', 'http://www.example.com', 'name:John_Smith', 'urn:service:sos']) expect(isAbsoluteUri(ok), ok).toBe(true);
+    for (const bad of ['1http:x', 'name:', ':x', 'ht tp:x', 'a:b c', 'a:<b>']) expect(isAbsoluteUri(bad), bad).toBe(false);
+  });
+
+  it('another SIP version is parsed on so it can be answered 505 (badvers)', () => {
+    const r = parseMessage(Buffer.from('OPTIONS sip:a@example.org SIP/7.0\r\nVia: SIP/7.0/UDP c.example.com;branch=z9hG4bKx\r\nFrom: <sip:b@example.com>;tag=1\r\nTo: <sip:a@example.org>\r\nCall-ID: v7\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n'));
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe('bad_version');
+      expect(r.error.partial?.callId()).toBe('v7');
+    }
   });
 });

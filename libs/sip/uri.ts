@@ -181,6 +181,32 @@ export function parseUri(text: string): SipUri | undefined {
     return { scheme, user: s.slice(ns, i), host: '', params };
   }
 
+  return sipUri(s, scheme, i, at, pc, q, semi, escapes, params)
+    // RFC 3261 user-unreserved allows '?' (and ';') in the user part (RFC 4475
+    // intmeth): when the '@' came after a '?', read it as the end of the userinfo
+    ?? (at < 0 ? userWithQueryChars(s, scheme, i, escapes) : undefined);
+}
+
+/**
+ * Retry of parseUri for `sip:us?er@host`: the first '@' ends the userinfo
+ * even after a '?' (parseUri's first reading takes the '?' as the start of
+ * the headers, where '@' is common: ?Replaces=id@host). Only runs when that
+ * first reading failed.
+ */
+function userWithQueryChars(s: string, scheme: SipUri['scheme'], i: number, escapes: boolean): SipUri | undefined {
+  const at = s.indexOf('@', i);
+  if (at < 0) return undefined;
+  const pc = s.indexOf(':', i);
+  let q = s.indexOf('?', at + 1);
+  let semi = s.indexOf(';', at + 1);
+  if (q >= 0 && semi > q) semi = -1;
+  if (q < 0) q = -1;
+  return sipUri(s, scheme, i, at, pc >= 0 && pc < at ? pc : -1, q, semi, escapes, new Map());
+}
+
+/** the userinfo, hostport, params and headers of a sip/sips URI, at the positions parseUri's scan found */
+function sipUri(s: string, scheme: SipUri['scheme'], i: number, at: number, pc: number, q: number, semi: number, escapes: boolean, params: Map<string, string | null>): SipUri | undefined {
+  const end = s.length;
   let user: string | undefined;
   let password: string | undefined;
   // '@' after '?' belongs to a header value (Replaces=callid@host): no userinfo then.
@@ -208,6 +234,27 @@ export function parseUri(text: string): SipUri | undefined {
     uri.headers = s.slice(pEnd + 1);
   }
   return uri;
+}
+
+/**
+ * RFC 3261 absoluteURI in outline, for schemes we do not parse (isbn:,
+ * http:, urn:, a bare name:): scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" /
+ * "." ), ":", then at least one printable char that is not SP, '"', '<' or '>'.
+ * Syntax only: whether such a URI is acceptable is policy.
+ */
+export function isAbsoluteUri(text: string): boolean {
+  const colon = text.indexOf(':');
+  if (colon <= 0 || colon === text.length - 1) return false;
+  for (let i = 0; i < colon; i++) {
+    const c = text.charCodeAt(i);
+    const alpha = (c | 0x20) >= 97 && (c | 0x20) <= 122;
+    if (!alpha && (i === 0 || !((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46))) return false;
+  }
+  for (let i = colon + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 32 || c >= 127 || c === 34 || c === 60 || c === 62) return false;
+  }
+  return true;
 }
 
 export function formatUri(uri: SipUri): string {

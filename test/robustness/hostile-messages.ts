@@ -79,7 +79,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   { name: 'unterminated quoted display name', build: (t, d) => request(t, d, { headers: withHeader(1, `From: "Alice <sip:alice@127.0.0.1>;tag=x${uniq()}`) }), expect: 'any' },
   { name: 'From with an unclosed <', build: (t, d) => request(t, d, { headers: withHeader(1, `From: <sip:alice@127.0.0.1;tag=x${uniq()}`) }), expect: 'any' },
   { name: 'To URI unparsable', build: (t, d) => request(t, d, { headers: withHeader(2, 'To: <sip:@@@>') }), expect: 'any' },
-  { name: 'Via without a host', build: (t, d) => request(t, d, { headers: withHeader(0, `Via: SIP/2.0/${t} ;branch=z9hG4bK${uniq()}`) }), expect: 'none' },
+  { name: 'Via without a host', build: (t, d) => request(t, d, { headers: withHeader(0, `Via: SIP/2.0/${t} ;branch=z9hG4bK${uniq()}`) }), expect: 400 }, // to the source address (RFC 4475: answer what can be answered)
   { name: 'Via port 99999', build: (t, d) => request(t, d, { headers: withHeader(0, `Via: SIP/2.0/${t} 127.0.0.1:99999;branch=z9hG4bK${uniq()}`) }), expect: 'any' },
   { name: 'Via branch without magic cookie, no rport', build: (t, d) => request(t, d, { headers: withHeader(0, `Via: SIP/2.0/${t} 127.0.0.1:5999;branch=${uniq()}`) }), expect: 'any' },
   { name: 'empty Call-ID', build: (t, d) => request(t, d, { headers: withHeader(3, 'Call-ID: ') }), expect: 400 },

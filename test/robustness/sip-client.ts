@@ -6,6 +6,8 @@ import { frameStream, parseMessage, DEFAULT_PARSE_LIMITS, type SipMessage } from
 
 export class RawSipPeer {
   readonly inbox: SipMessage[] = [];
+  /** every message received, as text: answers our parser refuses (no From/To/Call-ID) are here too */
+  readonly rawInbox: string[] = [];
   private udp?: UdpSocket;
   private tcp?: TcpSocket;
   private tcpBuf = Buffer.alloc(0);
@@ -28,6 +30,7 @@ export class RawSipPeer {
   }
 
   private take(data: Buffer): void {
+    this.rawInbox.push(data.toString('latin1'));
     const r = parseMessage(data);
     if (r.ok && !r.msg.isRequest) this.inbox.push(r.msg);
   }
@@ -76,6 +79,17 @@ export class RawSipPeer {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = this.inbox.find((x) => x.callId() === callId);
+      if (m !== undefined) return m;
+      if (Date.now() > deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Wait for a message whose text matches (answers that lack From/To/Call-ID, which our parser refuses). */
+  async waitForRaw(match: (text: string) => boolean, timeoutMs = 3000): Promise<string | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.rawInbox.find(match);
       if (m !== undefined) return m;
       if (Date.now() > deadline) return undefined;
       await new Promise((r) => setTimeout(r, 5));

@@ -48,6 +48,16 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * The test runner's SBC_TEST_* variables (port ranges) are for the harness:
+ * a node refuses unknown SBC_* variables, so they stay out of its environment.
+ */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('SBC_TEST_')) out[k] = v;
+  return out;
+}
+
 export function spawnGroup(spec: GroupSpec): ProcessGroup {
   installExitHook();
   const seconds = Math.max(1, Math.ceil(spec.lifetimeMs / 1000));
@@ -56,7 +66,7 @@ export function spawnGroup(spec: GroupSpec): ProcessGroup {
   try {
     child = spawn('timeout', ['-k', '2', String(seconds), spec.cmd, ...spec.args], {
       cwd: spec.cwd,
-      env: spec.env ?? process.env,
+      env: childEnv(spec.env ?? process.env),
       detached: true, // own process group, killable as a whole
       stdio: ['ignore', fd, fd],
     });
