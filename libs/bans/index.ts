@@ -9,3 +9,4 @@
 export { bansGate, bansFailClosedStep, BANS_REJECTIONS, BAN_TABLE } from './step.ts';
 export { bansAdminCommands } from './admin.ts';
 export { createBanMetrics } from './metrics.ts';
+export { bansFeature, type BansHandle } from './feature.ts';

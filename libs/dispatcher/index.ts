@@ -48,3 +48,4 @@ export { seededRng, type Rng } from './rng.ts';
 export { dispatcherAdminCommands, type DispatcherAdminDeps } from './admin.ts';
 /** the pipeline step (ds_select_dst) and its rejection */
 export { dispatchStep, selectContextOf, DISPATCHER_REJECTIONS, type DispatchStepOptions } from './step.ts';
+export { dispatcherFeature, DISPATCHER_CONFIG_KIND, type DispatcherHandle } from './feature.ts';

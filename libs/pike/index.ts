@@ -10,7 +10,8 @@
 //   PIKE_METRIC_NAMES  sbc_pike_blocked_total, sbc_pike_bans_total, sbc_pike_sources
 // See docs/pike.md.
 export { pikeSection, banTimeOf, type PikeConfig } from './config.ts';
-export { createPike, PIKE_COUNTER, PIKE_BAN_VALUE, type Pike, type PikeDeps, type PikeResponder } from './pike.ts';
+export { createPike, PIKE_COUNTER, PIKE_BAN_VALUE, type Pike, type PikeDeps } from './pike.ts';
 export { PIKE_REJECTIONS, type PikeRejectionCode } from './rejections.ts';
 export { PIKE_METRIC_NAMES } from './metrics.ts';
 export { AddressSet, parseAddressOrCidr } from './addresses.ts';
+export { pikeFeature } from './feature.ts';

@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import type { AdminCommand } from '#libs/admin';
 import type { Step, StepVerdict } from '#libs/pipeline';
 import type { RequestContext } from '#libs/proxy';
-import { LogLimiter, type RejectionRecorder } from '#libs/rejections';
+import { LogLimiter } from '#libs/rejections';
 import type { ReplicatedTable } from '#libs/replica';
 import type { HeaderList } from '#libs/sip';
 import type { CounterStore, SharedState } from '#libs/state';
@@ -32,13 +32,6 @@ const TOP_PREVIOUS = 100;
 /** Value of the ipban entries pike writes (htable.dump shows who banned). */
 export const PIKE_BAN_VALUE = 'pike';
 
-/** How the step answers 503 + Retry-After itself when action = reply (the generic
- *  reject path of the proxy sends no extra headers). */
-export interface PikeResponder {
-  recorder: Pick<RejectionRecorder, 'recordRejection'>;
-  reply(ctx: RequestContext, status: number, reason: string, headers: HeaderList): void;
-}
-
 export interface PikeDeps {
   config: PikeConfig;
   state: Pick<SharedState, 'counters'>;
@@ -51,8 +44,6 @@ export interface PikeDeps {
   logger: Logger;
   /** clock in ms: must be the one `state` uses for counter windows. Default Date.now. */
   now?: () => number;
-  /** with action = reply: answer 503 with Retry-After (else a plain 503 through the proxy). */
-  responder?: PikeResponder;
 }
 
 export interface Pike {
@@ -146,7 +137,7 @@ class PikeEngine implements Pike {
     if (estimate * 2 > this.density && now >= this.nextEagerFlush) this.flushEarly(counter, now);
     if (estimate <= this.density && !rec.banning) return 'next';
     if (!rec.banning && now >= rec.retryAt && !this.deps.bans.has(ip)) this.ban(ip, rec, estimate, ctx.msg.method);
-    return this.refuse(ctx, estimate);
+    return this.refuse(estimate);
   }
 
   /**
@@ -184,17 +175,12 @@ class PikeEngine implements Pike {
     counter.flush().catch(() => { /* reported to onFlush */ });
   }
 
-  private refuse(ctx: RequestContext, estimate: number): StepVerdict {
+  private refuse(estimate: number): StepVerdict {
     this.metrics.blocked.inc();
     const detail = `~${Math.round(estimate)} requests in the last ${this.unitMs} ms, limit ${this.density}`;
     if (this.deps.config.action === 'drop') return { reject: PIKE_REJECTIONS.flood.code, detail };
-    const r = this.deps.responder;
-    if (r === undefined) return { reject: PIKE_REJECTIONS.floodReply.code, detail };
-    r.recorder.recordRejection(PIKE_REJECTIONS.floodReply, {
-      proto: ctx.source.proto, address: ctx.source.address, port: ctx.source.port, method: ctx.msg.method, callId: ctx.msg.callId(), detail,
-    });
-    r.reply(ctx, 503, 'Service Unavailable', this.retryAfter);
-    return 'done';
+    // 503 + Retry-After (the ban time): the proxy counts, logs and sends it statelessly (pike runs before the transaction)
+    return { reject: PIKE_REJECTIONS.floodReply.code, detail, headers: this.retryAfter };
   }
 
   /** One ban write per source at a time; a failed write is retried one unit later. */

@@ -21,7 +21,7 @@ describe('Pipeline', () => {
     const ctx = { trail: [] };
     const out = p.run(ctx);
     expect(out).toBeInstanceOf(Promise);
-    expect(await out).toEqual({ kind: 'reject', step: 'c', code: 'acl.denied', detail: 'x' });
+    expect(await out).toEqual({ kind: 'reject', step: 'c', code: 'acl.denied', detail: 'x', verdict: { reject: 'acl.denied', detail: 'x' } });
     expect(ctx.trail).toEqual(['a', 'b', 'c']);
   });
 

@@ -1,11 +1,33 @@
 /**
+ * A refusal: a rejection code from libs/rejections, and what the reply
+ * carries besides what the code's definition says. The runner's owner (the
+ * proxy) counts and logs it through the rejection recorder and sends the
+ * reply (or drops, for a code defined as a drop): one path for every local
+ * refusal, so none is answered without being counted. The step's place says
+ * how the reply leaves: steps before the `transaction` step answer
+ * statelessly (Kamailio sl_send_reply: a refused flood creates no state),
+ * steps after it through the server transaction (t_reply: retransmissions
+ * of the request are absorbed).
+ */
+export interface Rejection {
+  /** the rejection code, e.g. "pike.flood_reply" (defined with defineRejection, status and reason in the definition) */
+  reject: string;
+  /** what exactly failed, for the log line (never sent on the wire) */
+  detail?: string;
+  /** extra header fields on the reply (Retry-After, WWW-Authenticate, Unsupported...) */
+  headers?: readonly (readonly [string, string])[];
+  /** status and reason overriding the definition's (e.g. 401 vs 407 for one auth code); the metric label stays the code's */
+  status?: number;
+  reason?: string;
+}
+
+/**
  * What a step decides about the request:
  * - 'next': go on with the next step.
  * - 'done': the step has taken the request over (relayed it, answered it); stop.
- * - { reject }: stop and reject with a rejection code from libs/rejections
- *   (the runner's owner turns it into a reply or a silent drop).
+ * - a Rejection: stop and refuse (a reply with optional headers, or a drop).
  */
-export type StepVerdict = 'next' | 'done' | { reject: string; detail?: string };
+export type StepVerdict = 'next' | 'done' | Rejection;
 
 export interface Step<C> {
   /** unique, dotted or plain lower-case name shown in logs and metrics ("sanity", "pike", "relay") */
@@ -16,7 +38,7 @@ export interface Step<C> {
 
 export type PipelineOutcome =
   | { kind: 'done'; step: string }
-  | { kind: 'reject'; step: string; code: string; detail?: string }
+  | { kind: 'reject'; step: string; code: string; detail?: string; verdict: Rejection }
   | { kind: 'error'; step: string; error: unknown }
   /** every step said 'next': nothing took the request (a configuration mistake) */
   | { kind: 'fell-through' };
@@ -89,8 +111,8 @@ export class Pipeline<C> {
   }
 }
 
-function rejectOutcome(v: { reject: string; detail?: string }, step: string): PipelineOutcome {
-  return { kind: 'reject', step, code: v.reject, detail: v.detail };
+function rejectOutcome(v: Rejection, step: string): PipelineOutcome {
+  return { kind: 'reject', step, code: v.reject, detail: v.detail, verdict: v };
 }
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {

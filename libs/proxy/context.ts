@@ -5,12 +5,6 @@ import type { SipMessage } from '#libs/sip';
 import type { ServerTransaction, Target } from '#libs/transaction';
 import type { ListenSocketInfo, RemoteInfo, SocketId } from '#libs/transport';
 
-/** A branch outcome, reported to whoever chose the hop (dispatcher state, call-load). */
-export type HopOutcome =
-  | { kind: 'answered'; status: number }
-  | { kind: 'timeout'; provisionalReceived: boolean }
-  | { kind: 'transport-error' };
-
 /** One next-hop candidate. Routing steps push them in failover order. */
 export interface Hop {
   target: Target;
@@ -18,8 +12,8 @@ export interface Hop {
   socket?: SocketId;
   /** destination URI for logs and metrics (e.g. the dispatcher entry) */
   label?: string;
-  /** called once with the branch's final outcome */
-  onOutcome?: (outcome: HopOutcome) => void;
+  /** what the step that chose the hop wants back in the call events of its branch (e.g. the dispatcher destination) */
+  data?: unknown;
 }
 
 export interface RequestContext {
@@ -38,6 +32,8 @@ export interface RequestContext {
   failover: boolean;
   /** what topology hiding learnt on the way in, for the way out (its own shape; the core never reads it) */
   hidden?: unknown;
+  /** in-dialog: the dialog's original From tag, read by loose-route from the `ftag` of the Route naming this node */
+  ftag?: string;
   /** a child logger carrying the Call-ID, made on first use (most requests never log) */
   readonly log: Logger;
 }
@@ -55,6 +51,7 @@ class Context implements RequestContext {
   hops: Hop[] = [];
   failover = false;
   hidden?: unknown;
+  ftag?: string;
   private childLog: Logger | undefined;
 
   constructor(readonly msg: SipMessage, readonly source: RemoteInfo, readonly local: ListenSocketInfo, private readonly baseLog: Logger) {

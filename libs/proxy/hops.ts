@@ -72,6 +72,8 @@ function hash64Hex(s: string, seed: number): string {
 interface SocketHeaderParts {
   /** "SIP/2.0/UDP host:port;branch=" */
   viaPrefix: string;
+  /** "<sip:host:port;transport=tcp;lr" (without the closing '>') */
+  rrUri: string;
   recordRoute: string;
   recordRouteDoubled: string;
 }
@@ -85,6 +87,7 @@ function socketHeaderParts(sock: ListenSocketInfo): SocketHeaderParts {
     const rrUri = `<sip:${hostForUri(sock.advertisedHost)}:${sock.advertisedPort}${transport};lr`;
     parts = {
       viaPrefix: `SIP/2.0/${sock.proto.toUpperCase()} ${viaSentBy(sock)};branch=`,
+      rrUri,
       recordRoute: `${rrUri}>`,
       recordRouteDoubled: `${rrUri};r2=on>`,
     };
@@ -97,8 +100,17 @@ export function viaValue(sock: ListenSocketInfo, branch: string): string {
   return `${socketHeaderParts(sock).viaPrefix}${branch};rport`;
 }
 
-/** Record-Route value naming a socket by its advertised address (never a pod IP: design.md §3 rule 7). */
-export function recordRouteValue(sock: ListenSocketInfo, doubled: boolean): string {
+/**
+ * Record-Route value naming a socket by its advertised address (never a pod
+ * IP: design.md §3 rule 7). With `ftag` (the dialog's original From tag, as
+ * Kamailio's rr append_fromtag), any node handling a later in-dialog request
+ * can tell which side sent it (call events: dialog.ended by caller/callee).
+ */
+export function recordRouteValue(sock: ListenSocketInfo, doubled: boolean, ftag?: string): string {
   const parts = socketHeaderParts(sock);
-  return doubled ? parts.recordRouteDoubled : parts.recordRoute;
+  if (ftag === undefined || !TAG_RE.test(ftag)) return doubled ? parts.recordRouteDoubled : parts.recordRoute;
+  return `${parts.rrUri};ftag=${ftag}${doubled ? ';r2=on>' : '>'}`;
 }
+
+/** a tag safe to copy into a URI parameter as is (RFC 3261 token, no escaping needed) */
+const TAG_RE = /^[A-Za-z0-9.!%*_+`'~-]{1,128}$/;

@@ -3,7 +3,8 @@
 // options-self -> [topology restore] -> loose-route -> record-route -> routing steps ->
 // [topology prepare] -> relay.
 export { SipProxy, type ProxyConfig, type ProxyDeps, type SourceGate } from './proxy.ts';
-export { sourceTarget, type Hop, type HopOutcome, type RequestContext } from './context.ts';
+export { sourceTarget, type Hop, type RequestContext } from './context.ts';
+export { CallEvents, type CallEvent, type CallEventType, type CallEventBase, type CallEventListener, type BranchInfo } from './call-events.ts';
 export { hopForUri, recordRouteValue, viaValue, relayBranch } from './hops.ts';
 export { OwnAddresses } from './own-addresses.ts';
 export { PROXY_REJECTIONS } from './rejections.ts';

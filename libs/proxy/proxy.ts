@@ -12,6 +12,7 @@ import { checkRequest, forwardedMaxForwards, type SanityConfig, type SanityConte
 import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage } from '#libs/sip';
 import type { TransactionLayer } from '#libs/transaction';
 import type { InboundMessage, RemoteInfo, TransportLayer } from '#libs/transport';
+import { eventBase, type CallEvents } from './call-events.ts';
 import { createContext, type Hop, type RequestContext } from './context.ts';
 import { STATELESS_TAG_PREFIX } from './stateless-tag.ts';
 import { relayBranch, viaValue } from './hops.ts';
@@ -53,6 +54,8 @@ export interface ProxyDeps {
   scrubRelayed?: (msg: SipMessage) => void;
   /** topology hiding (topoh / topos): restores on the way in, hides on the way out */
   topology?: TopologyHiding;
+  /** where the relay reports what happens to calls (features subscribe to it) */
+  events?: CallEvents;
 }
 
 /** A check on where a message comes from; returns a rejection code to refuse it, undefined to let it in. */
@@ -106,6 +109,7 @@ export class SipProxy {
         reply,
         scrub: deps.scrubRelayed,
         topology,
+        events: deps.events,
         selectSocket: (hop: Hop) => transport.selectSocket(hop.target, hop.socket),
         forwardStateless: (ctx) => this.forwardAck(ctx),
       }),
@@ -161,12 +165,8 @@ export class SipProxy {
   private sanity(ctx: RequestContext): ReturnType<Step<RequestContext>['run']> {
     const v = checkRequest(ctx.msg, this.sanityContext);
     if (v.action === 'pass') return 'next';
-    if (v.action === 'reply' && v.headers !== undefined) {
-      // 420 carries an Unsupported header; answer here rather than through the generic path
-      this.deps.recorder.recordRejection(v.rejection, this.rejectionContext(ctx, v.detail));
-      this.reply(ctx, v.status, v.reason, v.headers);
-      return 'done';
-    }
+    // 420 carries an Unsupported header: it rides on the verdict like any step's reply headers
+    if (v.action === 'reply' && v.headers !== undefined) return { reject: v.code, detail: v.detail, headers: v.headers };
     return { reject: v.code, detail: v.detail };
   }
 
@@ -175,8 +175,11 @@ export class SipProxy {
       case 'done':
         return;
       case 'reject': {
+        // the one path of every local refusal: counted and logged, then answered (or dropped)
         const def = this.deps.recorder.recordRejection(out.code, this.rejectionContext(ctx, out.detail));
-        if (def.status !== 'drop') this.reply(ctx, def.status, def.reason);
+        if (def.status === 'drop') return;
+        const v = out.verdict;
+        this.reply(ctx, v.status ?? def.status, v.reason ?? def.reason, v.headers as HeaderList | undefined);
         return;
       }
       case 'error':
@@ -249,6 +252,8 @@ export class SipProxy {
     msg.prependHeader('Via', viaValue(out, relayBranch(msg.topVia()?.params.get('branch') ?? undefined, 0)));
     this.deps.topology?.hideRequest(ctx, msg, out);
     this.metrics.stateless('ack');
+    const events = this.deps.events;
+    if (events?.active === true) events.emit({ ...eventBase(msg), type: 'dialog.confirmed' });
     void this.deps.transport.send(hop.target, msg.serialize(), out.id);
   }
 

@@ -6,6 +6,7 @@ import { forwardedMaxForwards, type SanityConfig } from '#libs/sanity';
 import type { SipMessage } from '#libs/sip';
 import type { ClientFinalEvent, ClientTransaction, InviteServerTransaction, ServerTransaction, TransactionLayer } from '#libs/transaction';
 import type { ListenSocketInfo } from '#libs/transport';
+import type { BranchInfo, CallEvent, CallEventBase, CallEvents } from './call-events.ts';
 import type { Hop, RequestContext } from './context.ts';
 import { recordRouteValue, relayBranch, viaValue } from './hops.ts';
 import type { ProxyMetrics } from './metrics.ts';
@@ -34,6 +35,16 @@ export interface RelayDeps {
   scrub?: (response: SipMessage) => void;
   /** topology hiding: hides each branch request and each response relayed upstream */
   topology?: TopologyHiding;
+  /** the call event stream (branch.*, request.*, dialog.ended) */
+  events?: CallEvents;
+}
+
+/** What a relay remembers to stamp its events (taken once, when someone listens). */
+interface EventStamp {
+  readonly callId: string;
+  readonly method: string;
+  readonly fromTag: string | undefined;
+  readonly toTag: string | undefined;
 }
 
 /** Prepare a copy of the request for one hop: Max-Forwards, Record-Route, our Via. */
@@ -41,13 +52,14 @@ function branchRequest(ctx: RequestContext, inbound: ListenSocketInfo, out: List
   const req = ctx.msg.clone();
   req.setHeader('Max-Forwards', String(forwardedMaxForwards(req.maxForwards(), maxFwd)));
   if (ctx.recordRoute) {
+    const ftag = ctx.msg.fromTag();
     // Double Record-Route when the request leaves by another socket (protocol
     // or address), so each side gets an address it can reach (Kamailio enable_double_rr).
     if (out.id !== inbound.id) {
-      req.prependHeader('Record-Route', recordRouteValue(inbound, true));
-      req.prependHeader('Record-Route', recordRouteValue(out, true));
+      req.prependHeader('Record-Route', recordRouteValue(inbound, true, ftag));
+      req.prependHeader('Record-Route', recordRouteValue(out, true, ftag));
     } else {
-      req.prependHeader('Record-Route', recordRouteValue(out, false));
+      req.prependHeader('Record-Route', recordRouteValue(out, false, ftag));
     }
   }
   req.prependHeader('Via', viaValue(out, relayBranch(ctx.msg.topVia()?.params.get('branch') ?? undefined, attempt)));
@@ -66,6 +78,9 @@ export class Relay {
   /** the server transaction responses go up through (the context's, kept apart: see `ctx`) */
   private readonly tx: ServerTransaction | undefined;
   private readonly method: string;
+  /** set when the event stream has listeners at the start: no event is built otherwise */
+  private readonly stamp: EventStamp | undefined;
+  private branch: BranchInfo | undefined;
   /**
    * The request context, until the relay has its final outcome. Client and
    * server transactions linger seconds after it (Timers K/M/L) and their
@@ -81,9 +96,26 @@ export class Relay {
     this.ctx = ctx;
     this.tx = ctx.tx;
     this.method = ctx.msg.method;
+    const msg = ctx.msg;
+    this.stamp = deps.events?.active === true ? { callId: msg.callId() ?? '', method: msg.method, fromTag: msg.fromTag(), toTag: msg.toTag() } : undefined;
+  }
+
+  private base(): CallEventBase {
+    const s = this.stamp as EventStamp;
+    return { callId: s.callId, method: s.method, fromTag: s.fromTag, toTag: s.toTag, at: Date.now() };
+  }
+
+  private emit(event: CallEvent): void {
+    this.deps.events?.emit(event);
   }
 
   start(): void {
+    if (this.stamp !== undefined) {
+      const ctx = this.running;
+      const src = ctx.source;
+      this.emit({ ...this.base(), type: 'request.accepted', inDialog: ctx.inDialog, source: { proto: src.proto, address: src.address, port: src.port }, local: ctx.local.id, hops: ctx.hops.length });
+      if (this.method === 'BYE') this.emit({ ...this.base(), type: 'dialog.ended', by: byeSide(ctx) });
+    }
     const tx = this.tx;
     if (tx !== undefined && tx.kind === 'invite-server') {
       (tx as InviteServerTransaction).on('cancel', () => this.onCancel());
@@ -105,15 +137,23 @@ export class Relay {
       if (hop === undefined) {
         // every candidate failed over: nothing left to try
         this.finish();
+        this.completed(503, true);
         deps.reply(ctx, 503, 'Service Unavailable - All Destinations Failed');
         return;
       }
       const out = deps.selectSocket(hop);
       if (out === undefined) {
         ctx.log.warn({ hop: hop.label ?? hop.target }, 'relay: no socket can reach the next hop');
-        hop.onOutcome?.({ kind: 'transport-error' });
-        if (this.attempt + 1 < ctx.hops.length && ctx.failover) continue;
+        if (this.stamp !== undefined) {
+          const branch: BranchInfo = { attempt: this.attempt, hop, target: hop.target, socket: hop.socket ?? '', transport: hop.target.proto };
+          this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'transport-error' });
+        }
+        if (this.attempt + 1 < ctx.hops.length && ctx.failover) {
+          this.rerouted();
+          continue;
+        }
         this.finish();
+        this.completed(503, true);
         deps.reply(ctx, 503, 'Service Unavailable - No Route To Destination');
         return;
       }
@@ -122,11 +162,23 @@ export class Relay {
       const client = deps.tm.sendRequest(req, hop.target, { frTimer: ctx.failover ? deps.failover.branchTimeoutMs : undefined });
       this.client = client;
       this.sentAt = performance.now();
+      if (this.stamp !== undefined) {
+        const branch: BranchInfo = { attempt: this.attempt, hop, target: hop.target, socket: out.id, transport: out.proto };
+        this.branch = branch;
+        this.emit({ ...this.base(), type: 'branch.sent', branch });
+      }
       // (the listeners must not capture ctx: they outlive it, see `ctx`)
       let firstResponse = true;
+      let firstProvisional = true;
       client.on('provisional', ({ response }) => {
         if (firstResponse) { firstResponse = false; deps.metrics.relayLatency(this.method, this.sentAt); }
-        if (response.status !== 100) this.forward(response);
+        if (response.status !== 100) {
+          if (this.stamp !== undefined) {
+            this.emit({ ...this.base(), type: 'branch.provisional', branch: this.branch as BranchInfo, status: response.status, first: firstProvisional });
+            firstProvisional = false;
+          }
+          this.forward(response);
+        }
       });
       client.on('final', (ev) => {
         if (firstResponse && !ev.local) { firstResponse = false; deps.metrics.relayLatency(this.method, this.sentAt); }
@@ -139,7 +191,10 @@ export class Relay {
   private onFinal(hop: Hop, ev: ClientFinalEvent): void {
     const status = ev.response.status;
     if (status >= 200 && status < 300) {
-      if (ev.first) hop.onOutcome?.({ kind: 'answered', status });
+      if (ev.first && this.stamp !== undefined) {
+        this.emit({ ...this.base(), type: 'branch.answered', branch: this.branch as BranchInfo, status });
+        if (!this.finished) this.completed(status, false);
+      }
       // every 2xx goes upstream: forks and retransmissions alike (RFC 3261 §16.7 step 5)
       this.finish();
       this.forward(ev.response);
@@ -148,36 +203,52 @@ export class Relay {
     if (!ev.first || this.finished) return;
     const { deps } = this;
     const ctx = this.running;
-    if (ev.local) {
-      hop.onOutcome?.(ev.cause === 'transport-error' ? { kind: 'transport-error' } : { kind: 'timeout', provisionalReceived: this.client?.hasProvisional ?? false });
-    } else {
-      hop.onOutcome?.({ kind: 'answered', status });
-    }
+    if (this.stamp !== undefined) this.branchFailed(ev);
     const silent = ev.local && !(this.client?.hasProvisional ?? false);
     const failoverable = ev.local ? silent && deps.failover.onTimeout : deps.failover.codes.has(status);
     if (ctx.failover && !this.cancelled && failoverable && this.attempt + 1 < ctx.hops.length) {
       ctx.log.info({ status, local: ev.local, hop: hop.label ?? `${hop.target.host}:${hop.target.port}` }, 'relay: failing over to the next destination');
       deps.metrics.failover(this.method);
+      this.rerouted();
       this.next();
       return;
     }
     this.finish();
     if (ev.local) {
       // our own timeout or transport error: answer with a response built for the upstream request
+      this.completed(status, true);
       deps.reply(ctx, status, ev.cause === 'transport-error' ? 'Service Unavailable' : 'Request Timeout');
       return;
     }
     if (ctx.failover && failoverable && !this.cancelled) {
       // every destination failed (Kamailio: ds_next_dst() false in failure_route)
+      this.completed(503, true);
       deps.reply(ctx, 503, 'Service Unavailable - All Destinations Failed');
       return;
     }
+    this.completed(status, false);
     this.forward(ev.response);
+  }
+
+  private branchFailed(ev: ClientFinalEvent): void {
+    const branch = this.branch as BranchInfo;
+    if (!ev.local) this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'status', status: ev.response.status });
+    else if (ev.cause === 'transport-error') this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'transport-error' });
+    else this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'timeout', provisionalReceived: this.client?.hasProvisional ?? false });
+  }
+
+  private rerouted(): void {
+    if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.rerouted', from: this.attempt, to: this.attempt + 1 });
+  }
+
+  private completed(status: number, local: boolean): void {
+    if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.completed', status, local });
   }
 
   private onCancel(): void {
     if (this.finished) return;
     this.cancelled = true;
+    if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.cancelled' });
     const client = this.client;
     if (client !== undefined && client.kind === 'invite-client') this.deps.tm.cancelBranch(client, undefined);
   }
@@ -223,4 +294,16 @@ export class Relay {
     this.deps.metrics.replied(response.status);
     tx.respond(response);
   }
+}
+
+/**
+ * Which side sent a BYE: the Route entry naming this node carries the
+ * dialog's original From tag (`ftag`, written into Record-Route when the
+ * dialog was set up, as Kamailio's rr does), so any node can tell without
+ * per-dialog state.
+ */
+function byeSide(ctx: RequestContext): 'caller' | 'callee' | 'unknown' {
+  const ftag = ctx.ftag;
+  if (ftag === undefined) return 'unknown';
+  return ctx.msg.fromTag() === ftag ? 'caller' : 'callee';
 }

@@ -27,3 +27,4 @@ export {
   type HeaderPolicy,
   type HygieneConfig,
 } from './hygiene.ts';
+export { secfilterFeature, hygieneFeature } from './feature.ts';

@@ -43,3 +43,4 @@ export function createTopologyHiding({ config, dialogs, defaultMaskIp }: Topolog
       });
   }
 }
+export { topologyFeature } from './feature.ts';

@@ -1,9 +1,16 @@
-// The node's config sections: the core ones plus each feature's own.
-import { nodeSections, type DeepReadonly, type ConfigOf } from '#libs/config';
-import { permissionsSection } from '#libs/permissions';
-import { pikeSection } from '#libs/pike';
-import { hygieneSection, secfilterSection } from '#libs/secfilter';
-import { topologySection } from '#libs/topology';
+// The node's config sections: the core ones plus each feature's own (taken
+// from the feature descriptors, so a feature's section comes with it).
+import { nodeSections, type AnySection, type DeepReadonly, type ConfigOf } from '#libs/config';
+import { featureSections, type AnyFeature } from '#libs/feature';
+import { SBC_FEATURES } from './features.ts';
 
-export const sbcSections = [...nodeSections, pikeSection, permissionsSection, secfilterSection, hygieneSection, topologySection] as const;
+type SectionsOf<F extends readonly AnyFeature[]> = NonNullable<F[number]['sections']>;
+
+/** The sections loadConfig reads for a node running `features` (default: SBC_FEATURES). */
+export function sectionsFor(features: readonly AnyFeature[]): AnySection[] {
+  const core: AnySection[] = [...nodeSections];
+  return [...core, ...featureSections(features).filter((s) => !core.includes(s))];
+}
+
+export const sbcSections = sectionsFor(SBC_FEATURES) as unknown as readonly [...typeof nodeSections, ...SectionsOf<typeof SBC_FEATURES>];
 export type SbcConfig = DeepReadonly<ConfigOf<typeof sbcSections>>;

@@ -7,24 +7,19 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AdminRegistry, createHttpServer } from '#libs/admin';
-import { BAN_TABLE, BANS_REJECTIONS, bansAdminCommands, bansFailClosedStep, bansGate, createBanMetrics } from '#libs/bans';
 import { createMemoryBus, createNatsBus, type Bus } from '#libs/bus';
-import { DISPATCHER_REJECTIONS, DispatcherState, dispatchStep, type AlgorithmId } from '#libs/dispatcher';
-import { applyPermissionsDoc, createPermissions, PERMISSIONS_CONFIG_KIND, permissionsApplyCommand } from '#libs/permissions';
-import { createPike, PIKE_REJECTIONS } from '#libs/pike';
-import { createHeaderHygiene, createSecfilter, hygieneOptions, hygieneStep, SECFILTER_REJECTIONS } from '#libs/secfilter';
-import { PROXY_REJECTIONS, SipProxy } from '#libs/proxy';
+import { dispatcherFeature, type DispatcherState } from '#libs/dispatcher';
+import { startFeatures, type AnyFeature } from '#libs/feature';
+import { CallEvents, PROXY_REJECTIONS, SipProxy } from '#libs/proxy';
 import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
-import { ClusterConfig, ReplicatedTable } from '#libs/replica';
+import { ClusterConfig } from '#libs/replica';
 import { resolveSanityConfig } from '#libs/sanity';
 import { createMemoryState, createRedisState, type SharedState } from '#libs/state';
 import { TransactionLayer } from '#libs/transaction';
-import { createTopologyHiding, TOPOLOGY_REJECTIONS } from '#libs/topology';
 import { TransportLayer } from '#libs/transport';
-import { parseUri } from '#libs/sip';
 import { watchBackends } from './backends.ts';
 import type { SbcConfig } from './config.ts';
-import { startDispatcher } from './dispatcher.ts';
+import { SBC_FEATURES } from './features.ts';
 
 export interface NodeOptions {
   config: SbcConfig;
@@ -33,6 +28,8 @@ export interface NodeOptions {
   /** where a value came from, for errors found after loading */
   origin?: (path: string) => import('#libs/config').Origin | undefined;
   logger?: Logger;
+  /** the features to run (default SBC_FEATURES); the config must hold their sections (sectionsFor) */
+  features?: readonly AnyFeature[];
 }
 
 export interface SbcNode {
@@ -41,7 +38,10 @@ export interface SbcNode {
   readonly registry: Registry;
   readonly transport: TransportLayer;
   readonly proxy: SipProxy;
-  readonly dispatcher: DispatcherState;
+  /** the call event stream the relay feeds */
+  readonly calls: CallEvents;
+  /** the dispatcher's state, when the dispatcher feature runs */
+  readonly dispatcher: DispatcherState | undefined;
   readonly httpPort: number;
   /** SIGTERM: stop taking new dialogs, let transactions finish (bounded by drainMs), close everything. */
   stop(drainMs?: number): Promise<void>;
@@ -81,23 +81,11 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
 
     watchBackends({ state, bus, registry, logger, failMode: config.state.fail_mode });
 
-    // ---- cluster-wide tables and config
-    const bans = await ReplicatedTable.start({ name: BAN_TABLE, channel: 'ban', state, bus, logger, registry, resyncIntervalMs: config.bus.resyncIntervalMs });
-    closers.push(() => bans.close());
-    createBanMetrics(registry, bans);
+    // ---- cluster-wide config documents (features read and replace theirs through it)
     const clusterConfig = await ClusterConfig.start({ state, bus, logger, registry, resyncIntervalMs: config.bus.resyncIntervalMs });
     closers.push(() => clusterConfig.close());
 
-    // ---- permissions (ACL): rule files and tables, replaced cluster-wide through ClusterConfig
-    const permissions = createPermissions({ config: config.permissions, registry, logger, ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}) });
-    const permDoc = clusterConfig.get(PERMISSIONS_CONFIG_KIND);
-    if (permDoc !== undefined) applyPermissionsDoc(permissions, permDoc.doc);
-    clusterConfig.onChange((kind, doc) => { if (kind === PERMISSIONS_CONFIG_KIND) applyPermissionsDoc(permissions, doc); });
-
-    // ---- dispatcher: sets from the file/config, or the cluster's current ones
-    const { dispatcher, admin: dispatcherAdmin } = startDispatcher({ config, clusterConfig, logger, registry, origin: opts.origin });
-
-    // ---- SIP: transports, transactions, proxy pipeline
+    // ---- SIP transports and transactions
     const limits = config.sip.limits;
     const transport = await TransportLayer.start({
       config: {
@@ -117,33 +105,24 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
     });
     closers.push(() => tm.close());
-    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, BANS_REJECTIONS, DISPATCHER_REJECTIONS, PIKE_REJECTIONS, permissions.rejections, SECFILTER_REJECTIONS, TOPOLOGY_REJECTIONS);
+
+    // ---- features: each from its descriptor (config section, steps, admin, rejections, metrics, lifecycle)
+    const calls = new CallEvents((err, event) => logger.error({ err, event: event.type }, 'call event listener threw'));
+    const features = await startFeatures(opts.features ?? SBC_FEATURES, {
+      config, state, bus, registry, logger, clusterConfig, calls, transport,
+      ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
+      ...(opts.origin ? { origin: opts.origin } : {}),
+    });
+    closers.push(() => features.stop((err, feature) => logger.warn({ err, feature }, 'error while stopping a feature')));
+
+    // ---- the proxy pipeline: core steps with the features' steps in their places
+    const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, features.rejections);
     const recorder = new RejectionRecorder({ catalog, registry, logger, logRate: { perSecond: config.log.rejects.perSecond, burst: config.log.rejects.burst } });
     const failoverCodes = new Set<number>();
     let failoverOnTimeout = false;
     for (const c of config.dispatcher.failover_codes) {
       if (c === 'timeout') failoverOnTimeout = true; else failoverCodes.add(c);
     }
-    // pike: own addresses and gateways are never counted (Kamailio seeds exempt them too)
-    // ... and neither is the permissions trusted address group (ip or CIDR rows)
-    const trustedGroup = config.permissions.trusted_group;
-    const trustedRows = trustedGroup === undefined ? [] : config.permissions.address.filter((r) => r.group === trustedGroup).map((r) => r.ip);
-    const ownHosts = [...config.sip.listen.flatMap((l) => (l.advertise ? [l.host, l.advertise.host] : [l.host])), ...trustedRows];
-    const gatewayHosts = () => dispatcher.list().flatMap((s) => s.destinations.map((d) => parseUri(d.uri)?.host ?? '')).filter((h) => h !== '');
-    const pike = createPike({
-      config: config.pike, state, bans, exempt: [...ownHosts, ...gatewayHosts()], registry, logger,
-      responder: { recorder, reply: (ctx, status, reason, headers) => proxy.reply(ctx, status, reason, headers) },
-    });
-    closers.push(() => pike.close());
-    dispatcher.on('reload', () => pike.setExempt([...ownHosts, ...gatewayHosts()]));
-    const secfilter = createSecfilter({ config: config.secfilter, registry, logger });
-    const hygiene = createHeaderHygiene(hygieneOptions(config.hygiene));
-    const first = transport.sockets[0];
-    const topology = createTopologyHiding({
-      config: config.topology,
-      dialogs: state.dialogs,
-      defaultMaskIp: `${first.advertisedHost.includes(':') ? `[${first.advertisedHost}]` : first.advertisedHost}:${first.advertisedPort}`,
-    });
     const proxy: SipProxy = new SipProxy({
       config: {
         aliases: config.sip.aliases,
@@ -157,27 +136,17 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       logger,
       registry,
       recorder,
-      gates: [bansGate(bans)],
-      screening: [...(config.state.fail_mode.bans === 'closed' ? [bansFailClosedStep(() => state.status().up)] : []), pike.step, secfilter.step, permissions.step],
-      scrubRelayed: (m) => hygiene.scrub(m),
-      topology,
-      routing: [dispatchStep({
-        state: dispatcher,
-        setId: config.routing.calls_set ?? config.dispatcher.default_set,
-        algorithm: config.dispatcher.algorithm as AlgorithmId,
-        loadsOf: (duids: readonly string[]) => state.callLoad.counts([...duids]),
-        failMode: config.state.fail_mode.dispatcher,
-      }), hygieneStep(hygiene)],
+      gates: features.gates,
+      screening: features.steps.screening,
+      routing: [...features.steps.routing, ...features.steps.final],
+      ...(features.scrubRelayed !== undefined ? { scrubRelayed: features.scrubRelayed } : {}),
+      ...(features.topology !== undefined ? { topology: features.topology } : {}),
+      events: calls,
     });
 
     // ---- HTTP: metrics, health, admin
     const admin = new AdminRegistry();
-    for (const c of dispatcherAdmin) admin.register(c);
-    for (const c of bansAdminCommands(bans)) admin.register(c);
-    for (const c of pike.admin) admin.register(c);
-    for (const c of secfilter.admin) admin.register(c);
-    for (const c of permissions.admin) admin.register(c);
-    admin.register(permissionsApplyCommand(permissions, (doc) => clusterConfig.apply(PERMISSIONS_CONFIG_KIND, doc)));
+    for (const c of features.admin) admin.register(c);
     admin.register({ name: 'core.info', help: 'Node id, cluster, listen sockets and backends.', run: () => ({
       node: config.node.id,
       cluster: config.node.cluster,
@@ -209,7 +178,8 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
       transport,
       proxy,
-      dispatcher,
+      calls,
+      dispatcher: features.provided(dispatcherFeature)?.state,
       httpPort,
       stop(drainMs = 5000) {
         stopping ??= (async () => {

@@ -21,6 +21,7 @@ export function looseRouteStep(deps: { own: OwnAddresses }): Step<RequestContext
       const routes = msg.routes();
       let popped = 0;
       while (popped < routes.length && popped < 2 && deps.own.isOwnUri(routes[popped].uri)) {
+        if (popped === 0) ctx.ftag = routes[0].uri?.params.get('ftag') ?? undefined;
         msg.removeFirstValue('route');
         popped++;
       }

@@ -1,13 +1,20 @@
-// The dispatcher's place in the node: destination sets from the config (and
+// The dispatcher feature: destination sets from the config (and
 // dispatcher.list), replaced cluster-wide through ClusterConfig, exported as
-// a gauge, and administered with dispatcher.* commands.
+// a gauge, administered with dispatcher.* commands, and the `dispatch`
+// routing step (ds_select_dst).
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { AdminError, type AdminCommand } from '#libs/admin';
-import { formatConfigErrors, loadConfig, nodeSections, type Origin } from '#libs/config';
-import { DispatcherState, dispatcherAdminCommands, loadDispatcherSets, type DestinationSet } from '#libs/dispatcher';
+import { formatConfigErrors, loadConfig, nodeSections, type NodeConfig, type Origin } from '#libs/config';
+import { defineFeature } from '#libs/feature';
 import type { ClusterConfig } from '#libs/replica';
-import type { SbcConfig } from './config.ts';
+import { dispatcherAdminCommands } from './admin.ts';
+import { loadDispatcherSets } from './build.ts';
+import { DispatcherState } from './state.ts';
+import { DISPATCHER_REJECTIONS, dispatchStep } from './step.ts';
+import type { AlgorithmId, DestinationSet } from './types.ts';
+
+type SbcConfig = NodeConfig;
 
 /** The ClusterConfig kind carrying dispatcher sets. */
 export const DISPATCHER_CONFIG_KIND = 'dispatcher';
@@ -20,7 +27,31 @@ export interface DispatcherDeps {
   origin?: (path: string) => Origin | undefined;
 }
 
-export function startDispatcher(deps: DispatcherDeps): { dispatcher: DispatcherState; admin: AdminCommand[] } {
+/** What the dispatcher gives later features (pike exempts the gateways; call-event consumers find destinations). */
+export interface DispatcherHandle {
+  readonly state: DispatcherState;
+}
+
+export const dispatcherFeature = defineFeature<NodeConfig, DispatcherHandle>({
+  name: 'dispatcher',
+  doc: 'Destination sets, selection algorithms and destination states (Kamailio dispatcher); the `dispatch` routing step.',
+  rejections: Object.values(DISPATCHER_REJECTIONS),
+  metrics: ['sbc_dispatcher_destination_up'],
+  start(ctx) {
+    const { config, state } = ctx;
+    const { dispatcher, admin } = startDispatcher({ config, clusterConfig: ctx.clusterConfig, logger: ctx.logger, registry: ctx.registry, origin: ctx.origin });
+    const step = dispatchStep({
+      state: dispatcher,
+      setId: config.routing.calls_set ?? config.dispatcher.default_set,
+      algorithm: config.dispatcher.algorithm as AlgorithmId,
+      loadsOf: (duids: readonly string[]) => state.callLoad.counts([...duids]),
+      failMode: config.state.fail_mode.dispatcher,
+    });
+    return { steps: [{ place: 'routing', step }], admin, provides: { state: dispatcher } };
+  },
+});
+
+function startDispatcher(deps: DispatcherDeps): { dispatcher: DispatcherState; admin: AdminCommand[] } {
   const { config, clusterConfig, logger } = deps;
   const loaded = loadDispatcherSets(config.dispatcher, { origin: deps.origin, localSockets: config.sip.listen });
   if (!loaded.ok) throw new Error(formatConfigErrors(loaded.errors));

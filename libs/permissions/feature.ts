@@ -1,0 +1,28 @@
+// The permissions feature (Kamailio permissions): address groups, trusted,
+// allow_routing/register/uri and group policies as one screening step; its
+// tables are replaced cluster-wide through ClusterConfig.
+import type { NodeConfig } from '#libs/config';
+import { defineFeature } from '#libs/feature';
+import { permissionsApplyCommand } from './admin.ts';
+import { permissionsSection, type PermissionsConfig } from './config.ts';
+import { PERMISSIONS_METRIC_NAMES } from './metrics.ts';
+import { applyPermissionsDoc, createPermissions, PERMISSIONS_CONFIG_KIND } from './permissions.ts';
+
+export const permissionsFeature = defineFeature<NodeConfig & { readonly permissions: PermissionsConfig }>({
+  name: 'permissions',
+  doc: 'Access control: address groups, trusted sources, routing/register/URI rules and group policies.',
+  sections: [permissionsSection],
+  metrics: Object.values(PERMISSIONS_METRIC_NAMES),
+  start(ctx) {
+    const { clusterConfig } = ctx;
+    const permissions = createPermissions({ config: ctx.config.permissions, registry: ctx.registry, logger: ctx.logger, ...(ctx.baseDir !== undefined ? { baseDir: ctx.baseDir } : {}) });
+    const current = clusterConfig.get(PERMISSIONS_CONFIG_KIND);
+    if (current !== undefined) applyPermissionsDoc(permissions, current.doc);
+    clusterConfig.onChange((kind, doc) => { if (kind === PERMISSIONS_CONFIG_KIND) applyPermissionsDoc(permissions, doc); });
+    return {
+      steps: [{ place: 'screening', step: permissions.step }],
+      admin: [...permissions.admin, permissionsApplyCommand(permissions, (doc) => clusterConfig.apply(PERMISSIONS_CONFIG_KIND, doc))],
+      rejections: permissions.rejections,
+    };
+  },
+});
