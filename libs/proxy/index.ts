@@ -1,4 +1,5 @@
-// libs/proxy: the stateful SIP proxy core (Kamailio tm + rr + sl in one):
+// libs/proxy: the stateful SIP proxy core (Kamailio tm + rr + sl in one), and
+// the call event stream (call-events.ts) features subscribe to:
 // source gates -> parse -> sanity -> screening steps -> transaction -> admission ->
 // options-self -> [topology restore] -> loose-route -> record-route -> routing steps ->
 // [topology prepare] -> relay.

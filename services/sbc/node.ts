@@ -151,6 +151,8 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       node: config.node.id,
       cluster: config.node.cluster,
       sockets: transport.sockets,
+      features: (opts.features ?? SBC_FEATURES).map((f) => f.name),
+      pipeline: proxy.pipeline.names,
       state: state.backend,
       stateUp: state.status().up,
       busUp: bus.isUp(),

@@ -29,8 +29,8 @@ for (const transport of ['udp', 'tcp'] as const satisfies readonly SipTransport[
     let caller: ScriptedUa;
     let gateway: ScriptedUa;
     const tp = transport === 'tcp' ? ';transport=tcp' : '';
-    /** the node's Record-Route URI parameters: loose routing, and the transport on TCP */
-    const nodeRrParams = transport === 'tcp' ? { lr: null, transport: 'tcp' } : { lr: null };
+    /** the node's Record-Route URI parameters: loose routing, the transport on TCP, and the caller's From tag (ftag: which side sends a later request) */
+    const rrParams = (ftag: string) => (transport === 'tcp' ? { lr: null, transport: 'tcp', ftag } : { lr: null, ftag });
 
     beforeAll(async () => {
       caller = await ScriptedUa.start({ name: 'caller', transport });
@@ -132,7 +132,7 @@ for (const transport of ['udp', 'tcp'] as const satisfies readonly SipTransport[
       expect(typeof rrUri === 'object' ? rrUri : undefined).toMatchObject({
         host: '127.0.0.1',
         port: nodePort(),
-        params: nodeRrParams,
+        params: rrParams(c.callerTag),
       });
       // responses at the caller: one 100 from the node, then the 180 and the 200, with the node's Via gone.
       const statuses = c.allResponses.map((r) => r.status);
@@ -148,7 +148,7 @@ for (const transport of ['udp', 'tcp'] as const satisfies readonly SipTransport[
       expect(uriOf((c.answer.headers.contact as { uri: string; params: {} }[])[0])).toBe(gateway.contactUri);
       expect((c.answer.headers['record-route'] ?? []).map((r) => uriOf(r))).toEqual([uriOf(rr[0])]);
       // the caller's route set is the node, its target the gateway's Contact
-      expect(c.caller.routeSet.map((r) => sip.parseUri(r.uri))).toEqual([expect.objectContaining({ host: '127.0.0.1', port: nodePort(), params: nodeRrParams })]);
+      expect(c.caller.routeSet.map((r) => sip.parseUri(r.uri))).toEqual([expect.objectContaining({ host: '127.0.0.1', port: nodePort(), params: rrParams(c.callerTag) })]);
       expect(c.caller.remoteTarget).toBe(gateway.contactUri);
       // ACK for the 2xx went along the route set through the node
       expectRelayed(c.ackAtGateway, c.ackSent, caller, gateway);

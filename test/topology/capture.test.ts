@@ -69,15 +69,15 @@ for (const run of RUNS) {
     });
 
     const tcpParam = run.transport === 'tcp' ? ';transport=tcp' : '';
-    /** the node's own Record-Route URI, in clear */
-    const nodeRecordRoute = () => uriShape(`sip:127.0.0.1:${node!.port}${tcpParam};lr`);
+    /** the node's own Record-Route URI, in clear, with the dialog's From tag (ftag, shown as TAG by uriShape) */
+    const nodeRecordRoute = () => uriShape(`sip:127.0.0.1:${node!.port}${tcpParam};lr;ftag=TAG`);
     /** a foreign Record-Route URI as topoh seals it (spec: sip:MASK_IP;lr;line=sr-...), token masked by uriShape */
     const sealedRecordRoute = () => uriShape(`sip:127.0.0.1:${node!.port}${tcpParam};lr;line=sr-TOKEN`);
-    /** a URI with its parameters in name order (their order means nothing) and a topoh token shown as TOKEN */
+    /** a URI with its parameters in name order (their order means nothing), a topoh token shown as TOKEN and an ftag as TAG */
     const uriShape = (uri: string) => {
       const p = parseUri(uri);
       if (!p) return uri;
-      const params = [...p.params].map(([k, v]) => (k === 'line' && v?.startsWith('sr-') ? `${k}=sr-TOKEN` : v === null ? k : `${k}=${v}`)).sort();
+      const params = [...p.params].map(([k, v]) => (k === 'line' && v?.startsWith('sr-') ? `${k}=sr-TOKEN` : k === 'ftag' ? 'ftag=TAG' : v === null ? k : `${k}=${v}`)).sort();
       return `sip:${p.host}:${p.port};${params.join(';')}`;
     };
 

@@ -21,7 +21,8 @@ export function looseRouteStep(deps: { own: OwnAddresses }): Step<RequestContext
       const routes = msg.routes();
       let popped = 0;
       while (popped < routes.length && popped < 2 && deps.own.isOwnUri(routes[popped].uri)) {
-        if (popped === 0) ctx.ftag = routes[0].uri?.params.get('ftag') ?? undefined;
+        // the dialog's original From tag, from whichever of our entries carries it (call events: who sent it)
+        ctx.ftag ??= routes[popped].uri?.params.get('ftag') ?? undefined;
         msg.removeFirstValue('route');
         popped++;
       }
