@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName, waitUntil } from '../../test/harness/index.ts';
-import { keySpace, type KeySpace } from './keys.ts';
+import { keySpace, stripeOf, type KeySpace } from './keys.ts';
 import { createRedisState } from './redis/index.ts';
 import type { SharedState } from './types.ts';
 
@@ -28,7 +28,8 @@ describe('redis key layout and TTLs', () => {
     const before = Math.floor(Date.now() / 5000);
     await c.flush();
     const after = Math.floor(Date.now() / 5000);
-    const key = [k.counterWindow('pike', 5000, before), k.counterWindow('pike', 5000, after)];
+    const stripe = stripeOf('1.2.3.4');
+    const key = [k.counterWindow('pike', 5000, before, stripe), k.counterWindow('pike', 5000, after, stripe)];
     const types = await Promise.all(key.map((x) => raw.type(x)));
     const i = types.indexOf('zset');
     expect(i).toBeGreaterThanOrEqual(0);
@@ -38,21 +39,26 @@ describe('redis key layout and TTLs', () => {
     expect(pttl).toBeLessThanOrEqual(10_000);
   });
 
-  it('tables: an entry string with PX and an index sorted set that lives as long as its last entry', async () => {
+  it('tables: an entry string with PX and an index sorted set (per stripe) that lives as long as its last entry', async () => {
+    const ti = (table: string, key: string) => k.tableIndex(table, stripeOf(key));
     await state.tables.set('ipban', '10.0.0.1', 'x', 3000);
     expect(await raw.type(k.tableEntry('ipban', '10.0.0.1'))).toBe('string');
     expect(await raw.pttl(k.tableEntry('ipban', '10.0.0.1'))).toBeGreaterThan(2000);
-    expect(await raw.type(k.tableIndex('ipban'))).toBe('zset');
-    const idxTtl = await raw.pttl(k.tableIndex('ipban'));
+    expect(await raw.type(ti('ipban', '10.0.0.1'))).toBe('zset');
+    const idxTtl = await raw.pttl(ti('ipban', '10.0.0.1'));
     expect(idxTtl).toBeGreaterThan(2000);
     expect(idxTtl).toBeLessThanOrEqual(3000);
     await state.tables.set('ipban', 'forever', 'x');
-    expect(await raw.pttl(k.tableIndex('ipban'))).toBe(-1);
+    await state.tables.set('ipban', 'soon', 'x', 3000);
+    // same stripe check: an entry without TTL keeps its stripe's index alive
+    expect(await raw.pttl(ti('ipban', 'forever'))).toBe(-1);
+    expect(await raw.pttl(ti('ipban', 'soon'))).toBeGreaterThan(0);
+    expect(new Set([stripeOf('soon'), stripeOf('forever'), stripeOf('10.0.0.1')]).size).toBe(3);
     await state.tables.delete('ipban', 'forever');
-    expect(await raw.pttl(k.tableIndex('ipban'))).toBeGreaterThan(0);
+    expect(await raw.exists(ti('ipban', 'forever'))).toBe(0); // its stripe held only that entry
 
     await state.tables.set('short', 'a', 'x', 60);
-    await waitUntil(async () => await raw.exists(k.tableIndex('short'), k.tableEntry('short', 'a')) === 0, 2000);
+    await waitUntil(async () => await raw.exists(ti('short', 'a'), k.tableEntry('short', 'a')) === 0, 2000);
   });
 
   it('call load: a sorted set of Call-IDs that disappears when its last call expires', async () => {

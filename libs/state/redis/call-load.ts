@@ -1,13 +1,13 @@
 // Call-load: a sorted set per destination, member = Call-ID, score = expiry
 // (Redis clock). Each operation prunes expired members in the same script.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.ts';
 import type { KeySpace } from '../keys.ts';
 import type { CallLoadStore } from '../types.ts';
 import { checkInt, checkNonEmpty, checkTtl } from '../validate.ts';
 import { call } from './errors.ts';
 import { runScript } from './scripts.ts';
 
-export function redisCallLoad(redis: Redis, keys: KeySpace): CallLoadStore {
+export function redisCallLoad(redis: RedisClient, keys: KeySpace): CallLoadStore {
   const checkDests = (dests: string[]) => dests.forEach((d) => checkNonEmpty('dest', d));
   return {
     start(dest, callId, ttlMs) {

@@ -1,19 +1,20 @@
 // Cluster config: documents and their versions in two hashes (no TTL: the
 // set of kinds is small and fixed by the code).
-import type { Redis } from 'ioredis';
+import { sendFollowingRedirects, type RedisClient } from './client.ts';
 import type { KeySpace } from '../keys.ts';
 import type { ConfigDoc, ConfigStore } from '../types.ts';
 import { checkInt, checkNonEmpty } from '../validate.ts';
 import { call } from './errors.ts';
 import { runScript } from './scripts.ts';
 
-export function redisConfig(redis: Redis, keys: KeySpace): ConfigStore {
+export function redisConfig(redis: RedisClient, keys: KeySpace): ConfigStore {
+  const send = <T>(cmd: () => Promise<T>) => sendFollowingRedirects(redis, cmd);
   return {
     get(kind) {
       return call(async () => {
         checkNonEmpty('config kind', kind);
         // Same tick: one pipelined write.
-        const [doc, ver] = await Promise.all([redis.hget(keys.configDocs(), kind), redis.hget(keys.configVersions(), kind)]);
+        const [doc, ver] = await Promise.all([send(() => redis.hget(keys.configDocs(), kind)), send(() => redis.hget(keys.configVersions(), kind))]);
         return doc === null || ver === null ? null : { kind, doc, version: Number(ver) };
       });
     },
@@ -27,7 +28,7 @@ export function redisConfig(redis: Redis, keys: KeySpace): ConfigStore {
     },
     list() {
       return call(async () => {
-        const [docs, vers] = await Promise.all([redis.hgetall(keys.configDocs()), redis.hgetall(keys.configVersions())]);
+        const [docs, vers] = await Promise.all([send(() => redis.hgetall(keys.configDocs())), send(() => redis.hgetall(keys.configVersions()))]);
         const out: ConfigDoc[] = [];
         for (const kind of Object.keys(docs).sort()) {
           if (vers[kind] !== undefined) out.push({ kind, doc: docs[kind], version: Number(vers[kind]) });

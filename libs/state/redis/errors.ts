@@ -1,7 +1,7 @@
 // Maps ioredis/Redis failures onto StateError codes (see ../errors.ts).
 import { StateError } from '../errors.ts';
 
-const UNAVAILABLE = /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|max retries|LOADING|NOAUTH|WRONGPASS|READONLY|MASTERDOWN|CLUSTERDOWN|BUSY/;
+const UNAVAILABLE = /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|max retries|LOADING|NOAUTH|WRONGPASS|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|^MOVED |^ASK |Too many Cluster redirections|BUSY/;
 
 export function toStateError(err: unknown): StateError {
   if (err instanceof StateError) return err;

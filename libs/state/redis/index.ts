@@ -1,7 +1,8 @@
-// The Redis backend: one ioredis connection per node with auto-pipelining
+// The Redis backend: one ioredis client per node (a single server, a Redis
+// Cluster or a Sentinel-managed master; client.ts) with auto-pipelining
 // (concurrent calls in one tick share a write), scripts loaded once, and fast
 // failure instead of queueing while Redis is away (docs/state.md, "Faults").
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { BatchingCounter } from '../counter-batch.ts';
 import { StateError } from '../errors.ts';
@@ -12,16 +13,17 @@ import { redisCallLoad } from './call-load.ts';
 import { redisConfig } from './config.ts';
 import { redisCounterSink } from './counters.ts';
 import { redisDialogs } from './dialogs.ts';
-import { redactUrl } from './errors.ts';
+import { createClient, describeTopology, type RedisClient, type RedisTopology } from './client.ts';
 import { redisLocations } from './locations.ts';
-import { defineScripts } from './scripts.ts';
 import { redisTables } from './tables.ts';
 
 export interface RedisStateOptions {
-  /** SBC cluster name: the hash tag of every key. /^[A-Za-z0-9_.-]{1,64}$/ */
+  /** SBC cluster name: part of every key. /^[A-Za-z0-9_.-]{1,64}$/ */
   cluster: string;
-  /** redis:// or rediss:// (TLS) URL, may carry user:password. */
+  /** redis:// or rediss:// (TLS) URL, may carry user:password (single server). */
   url?: string;
+  /** A Redis Cluster or Sentinel instead of the single server `url` names. */
+  topology?: RedisTopology;
   /** Passed to ioredis (password, tls: { ca }, db, ...). Fields the URL sets
    *  win over the same fields here; the fault-handling settings this backend
    *  needs (offline queue off, auto-pipelining, timeouts) win over both. */
@@ -46,22 +48,14 @@ export async function createRedisState(opts: RedisStateOptions): Promise<SharedS
   const keys = keySpace(opts.cluster, opts.keyPrefix);
   const now = opts.now ?? Date.now;
   const log = opts.logger?.child({ lib: 'state', backend: 'redis', cluster: opts.cluster });
-  const where = opts.url ? redactUrl(opts.url) : `${opts.redis?.host ?? '127.0.0.1'}:${opts.redis?.port ?? 6379}`;
-  const maxDelay = opts.maxReconnectDelayMs ?? 1000;
-  const options: RedisOptions = {
-    ...opts.redis,
-    lazyConnect: true,
-    enableAutoPipelining: true,
-    // Fail fast: while disconnected, calls reject at once instead of piling
-    // up in memory; callers apply their fail-open / fail-closed policy.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: opts.commandTimeoutMs ?? 1000,
-    connectTimeout: opts.redis?.connectTimeout ?? 2000,
-    retryStrategy: (times) => Math.min(50 * times, maxDelay),
-  };
-  const redis = opts.url ? new Redis(opts.url, options) : new Redis(options);
-  defineScripts(redis);
+  const topology: RedisTopology = opts.topology ?? { kind: 'single', ...(opts.url !== undefined ? { url: opts.url } : {}) };
+  const where = describeTopology(topology, opts.redis);
+  const redis = createClient({
+    topology,
+    ...(opts.redis ? { redis: opts.redis } : {}),
+    commandTimeoutMs: opts.commandTimeoutMs ?? 1000,
+    maxReconnectDelayMs: opts.maxReconnectDelayMs ?? 1000,
+  });
 
   const hub = new StatusHub({ up: false, error: new StateError('STATE_UNAVAILABLE', `connecting to ${where}`) });
   let lastError: Error | undefined;
@@ -112,7 +106,7 @@ export async function createRedisState(opts: RedisStateOptions): Promise<SharedS
   };
 }
 
-async function waitForReady(redis: Redis, where: string, timeoutMs: number): Promise<void> {
+async function waitForReady(redis: RedisClient, where: string, timeoutMs: number): Promise<void> {
   let lastError: Error | undefined;
   const onError = (err: Error) => { lastError = err; };
   redis.on('error', onError);

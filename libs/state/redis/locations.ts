@@ -1,6 +1,6 @@
 // usrloc bindings: a hash per AoR (uri -> "<updated ms>|<json>") and a sorted
 // set of expiries (Redis clock); both keys live as long as the last binding.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.ts';
 import { checkContact, sortContacts, toStored, type StoredContact } from '../contacts.ts';
 import type { KeySpace } from '../keys.ts';
 import type { Contact, LocationStore, SaveResult } from '../types.ts';
@@ -10,7 +10,7 @@ import { runScript } from './scripts.ts';
 
 const STATUS = { 1: 'ok', 2: 'stale-cseq', 3: 'too-many-contacts' } as const;
 
-export function redisLocations(redis: Redis, keys: KeySpace, now: () => number): LocationStore {
+export function redisLocations(redis: RedisClient, keys: KeySpace, now: () => number): LocationStore {
   const run = async (aor: string, args: (string | number)[]) => {
     const flat = await runScript(redis, 'sbcLocation', [keys.location(aor), keys.locationExpiry(aor)], args) as (string | number)[];
     const status = STATUS[Number(flat[0]) as 1 | 2 | 3];

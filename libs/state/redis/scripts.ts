@@ -1,10 +1,11 @@
 // Lua scripts of the Redis backend, registered once per connection with
 // ioredis defineCommand (EVALSHA, EVAL on NOSCRIPT). Each is one round trip.
 // Expiring sets score members by the Redis server clock (TIME), so node
-// clocks never disagree about what has expired. All keys of a cluster share
-// one hash tag; the table dump script reaches entry keys built from a prefix
-// that keys.ts hands in (same slot, so legal on Redis Cluster too).
-import type { Redis } from 'ioredis';
+// clocks never disagree about what has expired. Every script touches one
+// Redis Cluster slot: its keys share a hash tag (keys.ts); the table dump
+// script reaches entry keys built from a prefix keys.ts hands in, which carries
+// the same tag as the index stripe it walks.
+import { sendFollowingRedirects, type RedisClient } from './client.ts';
 
 const NOW = `local function now_ms()
   local t = redis.call('TIME')
@@ -251,14 +252,41 @@ return {1, v}`,
 
 export type ScriptName = keyof typeof SCRIPTS;
 
-type ScriptFn = (numKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
+type ScriptFn = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
 
-export function defineScripts(redis: Redis): void {
-  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua });
+interface Defined {
+  fn: ScriptFn;
+  /** set until auto-pipelines created before the definition have left (see below) */
+  settling?: Promise<void>;
 }
 
-/** Runs a defined script: one EVALSHA (auto-pipelined with its neighbours). */
-export function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
-  const fn = (redis as unknown as Record<ScriptName, ScriptFn>)[name];
-  return fn.call(redis, keys.length, ...keys, ...args);
+/** Script commands defined on each client, by name and number of keys. */
+const defined = new WeakMap<RedisClient, Map<string, Defined>>();
+
+/**
+ * Runs a script: one EVALSHA (EVAL on NOSCRIPT), auto-pipelined with its
+ * neighbours. Each (script, key count) is defined once per client with a
+ * fixed numberOfKeys, so the first argument ioredis sees is the first key:
+ * auto-pipelining on a Redis Cluster groups commands by that key's slot (with
+ * the key count first, every script would be grouped under the slot of "1").
+ * Definitions are made on first use (call-load scripts take one key per
+ * gateway); an auto-pipeline copies the scripts defined when it was created,
+ * so the first calls of a new definition wait one setImmediate, after the
+ * pipelines already scheduled for this tick (FIFO) have been sent.
+ */
+export function runScript(redis: RedisClient, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+  let fns = defined.get(redis);
+  if (!fns) { fns = new Map(); defined.set(redis, fns); }
+  const cmd = `${name}_${keys.length}`;
+  let d = fns.get(cmd);
+  if (!d) {
+    redis.defineCommand(cmd, { lua: SCRIPTS[name], numberOfKeys: keys.length });
+    const entry: Defined = { fn: (redis as unknown as Record<string, ScriptFn>)[cmd] };
+    entry.settling = new Promise<void>((resolve) => setImmediate(() => { entry.settling = undefined; resolve(); }));
+    fns.set(cmd, entry);
+    d = entry;
+  }
+  const { fn, settling } = d;
+  const send = () => sendFollowingRedirects(redis, () => fn.call(redis, ...keys, ...args));
+  return settling ? settling.then(send) : send();
 }

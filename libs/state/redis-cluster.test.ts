@@ -1,0 +1,145 @@
+// The Redis backend on a real 3-shard Redis Cluster (3 masters, 1 replica
+// each, started by the test harness): the whole contract suite, how the keys
+// of many calls spread over the shards, and a shard failover under traffic.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueName, waitUntil } from '../../test/harness/index.ts';
+import { startRedisCluster, type RedisClusterHandle } from '../../test/harness/redis-cluster.ts';
+import { stateContract } from './contract.ts';
+import { isUnavailable } from './errors.ts';
+import { createRedisState } from './redis/index.ts';
+import type { SharedState } from './types.ts';
+
+let rc: RedisClusterHandle | undefined;
+beforeAll(async () => { rc = await startRedisCluster({ masters: 3, replicasPerMaster: 1 }); }, 60_000);
+afterAll(async () => { await rc?.stop(); });
+
+const connect = (cluster: string) => createRedisState({ cluster, topology: { kind: 'cluster', nodes: rc!.urls } });
+
+stateContract('redis cluster (3 shards)', async () => {
+  const cluster = uniqueName('state');
+  const nodes: SharedState[] = [];
+  return {
+    async node() {
+      const s = await connect(cluster);
+      nodes.push(s);
+      return s;
+    },
+    advance: (ms) => new Promise((r) => setTimeout(r, ms)),
+    now: () => Date.now(),
+    async close() { await Promise.all(nodes.map((n) => n.close())); },
+  };
+});
+
+/** Keys of one SBC cluster (and kind) on each current master: SCAN per master, as a Redis Cluster has no global SCAN. */
+async function keysPerMaster(match: string): Promise<number[]> {
+  const masters = await rc!.masters();
+  return Promise.all(masters.map(async (m) => {
+    const r = new Redis(m.port, '127.0.0.1');
+    try {
+      let n = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+        n += keys.length;
+        cursor = next;
+      } while (cursor !== '0');
+      return n;
+    } finally {
+      r.disconnect();
+    }
+  }));
+}
+
+/** One call's state as the proxy writes it: the topos dialog with its first branch, and call load. */
+async function oneCall(s: SharedState, i: number): Promise<void> {
+  const callId = `${i}-${(i * 2654435761) >>> 0}@10.0.0.9`;
+  await Promise.all([
+    s.dialogs.put(`tok${i}x${(i * 40503) & 0xffff}`, { callId, caller: 'sip:a@x' }, { dialogExpireMs: 60_000, branchExpireMs: 30_000, branch: { branchId: `z9hG4bK${i}`, data: { via: 'SIP/2.0/UDP 10.0.0.9' } } }),
+    s.callLoad.startLeastLoaded(['gw1', 'gw2', 'gw3'], callId, 60_000),
+  ]);
+}
+
+describe('Redis Cluster layout', () => {
+  it('spreads the keys of 10,000 calls and 2,000 banned sources over all shards (none above 45%)', async () => {
+    const name = uniqueName('spread');
+    const s = await connect(name);
+    try {
+      for (let i = 0; i < 10_000; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => oneCall(s, i + j)));
+      const calls = await keysPerMaster(`sbc:${name}:*`);
+      expect(calls).toHaveLength(3);
+      const total = calls.reduce((a, b) => a + b, 0);
+      expect(total).toBe(20_003); // a dialog and a branch per call, and the call-load sets of 3 gateways
+      console.log(`[spread] keys of 10,000 calls per shard: ${calls.join(', ')}`);
+      for (const n of calls) expect(n / total).toBeLessThanOrEqual(0.45);
+
+      // per-source data: ban entries (striped table) spread too
+      for (let i = 0; i < 2000; i += 500) {
+        await Promise.all(Array.from({ length: 500 }, (_, j) => s.tables.set('ipban', `10.1.${(i + j) >> 8}.${(i + j) & 255}`, 'flood', 60_000)));
+      }
+      const bans = await keysPerMaster(`sbc:${name}:t:*`);
+      const banTotal = bans.reduce((a, b) => a + b, 0);
+      expect(banTotal).toBe(2000);
+      console.log(`[spread] ban entries of 2,000 sources per shard: ${bans.join(', ')}`);
+      for (const n of bans) expect(n / banTotal).toBeLessThanOrEqual(0.45);
+      expect(await s.tables.count('ipban')).toBe(2000);
+      expect((await s.tables.dump('ipban')).length).toBe(2000);
+      expect([...(await s.callLoad.counts(['gw1', 'gw2', 'gw3'])).values()].reduce((a, b) => a + b, 0)).toBe(10_000);
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
+
+  it('keeps serving through a shard failover: only calls on the dead shard fail, and only until its replica takes over', async () => {
+    const cluster = uniqueName('failover');
+    const [a, b] = await Promise.all([connect(cluster), connect(cluster)]);
+    try {
+      let ok = 0;
+      let unavailable = 0;
+      const others: unknown[] = [];
+      let running = true;
+      let n = 0;
+      // two "nodes" writing calls and reading each other's dialogs, 50 at a time
+      const traffic = (async () => {
+        while (running) {
+          await Promise.all(Array.from({ length: 50 }, async () => {
+            const i = n++;
+            const tok = `f${i}`;
+            try {
+              await a.dialogs.put(tok, { i }, { dialogExpireMs: 60_000, branchExpireMs: 30_000 });
+              expect(await b.dialogs.get(tok)).toEqual({ i });
+              ok++;
+            } catch (err) {
+              if (isUnavailable(err)) unavailable++;
+              else others.push(err);
+            }
+          }));
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      await waitUntil(() => ok > 500, 20_000, 20);
+      const before = await rc!.masters();
+      const victim = before[0];
+      await rc!.kill(victim.port);
+      const killedAt = Date.now();
+      // a replica is promoted: three masters again, none of them the victim
+      await waitUntil(async () => (await rc!.masters()).filter((m) => m.port !== victim.port).length === 3, 20_000, 100);
+      const okAtPromotion = ok;
+      const failedAtPromotion = unavailable;
+      await waitUntil(() => ok > okAtPromotion + 1000, 30_000, 20);
+      // after the takeover: no more failures for a while
+      const failedSettled = unavailable;
+      await waitUntil(() => ok > okAtPromotion + 2000, 30_000, 20);
+      running = false;
+      await traffic;
+      expect(others.map((e) => (e instanceof Error ? e.message : String(e))).slice(0, 5)).toEqual([]);
+      expect(unavailable - failedSettled).toBe(0);
+      console.log(`[failover] ok ${ok}, unavailable ${unavailable} (${failedAtPromotion} until the promotion was seen), takeover seen ${Date.now() - killedAt} ms after the kill`);
+      // state written before the kill on the surviving shards is intact, and the promoted replica has the rest
+      const readable = await Promise.all(Array.from({ length: 200 }, (_, i) => b.dialogs.get(`f${i}`).then((d) => d !== null, () => false)));
+      expect(readable.filter(Boolean).length).toBeGreaterThan(150);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,115 @@
+// The ioredis client behind the Redis backend: one server, a Redis Cluster
+// (ioredis Cluster: commands routed by slot, MOVED/failover followed), or a
+// master found through Sentinel. All three get the same fail-fast settings
+// (docs/state.md, "Failure behaviour") and the same auto-pipelining.
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { redactUrl } from './errors.ts';
+
+/** What the stores talk to: the command surface is the same for all three. */
+export type RedisClient = Redis | Cluster;
+
+export type RedisTopology =
+  | { kind: 'single'; url?: string }
+  /** Startup nodes (any few masters or replicas); the rest are discovered. */
+  | { kind: 'cluster'; nodes: string[] }
+  /** Sentinels to ask for the current master of group `name`. */
+  | { kind: 'sentinel'; sentinels: string[]; name: string; sentinelPassword?: string };
+
+export interface ClientSettings {
+  topology: RedisTopology;
+  /** ioredis options (password, tls, username, db...) for the data connections. */
+  redis?: RedisOptions;
+  commandTimeoutMs: number;
+  maxReconnectDelayMs: number;
+}
+
+/** host:port of a redis:// / rediss:// URL, or of a bare "host:port". */
+export function hostPort(u: string): { host: string; port: number } {
+  const url = new URL(/^[a-z]+:\/\//i.test(u) ? u : `redis://${u}`);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : 6379 };
+}
+
+/** Credentials and TLS a node URL carries (cluster startup nodes share them). */
+function urlOptions(u: string): RedisOptions {
+  if (!/^[a-z]+:\/\//i.test(u)) return {};
+  const url = new URL(u);
+  return {
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/** Human-readable "where", with no password. */
+export function describeTopology(t: RedisTopology, redis?: RedisOptions): string {
+  if (t.kind === 'cluster') return `cluster ${t.nodes.map((n) => { const h = hostPort(n); return `${h.host}:${h.port}`; }).join(',')}`;
+  if (t.kind === 'sentinel') return `sentinel ${t.name}@${t.sentinels.map((n) => { const h = hostPort(n); return `${h.host}:${h.port}`; }).join(',')}`;
+  if (t.url) return redactUrl(t.url);
+  return `${redis?.host ?? '127.0.0.1'}:${redis?.port ?? 6379}`;
+}
+
+export function createClient(s: ClientSettings): RedisClient {
+  const retry = (times: number) => Math.min(50 * times, s.maxReconnectDelayMs);
+  // Fail fast: while disconnected, calls reject at once instead of piling up
+  // in memory; callers apply their fail-open / fail-closed policy.
+  const failFast: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: s.commandTimeoutMs,
+    connectTimeout: s.redis?.connectTimeout ?? 2000,
+    retryStrategy: retry,
+  };
+  const t = s.topology;
+  if (t.kind === 'cluster') {
+    if (t.nodes.length === 0) throw new Error('Redis Cluster needs at least one startup node');
+    const options: ClusterOptions = {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retry,
+      // A shard whose master died answers CLUSTERDOWN / closes until a replica
+      // is promoted: retry a few times 100 ms apart, bounded by commandTimeout.
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      // Learn a promotion even with no traffic to the moved slots.
+      slotsRefreshInterval: 5000,
+      redisOptions: { ...urlOptions(t.nodes[0]), ...s.redis, ...failFast },
+    };
+    return new Cluster(t.nodes.map(hostPort), options);
+  }
+  if (t.kind === 'sentinel') {
+    if (t.sentinels.length === 0) throw new Error('Sentinel needs at least one sentinel address');
+    return new Redis({
+      ...s.redis,
+      sentinels: t.sentinels.map(hostPort),
+      name: t.name,
+      ...(t.sentinelPassword !== undefined ? { sentinelPassword: t.sentinelPassword } : {}),
+      ...(s.redis?.tls ? { enableTLSForSentinelMode: true } : {}),
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      sentinelRetryStrategy: retry,
+      ...failFast,
+    });
+  }
+  const options: RedisOptions = { ...s.redis, lazyConnect: true, enableAutoPipelining: true, ...failFast };
+  return t.url ? new Redis(t.url, options) : new Redis(options);
+}
+
+/** A slot that moved (resharding, or a replica promoted after its master died). */
+const REDIRECT = /^(MOVED|ASK) /;
+
+/**
+ * Sends a command; on a Redis Cluster, a MOVED/ASK reply makes it learn the
+ * new slot map and send once more. ioredis follows redirects of single
+ * commands itself, but not inside an auto-pipeline whose commands got
+ * different redirects (their slots differ), which is the case right after a
+ * failover. The refused command did not run, so sending it again is safe.
+ */
+export function sendFollowingRedirects<T>(redis: RedisClient, send: () => Promise<T>): Promise<T> {
+  if (!(redis instanceof Cluster)) return send();
+  return send().catch(async (err: unknown) => {
+    if (!(err instanceof Error) || !REDIRECT.test(err.message)) throw err;
+    await new Promise<void>((resolve) => { redis.refreshSlotsCache(() => resolve()); });
+    return send();
+  });
+}
