@@ -5,6 +5,12 @@ export interface AdminCommand {
   readonly help: string;
   /** parameter names with a one-line description each */
   readonly params?: Readonly<Record<string, string>>;
+  /**
+   * true when running it changes state (bans, destination states, lists,
+   * counters): then it takes POST only, needs an admin token (not a read
+   * one) and each call writes an audit line.
+   */
+  readonly mutates: boolean;
   run(params: Record<string, unknown>): unknown | Promise<unknown>;
 }
 
@@ -28,9 +34,13 @@ export class AdminRegistry {
     this.commands.set(cmd.name, cmd);
   }
 
-  list(): { name: string; help: string; params: Record<string, string> }[] {
+  get(name: string): AdminCommand | undefined {
+    return this.commands.get(name);
+  }
+
+  list(): { name: string; help: string; mutates: boolean; params: Record<string, string> }[] {
     return [...this.commands.values()]
-      .map((c) => ({ name: c.name, help: c.help, params: { ...(c.params ?? {}) } }))
+      .map((c) => ({ name: c.name, help: c.help, mutates: c.mutates, params: { ...(c.params ?? {}) } }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 

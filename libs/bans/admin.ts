@@ -12,6 +12,7 @@ export function bansAdminCommands(table: ReplicatedTable): AdminCommand[] {
   return [
     {
       name: 'htable.dump',
+      mutates: false,
       help: `Entries of the ${BAN_TABLE} table with their remaining lifetime, as this node sees them.`,
       params: { table: `table name (${BAN_TABLE})` },
       run(p) {
@@ -22,6 +23,7 @@ export function bansAdminCommands(table: ReplicatedTable): AdminCommand[] {
     },
     {
       name: 'htable.sets',
+      mutates: true,
       help: `Ban a source address cluster-wide: {"table":"${BAN_TABLE}","key":"198.51.100.7","value":"manual","ttl":600} (ttl seconds; absent = until deleted).`,
       params: { table: `table name (${BAN_TABLE})`, key: 'source IP address', value: 'why (free text)', ttl: 'seconds' },
       async run(p) {
@@ -35,6 +37,7 @@ export function bansAdminCommands(table: ReplicatedTable): AdminCommand[] {
     },
     {
       name: 'htable.delete',
+      mutates: true,
       help: `Lift a ban cluster-wide: {"table":"${BAN_TABLE}","key":"198.51.100.7"}.`,
       params: { table: `table name (${BAN_TABLE})`, key: 'source IP address' },
       async run(p) {

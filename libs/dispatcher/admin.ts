@@ -18,11 +18,13 @@ export function dispatcherAdminCommands(deps: DispatcherAdminDeps): AdminCommand
   const cmds: AdminCommand[] = [
     {
       name: 'dispatcher.list',
+      mutates: false,
       help: 'Destination sets with the live state of every destination (flags: A active, I inactive, T trying, D disabled; P probing, X not).',
       run: () => ({ sets: state.list() }),
     },
     {
       name: 'dispatcher.set_state',
+      mutates: true,
       help: 'Set a destination state, e.g. {"state":"ip","group":1,"address":"sip:127.0.0.1:5080"}.',
       params: {
         state: 'a, i, t or d (active, inactive, trying, disabled), optionally followed by p to turn probing on',
@@ -52,6 +54,7 @@ export function dispatcherAdminCommands(deps: DispatcherAdminDeps): AdminCommand
   if (reload) {
     cmds.push({
       name: 'dispatcher.reload',
+      mutates: true,
       help: 'Re-read dispatcher.list_file and the inline sets; destinations that stay keep their live state.',
       async run() {
         const res = await reload();

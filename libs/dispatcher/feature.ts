@@ -82,6 +82,7 @@ function startDispatcher(deps: DispatcherDeps): { dispatcher: DispatcherState; a
 
   const apply: AdminCommand = {
     name: 'dispatcher.apply',
+    mutates: true,
     help: 'Replace the destination sets on every node of the cluster: {"sets":[{"setid":1,"uri":"sip:10.0.0.5:5060","flags":0,"priority":0,"attrs":"duid=gw1"}]}.',
     params: { sets: 'list of destinations, the fields of a dispatcher.list line' },
     async run(p) {

@@ -33,23 +33,27 @@ export function permissionsAdminCommands(deps: PermissionsAdminDeps): AdminComma
   return [
     {
       name: 'permissions.address_dump',
+      mutates: false,
       help: 'Exact addresses of the address table (subnets: permissions.subnet_dump), optionally of one group: {"group":1}.',
       params: { group: 'address group id (optional)' },
       run: (p) => deps.tables().addresses.dump('address', groupParam(p.group)),
     },
     {
       name: 'permissions.subnet_dump',
+      mutates: false,
       help: 'Subnets of the address table with their mask, optionally of one group: {"group":1}.',
       params: { group: 'address group id (optional)' },
       run: (p) => deps.tables().addresses.dump('subnet', groupParam(p.group)),
     },
     {
       name: 'permissions.trusted_dump',
+      mutates: false,
       help: 'Rows of the trusted table in the order they are tried (highest priority first).',
       run: () => deps.tables().trusted.dump(),
     },
     {
       name: 'permissions.allow_uri',
+      mutates: false,
       help: 'Test a pair against allow/deny rules as the step would: {"rules":"routing","from":"sip:alice@example.com","uri":"sip:0049301234@example.com"}.',
       params: {
         rules: 'routing (From, R-URI), register (To, Contact) or uri (From, Refer-To); default routing',
@@ -74,6 +78,7 @@ export function permissionsAdminCommands(deps: PermissionsAdminDeps): AdminComma
     },
     {
       name: 'permissions.reload',
+      mutates: true,
       help: 'Re-read the allow/deny rule files on this node and rebuild every table; on any error the current tables stay.',
       run() {
         const r = deps.reload();
@@ -92,6 +97,7 @@ export function permissionsAdminCommands(deps: PermissionsAdminDeps): AdminComma
 export function permissionsApplyCommand(perms: Pick<Permissions, 'check'>, publish: (doc: string) => Promise<{ version: number }>): AdminCommand {
   return {
     name: 'permissions.apply',
+    mutates: true,
     help: 'Replace the permissions section on every node of the cluster: {"doc":"<the section as YAML or JSON text>"}; checked here first (422 with the problems).',
     params: { doc: 'the permissions section body (address, trusted, routing, ... ) as YAML or JSON text' },
     async run(p) {

@@ -16,6 +16,7 @@ export function pikeAdminCommands(deps: PikeTopDeps): AdminCommand[] {
   return [
     {
       name: 'pike.top',
+      mutates: false,
       help: 'Hottest source addresses of the current (or previous, complete) sampling unit, counted over every node: {"n":10,"window":"previous"}.',
       params: { n: `how many sources (default 10, at most ${MAX_TOP})`, window: '"current" (default) or "previous"' },
       async run(p) {

@@ -36,6 +36,7 @@ export function secfilterAdminCommands(filter: Secfilter, metrics: SecfilterMetr
   };
   const change = (name: string, list: ListName, op: 'add' | 'delete'): AdminCommand => ({
     name,
+    mutates: true,
     help: `${op === 'add' ? 'Add a value to' : 'Remove a value from'} a ${list} on this node until the next config reload: {"type":"ua","value":"friendly-scanner"}. Cluster-wide: change the secfilter config.`,
     params: { type: `list type: ${TYPES_DOC}`, value: 'the entry (ip: address or CIDR prefix; dst: called number)' },
     run: (p) => apply(typeParam(p.type, true), list, op, valueParam(p.value)),
@@ -43,6 +44,7 @@ export function secfilterAdminCommands(filter: Secfilter, metrics: SecfilterMetr
   return [
     {
       name: 'secfilter.print',
+      mutates: false,
       help: 'Black and white lists as this node applies them (config plus runtime changes), with match mode and action: {"type":"ua"} for one type, {} for all.',
       params: { type: `optional list type: ${TYPES_DOC}` },
       run(p) {
@@ -57,11 +59,13 @@ export function secfilterAdminCommands(filter: Secfilter, metrics: SecfilterMetr
     },
     {
       name: 'secfilter.stats',
+      mutates: false,
       help: 'Requests blocked per check (ua, ip, domain, user, dst, sqli) and whitelist hits per list type on this node, since start or the last secfilter.stats_reset.',
       run: () => metrics.stats(),
     },
     {
       name: 'secfilter.stats_reset',
+      mutates: true,
       help: 'Reset the numbers secfilter.stats shows (the Prometheus counters keep counting).',
       run() {
         metrics.reset();
@@ -74,6 +78,7 @@ export function secfilterAdminCommands(filter: Secfilter, metrics: SecfilterMetr
     change('secfilter.del_wl', 'whitelist', 'delete'),
     {
       name: 'secfilter.add_dst',
+      mutates: true,
       help: 'Blacklist a called number on this node (Kamailio secfilter.add_dst; same as secfilter.add_bl with type "dst"): {"value":"0900123456"}.',
       params: { value: 'called number (separators ignored)' },
       run: (p) => apply('dst', 'blacklist', 'add', valueParam(p.value)),

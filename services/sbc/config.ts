@@ -1,5 +1,6 @@
 // The node's config sections: the core ones plus each feature's own (taken
 // from the feature descriptors, so a feature's section comes with it).
+import { adminSection } from '#libs/admin';
 import { nodeSections, type AnySection, type DeepReadonly, type ConfigOf } from '#libs/config';
 import { featureSections, type AnyFeature } from '#libs/feature';
 import { SBC_FEATURES } from './features.ts';
@@ -8,9 +9,9 @@ type SectionsOf<F extends readonly AnyFeature[]> = NonNullable<F[number]['sectio
 
 /** The sections loadConfig reads for a node running `features` (default: SBC_FEATURES). */
 export function sectionsFor(features: readonly AnyFeature[]): AnySection[] {
-  const core: AnySection[] = [...nodeSections];
+  const core: AnySection[] = [...nodeSections, adminSection];
   return [...core, ...featureSections(features).filter((s) => !core.includes(s))];
 }
 
-export const sbcSections = sectionsFor(SBC_FEATURES) as unknown as readonly [...typeof nodeSections, ...SectionsOf<typeof SBC_FEATURES>];
+export const sbcSections = sectionsFor(SBC_FEATURES) as unknown as readonly [...typeof nodeSections, typeof adminSection, ...SectionsOf<typeof SBC_FEATURES>];
 export type SbcConfig = DeepReadonly<ConfigOf<typeof sbcSections>>;

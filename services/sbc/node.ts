@@ -1,12 +1,10 @@
 // One SBC node: wiring only. Reads nothing from the environment (main.ts
 // does, through libs/config); composes state, bus, transports, transactions,
 // the proxy pipeline and the HTTP face, and owns start/stop order.
-import type { Server } from 'node:http';
 import { dirname } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { AdminRegistry, createHttpServer } from '#libs/admin';
+import { AdminRegistry } from '#libs/admin';
 import { createMemoryBus, createNatsBus, type Bus } from '#libs/bus';
 import { dispatcherFeature, type DispatcherState } from '#libs/dispatcher';
 import { startFeatures, type AnyFeature } from '#libs/feature';
@@ -20,6 +18,7 @@ import { TransportLayer } from '#libs/transport';
 import { watchBackends } from './backends.ts';
 import type { SbcConfig } from './config.ts';
 import { SBC_FEATURES } from './features.ts';
+import { startHttp } from './http.ts';
 
 export interface NodeOptions {
   config: SbcConfig;
@@ -43,6 +42,8 @@ export interface SbcNode {
   /** the dispatcher's state, when the dispatcher feature runs */
   readonly dispatcher: DispatcherState | undefined;
   readonly httpPort: number;
+  /** where /admin answers: httpPort, or admin.port when set */
+  readonly adminPort: number;
   /** SIGTERM: stop taking new dialogs, let transactions finish (bounded by drainMs), close everything. */
   stop(drainMs?: number): Promise<void>;
 }
@@ -53,7 +54,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
   const registry = new Registry();
   registry.setDefaultLabels({ node: config.node.id });
   // event-loop delay sampled every second, not every 10 ms (prom-client's default): half the idle CPU
-  collectDefaultMetrics({ register: registry, prefix: 'sbc_process_', eventLoopMonitoringPrecision: 1000 });
+  collectDefaultMetrics({ register: registry, prefix: 'sbc_', eventLoopMonitoringPrecision: 1000 });
 
   const closers: (() => Promise<void> | void)[] = [];
   const closeAll = async () => {
@@ -147,7 +148,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     // ---- HTTP: metrics, health, admin
     const admin = new AdminRegistry();
     for (const c of features.admin) admin.register(c);
-    admin.register({ name: 'core.info', help: 'Node id, cluster, listen sockets and backends.', run: () => ({
+    admin.register({ name: 'core.info', mutates: false, help: 'Node id, cluster, listen sockets and backends.', run: () => ({
       node: config.node.id,
       cluster: config.node.cluster,
       sockets: transport.sockets,
@@ -159,19 +160,17 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       transactions: tm.size(),
       draining: proxy.isDraining,
     }) });
-    const http: Server = createHttpServer({
+    const http = await startHttp({
+      config,
       registry,
-      admin,
+      commands: admin,
+      logger,
       notReadyReason: () => proxy.isDraining ? 'draining' : (state.status().up ? undefined : 'state backend down'),
     });
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(config.http.port, config.http.host, () => resolve());
-    });
-    closers.push(() => new Promise<void>((r) => { http.closeAllConnections(); http.close(() => r()); }));
-    const httpPort = (http.address() as AddressInfo).port;
+    closers.push(() => http.close());
+    const { httpPort, adminPort } = http;
 
-    logger.info({ sockets: transport.sockets.map((s) => s.id), http: `${config.http.host}:${httpPort}`, state: state.backend, bus: config.bus.servers.length > 0 ? 'nats' : 'memory' }, 'sbc node started');
+    logger.info({ sockets: transport.sockets.map((s) => s.id), http: `${config.http.host}:${httpPort}`, admin: adminPort === httpPort ? 'on the http port' : `${config.admin.host}:${adminPort}`, state: state.backend, bus: config.bus.servers.length > 0 ? 'nats' : 'memory' }, 'sbc node started');
 
     let stopping: Promise<void> | undefined;
     return {
@@ -183,6 +182,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       calls,
       dispatcher: features.provided(dispatcherFeature)?.state,
       httpPort,
+      adminPort,
       stop(drainMs = 5000) {
         stopping ??= (async () => {
           proxy.drain();

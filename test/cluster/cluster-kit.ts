@@ -2,7 +2,7 @@
 // one Redis and one NATS, call their admin API, probe them with SIP from a
 // chosen loopback source address.
 import { createSocket } from 'node:dgram';
-import { startSbcNode, type SbcNodeHandle } from '../sipp/index.ts';
+import { adminPost, startSbcNode, type SbcNodeHandle } from '../sipp/index.ts';
 import { optionsToSelf } from '../robustness/sip-client.ts';
 import { parseMessage } from '#libs/sip';
 
@@ -29,7 +29,7 @@ export function startClusterNode(o: ClusterNodeOptions): Promise<SbcNodeHandle> 
 }
 
 export async function admin(node: SbcNodeHandle, name: string, params: Record<string, unknown> = {}): Promise<unknown> {
-  const res = await fetch(`http://${node.host}:${node.httpPort}/admin/${name}`, { method: 'POST', body: JSON.stringify(params) });
+  const res = await fetch(`http://${node.host}:${node.httpPort}/admin/${name}`, adminPost(node, params));
   const body = (await res.json()) as { result?: unknown; error?: string };
   if (!res.ok) throw new Error(`${name} on ${node.port}: ${res.status} ${body.error}`);
   return body.result;

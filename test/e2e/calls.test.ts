@@ -3,7 +3,7 @@
 // answer, over UDP and TCP.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  runUac, startSbcNode, startSilentGateway, startUas,
+  adminPost, runUac, startSbcNode, startSilentGateway, startUas,
   type SbcNodeHandle, type SbcNodeOptions, type SilentGateway, type UasHandle, type UasOptions,
 } from '../sipp/index.ts';
 
@@ -101,7 +101,8 @@ describe('no destination left', () => {
     const n = await node([bad], 'udp');
     const r = await runUac({ target: target(n), calls: 2, rate: 10, timeoutMs: 10_000 });
     expect(r.failed).toBe(2);
-    await fetch(`http://${n.host}:${n.httpPort}/admin/dispatcher.set_state`, { method: 'POST', body: JSON.stringify({ state: 'd', group: 1, address: `sip:${bad.host}:${bad.port}` }) });
+    const set = await fetch(`http://${n.host}:${n.httpPort}/admin/dispatcher.set_state`, adminPost(n, { state: 'd', group: 1, address: `sip:${bad.host}:${bad.port}` }));
+    expect(set.status).toBe(200);
     const r2 = await runUac({ target: target(n), calls: 1, rate: 10, timeoutMs: 10_000 });
     expect(r2.failed).toBe(1);
     const metrics = await (await fetch(`http://${n.host}:${n.httpPort}/metrics`)).text();

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from 'sip';
 import { freePort } from '../harness/index.ts';
-import { startSbcNode, type SbcNodeHandle } from '../sipp/index.ts';
+import { adminPost, startSbcNode, type SbcNodeHandle } from '../sipp/index.ts';
 import { ackFor, inDialogRequest, newTag, ScriptedUa, uacDialog, type Dialog } from './sip-ua.ts';
 
 const TOY_NODE = fileURLToPath(new URL('./fixtures/toy-node.ts', import.meta.url));
@@ -41,7 +41,7 @@ describe('feature seam: a toy feature through its descriptor alone', () => {
   });
 
   const admin = async (node: SbcNodeHandle, name: string) => {
-    const res = await fetch(`http://127.0.0.1:${node.httpPort}/admin/${name}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`http://127.0.0.1:${node.httpPort}/admin/${name}`, adminPost(node));
     return (await res.json()) as { result: Record<string, unknown> };
   };
   const metrics = async (node: SbcNodeHandle) => (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
@@ -75,7 +75,7 @@ describe('feature seam: a toy feature through its descriptor alone', () => {
   });
 
   it('the admin command is listed and runs; the toy step sits among the screening steps', async () => {
-    const list = (await (await fetch(`http://127.0.0.1:${a.httpPort}/admin`)).json()) as { commands: { name: string }[] };
+    const list = (await (await fetch(`http://127.0.0.1:${a.httpPort}/admin`, { headers: { authorization: `Bearer ${a.readToken}` } })).json()) as { commands: { name: string }[] };
     expect(list.commands.map((c) => c.name)).toContain('toy.events');
     const info = (await admin(a, 'core.info')).result;
     expect(info.features).toEqual(['bans', 'dispatcher', 'pike', 'secfilter', 'permissions', 'hygiene', 'topology', 'toy']);

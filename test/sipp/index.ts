@@ -9,4 +9,4 @@ export { dispatcherList, type GatewayAddress } from './dispatcher.ts';
 export { sipOptionsPing, waitForSipAnswer, type PingOptions } from './sip-ping.ts';
 export { startSilentGateway, type SilentGateway } from './silent.ts';
 export { spawnGroup, groupCpuMs, groupPids, groupHoldsPort, waitForGroupPort, type ProcessGroup, type GroupSpec, type Proto, type ProxyProcess } from './proc.ts';
-export { startSbcNode, sbcEntryExists, SBC_ENTRY, type SbcNodeOptions, type SbcNodeHandle } from './sbc-node.ts';
+export { adminPost, startSbcNode, sbcEntryExists, SBC_ENTRY, TEST_ADMIN_TOKEN, TEST_READ_TOKEN, type SbcNodeOptions, type SbcNodeHandle } from './sbc-node.ts';
