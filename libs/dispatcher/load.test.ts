@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatConfigErrors, loadConfig } from '#libs/config';
+import { adminSection } from '#libs/admin';
+import { formatConfigErrors, loadConfig, nodeSections } from '#libs/config';
 import { loadDispatcherSets } from './build.ts';
 import { DispatcherState } from './state.ts';
 import { ctxFor } from './test-helpers.ts';
@@ -83,7 +84,8 @@ describe('loadDispatcherSets', () => {
 describe('deploy sample', () => {
   it('deploy/sbc.yaml and deploy/dispatcher.list load cleanly', () => {
     const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../deploy/sbc.yaml');
-    const cfg = loadConfig({ file, env: {}, defaults });
+    // the sample also configures the admin API (its own section, libs/admin)
+    const cfg = loadConfig({ file, env: {}, defaults, sections: [...nodeSections, adminSection] });
     if (!cfg.ok) throw new Error(formatConfigErrors(cfg.errors));
     expect(cfg.config.sip.listen.map((s) => `${s.proto}:${s.host}:${s.port}`)).toEqual(['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060']);
     expect(cfg.config.state.backend).toBe('memory');

@@ -51,9 +51,13 @@ function bindsUdp(port: number, host: string): Promise<boolean> {
   });
 }
 
+/** ports fetch() refuses ("bad port", the Fetch standard's list) that a moved range could reach: tests fetch /metrics and /admin */
+const FETCH_BAD_PORTS = new Set([1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   for (let tries = 0; tries < PORT_BLOCK; tries++) {
     const port = PORT_RANGE_START + workerBlock * PORT_BLOCK + (nextPortOffset++ % PORT_BLOCK);
+    if (FETCH_BAD_PORTS.has(port)) continue;
     if ((await bindsUdp(port, host)) && (await bindsTcp(port, host))) return port;
   }
   throw new Error(`no free port in this worker's block ${workerBlock} on ${host}`);
