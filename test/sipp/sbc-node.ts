@@ -99,8 +99,6 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
     cmd: opts.entry === undefined ? process.execPath : TSX,
     args: opts.entry === undefined ? [...NODE_FLAGS, entry, '--config', configFile] : [entry, '--config', configFile],
     cwd: REPO,
-    // SBC_TEST_* steer the harness, not the node (whose config refuses unknown SBC_* variables)
-    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SBC_TEST_'))),
     logFile,
     lifetimeMs: opts.lifetimeMs ?? 600_000,
   });
