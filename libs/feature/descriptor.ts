@@ -77,7 +77,7 @@ export interface FeatureRuntime<P = undefined> {
   readonly steps?: readonly PlacedStep[];
   /** checks on the source address alone, before parsing (bans) */
   readonly gates?: readonly SourceGate[];
-  /** admin commands (dotted names under the feature's own prefix) */
+  /** admin commands (dotted names under the feature's own prefix); each says whether it `mutates` state (then POST only, admin token, audit line: docs/admin.md) */
   readonly admin?: readonly AdminCommand[];
   /** rejections known only once started (e.g. built from config); static ones go on the descriptor */
   readonly rejections?: readonly Rejection[];
