@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Pipeline, type PipelineOutcome, type Step } from '#libs/pipeline';
-import type { RejectionRecorder } from '#libs/rejections';
+import { RateLimitedLog, type LogRateLimit, type RejectionRecorder } from '#libs/rejections';
 import { checkRequest, forwardedMaxForwards, type SanityConfig, type SanityContext } from '#libs/sanity';
 import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage } from '#libs/sip';
 import type { TransactionLayer } from '#libs/transaction';
@@ -56,6 +56,8 @@ export interface ProxyDeps {
   topology?: TopologyHiding;
   /** where the relay reports what happens to calls (features subscribe to it) */
   events?: CallEvents;
+  /** rate of the per-request failure log lines, per kind (default: the rejection log's default) */
+  logRate?: LogRateLimit;
 }
 
 /** A check on where a message comes from; returns a rejection code to refuse it, undefined to let it in. */
@@ -72,6 +74,8 @@ export class SipProxy {
   readonly pipeline: Pipeline<RequestContext>;
   private readonly metrics: ProxyMetrics;
   private readonly log: Logger;
+  /** every log line a request can cause on a failure path goes through this */
+  private readonly failLog: RateLimitedLog;
   private readonly serverHeader: HeaderList;
   private readonly sanityContext: SanityContext;
   private readonly gates: readonly SourceGate[];
@@ -80,6 +84,7 @@ export class SipProxy {
   constructor(private readonly deps: ProxyDeps) {
     const { config, transport, tm } = deps;
     this.log = deps.logger;
+    this.failLog = new RateLimitedLog(deps.logger, deps.logRate);
     this.own = new OwnAddresses(transport.sockets, config.aliases);
     this.metrics = createProxyMetrics(deps.registry);
     this.gates = deps.gates ?? [];
@@ -112,6 +117,7 @@ export class SipProxy {
         events: deps.events,
         selectSocket: (hop: Hop) => transport.selectSocket(hop.target, hop.socket),
         forwardStateless: (ctx) => this.forwardAck(ctx),
+        log: this.failLog,
       }),
     ]);
     tm.on('response', ({ msg }) => this.forwardStrayResponse(msg));
@@ -183,7 +189,7 @@ export class SipProxy {
         return;
       }
       case 'error':
-        ctx.log.error({ err: out.error, step: out.step }, 'pipeline step threw');
+        this.failLog.write('error', `step_threw_${out.step}`, { callId: ctx.msg.callId(), err: out.error, step: out.step }, 'pipeline step threw');
         this.deps.recorder.recordRejection('proxy.internal_error', this.rejectionContext(ctx, `step ${out.step}`));
         this.reply(ctx, 500, 'Server Internal Error');
         return;
@@ -274,7 +280,7 @@ export class SipProxy {
     const restored = topology.restoreStray(msg, local);
     if (restored instanceof Promise) {
       restored.then((ok) => this.relayRestoredStray(msg, ok), (err: unknown) => {
-        this.log.warn({ err }, 'topology: stray response not restored');
+        this.failLog.write('warn', 'topology_stray_not_restored', { err }, 'topology: stray response not restored');
         this.metrics.stateless('dropped');
       });
     } else {

@@ -3,6 +3,7 @@
 // and 2xx responses go upstream as they come; a failover-able failure moves
 // on to the next hop; a CANCEL from upstream cancels the running branch.
 import { forwardedMaxForwards, type SanityConfig } from '#libs/sanity';
+import type { RateLimitedLog } from '#libs/rejections';
 import type { SipMessage } from '#libs/sip';
 import type { ClientFinalEvent, ClientTransaction, InviteServerTransaction, ServerTransaction, TransactionLayer } from '#libs/transaction';
 import type { ListenSocketInfo } from '#libs/transport';
@@ -37,6 +38,8 @@ export interface RelayDeps {
   topology?: TopologyHiding;
   /** the call event stream (branch.*, request.*, dialog.ended) */
   events?: CallEvents;
+  /** the per-request failure lines (no socket, failover, topology store failed): rate-limited per kind */
+  log: RateLimitedLog;
 }
 
 /** What a relay remembers to stamp its events (taken once, when someone listens). */
@@ -143,7 +146,7 @@ export class Relay {
       }
       const out = deps.selectSocket(hop);
       if (out === undefined) {
-        ctx.log.warn({ hop: hop.label ?? hop.target }, 'relay: no socket can reach the next hop');
+        deps.log.write('warn', 'relay_no_socket', { callId: ctx.msg.callId(), hop: hop.label ?? hop.target }, 'relay: no socket can reach the next hop');
         if (this.stamp !== undefined) {
           const branch: BranchInfo = { attempt: this.attempt, hop, target: hop.target, socket: hop.socket ?? '', transport: hop.target.proto };
           this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'transport-error' });
@@ -207,7 +210,7 @@ export class Relay {
     const silent = ev.local && !(this.client?.hasProvisional ?? false);
     const failoverable = ev.local ? silent && deps.failover.onTimeout : deps.failover.codes.has(status);
     if (ctx.failover && !this.cancelled && failoverable && this.attempt + 1 < ctx.hops.length) {
-      ctx.log.info({ status, local: ev.local, hop: hop.label ?? `${hop.target.host}:${hop.target.port}` }, 'relay: failing over to the next destination');
+      deps.log.write('info', 'relay_failover', { callId: ctx.msg.callId(), status, local: ev.local, hop: hop.label ?? `${hop.target.host}:${hop.target.port}` }, 'relay: failing over to the next destination');
       deps.metrics.failover(this.method);
       this.rerouted();
       this.next();
@@ -281,7 +284,7 @@ export class Relay {
         () => this.send(response),
         (err: unknown) => {
           // the response still goes up: the caller must learn the outcome even if the dialog cannot be restored later
-          ctx.log.warn({ err, status: response.status }, 'topology: response relayed without its dialog stored');
+          this.deps.log.write('warn', 'topology_store_failed', { callId: ctx.msg.callId(), err, status: response.status }, 'topology: response relayed without its dialog stored');
           this.send(response);
         },
       );

@@ -1,6 +1,6 @@
 // What every transaction gets from its layer: time, the wire, config and a
 // few hooks back into the layer (map removal, metrics). Internal.
-import type { Logger } from 'pino';
+import type { RateLimitedLog } from '#libs/rejections';
 import type { Clock } from './clock.ts';
 import type { TransactionConfig } from './config.ts';
 import type { Send, TimerName } from './types.ts';
@@ -27,6 +27,7 @@ export interface TxContext {
   readonly clock: Clock;
   readonly send: Send;
   readonly config: Readonly<TransactionConfig>;
-  readonly log: Logger | undefined;
+  /** per-transaction lines (a peer can cause one per request): rate-limited per kind */
+  readonly log: RateLimitedLog | undefined;
   readonly hooks: TxHooks;
 }

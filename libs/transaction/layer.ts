@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SipMessage } from '#libs/sip';
+import { RateLimitedLog, type LogRateLimit } from '#libs/rejections';
 import { InviteClientTransaction } from './client-invite.ts';
 import { NonInviteClientTransaction } from './client-non-invite.ts';
 import type { Clock } from './clock.ts';
@@ -30,6 +31,8 @@ export interface TransactionLayerDeps {
   clock?: Clock;
   config?: Partial<TransactionConfig>;
   logger?: Logger;
+  /** rate of the per-transaction log lines (never answered, transport error, listener threw), per kind */
+  logRate?: LogRateLimit;
   /** when given, sbc_tm_* metrics are registered on it */
   registry?: Registry;
 }
@@ -66,8 +69,8 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
   private closed = false;
 
   constructor(deps: TransactionLayerDeps) {
-    const log = deps.logger;
-    super((err, event) => log?.error({ err, event }, 'tm: layer listener threw'));
+    const log = deps.logger === undefined ? undefined : new RateLimitedLog(deps.logger, deps.logRate);
+    super((err, event) => log?.write('error', 'tm_layer_listener', { err, event }, 'tm: layer listener threw'));
     this.config = resolveTransactionConfig(deps.config);
     this.metrics = deps.registry === undefined ? undefined : createTmMetrics(deps.registry, () => this.counts());
     const metrics = this.metrics;
@@ -78,7 +81,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
       },
       retransmitted: (kind) => metrics?.retransmitted(kind),
       timedOut: (timer) => metrics?.timedOut(timer),
-      listenerError: (err, event, key) => log?.error({ err, event, key }, 'tm: transaction listener threw'),
+      listenerError: (err, event, key) => log?.write('error', 'tm_listener', { err, event, key }, 'tm: transaction listener threw'),
     };
     this.ctx = { clock: deps.clock ?? new TimerQueues(), send: deps.send, config: this.config, log, hooks };
   }

@@ -22,7 +22,7 @@ export abstract class ServerTransactionBase extends TransactionCore<ServerTransa
     // A user that never answers must not pin the transaction forever.
     this.timers.start('lifetime', lifetime, () => {
       ctx.hooks.timedOut('lifetime');
-      ctx.log?.warn({ key, method: request.method }, 'tm: server transaction never answered, dropped');
+      ctx.log?.write('warn', 'tm_never_answered', { key, method: request.method }, 'tm: server transaction never answered, dropped');
       this.finish('lifetime');
     });
   }

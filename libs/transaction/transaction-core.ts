@@ -84,7 +84,7 @@ export abstract class TransactionCore<E extends WithTerminated> extends Emitter<
 
   private transportFailed(err: unknown): void {
     if (this.ended) return;
-    this.ctx.log?.debug({ err, key: this.key, target: this.target }, 'tm: transport error');
+    this.ctx.log?.write('debug', 'tm_transport_error', { err, key: this.key, target: this.target }, 'tm: transport error');
     this.onTransportError(err);
   }
 

@@ -2,20 +2,20 @@
 // trouble (a hostile peer must not flood the logs), and the guarded call of
 // the one inbound handler.
 import type { Logger } from 'pino';
-import { LogLimiter, type LogRateLimit } from '#libs/rejections';
+import { RateLimitedLog, type LogRateLimit } from '#libs/rejections';
 import type { TransportMetrics } from './metrics.ts';
 import type { InboundHandler, InboundMessage, Proto } from './types.ts';
 
 export class EndpointContext {
   readonly metrics: TransportMetrics;
   readonly logger: Logger;
-  readonly #limiter: LogLimiter;
+  readonly #log: RateLimitedLog;
   #handler: InboundHandler | undefined;
 
   constructor(metrics: TransportMetrics, logger: Logger, logRate?: LogRateLimit) {
     this.metrics = metrics;
     this.logger = logger;
-    this.#limiter = new LogLimiter(logRate);
+    this.#log = new RateLimitedLog(logger, logRate);
   }
 
   setHandler(handler: InboundHandler): void {
@@ -43,10 +43,7 @@ export class EndpointContext {
 
   /** One log line per event kind up to the rate; the next line says how many were suppressed. */
   peerLog(level: 'debug' | 'info' | 'warn', event: string, fields: Record<string, unknown>, msg: string): void {
-    if (!this.logger.isLevelEnabled(level)) return;
-    const suppressed = this.#limiter.take(event);
-    if (suppressed < 0) return;
-    this.logger[level](suppressed > 0 ? { ...fields, event, suppressed } : { ...fields, event }, msg);
+    this.#log.write(level, event, fields, msg);
   }
 
   countError(proto: Proto, reason: Parameters<TransportMetrics['error']>[1]): void {
