@@ -1,0 +1,98 @@
+// The Grafana dashboard and the alert rules: both copies current, every
+// metric they name exists in a running node's /metrics (no dead panels), and
+// promtool accepts the rules and passes their unit tests.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { DASHBOARD_FILES, dashboard, dashboardText } from '../../scripts/gen-dashboard.mjs';
+import { startSbcNode, type SbcNodeHandle } from '../sipp/index.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const RULES = 'deploy/prometheus/sbc-alerts.yaml';
+const RULES_CHART_COPY = 'helm/sbc/files/sbc-alerts.yaml';
+const RULES_TESTS = 'deploy/prometheus/sbc-alerts.test.yaml';
+const read = (f: string) => readFileSync(`${REPO}${f}`, 'utf8');
+const run = promisify(execFile);
+
+/** sbc_* metric names in PromQL text, histogram series suffixes folded onto their metric */
+function metricNames(exprs: string[], histograms: Set<string>): Set<string> {
+  const names = new Set<string>();
+  for (const e of exprs) {
+    for (const m of e.matchAll(/\bsbc_[a-z0-9_]+/g)) {
+      const base = m[0].replace(/_(bucket|sum|count)$/, '');
+      names.add(histograms.has(base) ? base : m[0]);
+    }
+  }
+  return names;
+}
+
+function dashboardExprs(): string[] {
+  const d = dashboard();
+  const exprs = d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+  for (const v of d.templating.list) if (typeof v.query === 'object' && v.query !== null) exprs.push((v.query as { query: string }).query);
+  return exprs;
+}
+
+function ruleExprs(): string[] {
+  const doc = parse(read(RULES)) as { groups: { rules: { expr: string }[] }[] };
+  return doc.groups.flatMap((g) => g.rules.map((r) => r.expr));
+}
+
+describe('dashboard and alert files', () => {
+  it('are current: both dashboard copies are what scripts/gen-dashboard.mjs writes, the chart rules are the deploy rules', () => {
+    for (const f of DASHBOARD_FILES) expect(read(f), `${f} (run: node scripts/gen-dashboard.mjs)`).toBe(dashboardText());
+    expect(read(RULES_CHART_COPY)).toBe(read(RULES));
+  });
+
+  it('cover what an operator watches: calls, replies, setup latency, rejections, bans, gateways, backends, lag, CPU, memory, TCP', () => {
+    const all = dashboardExprs().join('\n');
+    for (const m of ['sbc_sip_requests_total', 'sbc_sip_replies_total', 'sbc_relay_response_seconds_bucket', 'sbc_tm_transactions_active', 'sbc_sip_rejected_total', 'sbc_pike_blocked_total',
+      'sbc_permissions_denied_total', 'sbc_secfilter_blocked_total', 'sbc_bans_active', 'sbc_dispatcher_destination_up', 'sbc_backend_up', 'sbc_nodejs_eventloop_lag_p99_seconds',
+      'sbc_process_cpu_seconds_total', 'sbc_process_resident_memory_bytes', 'sbc_transport_tcp_connections']) expect(all).toContain(m);
+    const alerts = (parse(read(RULES)) as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert));
+    expect(alerts).toEqual(expect.arrayContaining(['SbcNodeDown', 'SbcGatewayDown', 'SbcGatewaySetDown', 'SbcHigh5xxRatio', 'SbcSetupLatencyHigh', 'SbcFloodBansSpike', 'SbcBackendDown', 'SbcEventLoopLagHigh']));
+  });
+});
+
+describe('metrics named by the dashboard and the rules, against a running node', () => {
+  let node: SbcNodeHandle;
+  let exposed: Map<string, string>;
+  beforeAll(async () => {
+    node = await startSbcNode({ gateways: [{ host: '127.0.0.1', port: 9 }], readiness: 'bound' });
+    const text = await (await fetch(`http://${node.host}:${node.httpPort}/metrics`)).text();
+    exposed = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]));
+  }, 30_000);
+  afterAll(() => node?.stop());
+
+  it('has no stuttering names (sbc_process_process_...)', () => {
+    expect([...exposed.keys()].filter((n) => /^sbc_(\w+?)_\1_/.test(n))).toEqual([]);
+    expect(exposed.get('sbc_process_cpu_seconds_total')).toBe('counter');
+  });
+
+  it('exposes every metric the dashboard names (no dead panels)', () => {
+    const histograms = new Set([...exposed].filter(([, t]) => t === 'histogram').map(([n]) => n));
+    const missing = [...metricNames(dashboardExprs(), histograms)].filter((n) => !exposed.has(n));
+    expect(missing).toEqual([]);
+  });
+
+  it('exposes every metric the alert rules name (besides Prometheus\'s own up)', () => {
+    const histograms = new Set([...exposed].filter(([, t]) => t === 'histogram').map(([n]) => n));
+    const missing = [...metricNames(ruleExprs(), histograms)].filter((n) => !exposed.has(n));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('promtool', () => {
+  it('checks the rules file', async () => {
+    const { stdout } = await run('promtool', ['check', 'rules', RULES], { cwd: REPO });
+    expect(stdout).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it('passes the unit tests of the main alerts', async () => {
+    const { stdout } = await run('promtool', ['test', 'rules', RULES_TESTS], { cwd: REPO });
+    expect(stdout).toContain('SUCCESS');
+  });
+});
