@@ -37,4 +37,4 @@ export { compileTables, type Tables, type TablesSummary } from './tables.ts';
 export { parseIp, parseCidr, type Cidr, type ParsedIp } from './ip.ts';
 export { plainUri, parseMember, type UserId } from './uris.ts';
 export { permissionsAdminCommands, permissionsApplyCommand } from './admin.ts';
-export { permissionsFeature } from './feature.ts';
+export { permissionsFeature, type PermissionsHandle } from './feature.ts';

@@ -13,14 +13,15 @@ export class RawSipPeer {
   private tcpBuf = Buffer.alloc(0);
   localPort = 0;
 
-  private constructor(readonly proto: 'udp' | 'tcp', readonly host: string, readonly port: number) {}
+  private constructor(readonly proto: 'udp' | 'tcp', readonly host: string, readonly port: number, readonly localAddress = '127.0.0.1') {}
 
-  static async open(proto: 'udp' | 'tcp', host: string, port: number): Promise<RawSipPeer> {
-    const p = new RawSipPeer(proto, host, port);
+  /** localAddress: another loopback address (127.x.y.z) makes the peer look like another source */
+  static async open(proto: 'udp' | 'tcp', host: string, port: number, localAddress = '127.0.0.1'): Promise<RawSipPeer> {
+    const p = new RawSipPeer(proto, host, port, localAddress);
     if (proto === 'udp') {
       const s = createSocket('udp4');
       s.on('message', (m) => p.take(m));
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+      await new Promise<void>((r) => s.bind(0, localAddress, () => r()));
       p.udp = s;
       p.localPort = s.address().port;
     } else {
@@ -37,7 +38,7 @@ export class RawSipPeer {
 
   private connectTcp(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const s = connect(this.port, this.host);
+      const s = connect({ port: this.port, host: this.host, localAddress: this.localAddress });
       s.once('connect', () => {
         this.tcp = s;
         this.localPort = s.localPort ?? 0;
