@@ -313,6 +313,56 @@ export function stateContract(label: string, makeCluster: FixtureFactory): void 
       });
     });
 
+    describe('leases', () => {
+      it('gives each lease to one member at a time, and lists live members', async () => {
+        const f = await cluster();
+        const [a, b] = await Promise.all([f.node(), f.node()]);
+        const ra = await a.leases.sync('probe', 'n1', ['g1', 'g2'], [], LONG);
+        expect(ra).toEqual({ members: ['n1'], owned: ['g1', 'g2'] });
+        const rb = await b.leases.sync('probe', 'n2', ['g2', 'g3'], [], LONG);
+        expect(rb).toEqual({ members: ['n1', 'n2'], owned: ['g3'] });
+        // n1 lets g2 go; n2 takes it on its next sync; renewing keeps what one holds
+        expect((await a.leases.sync('probe', 'n1', ['g1'], ['g2'], LONG)).owned).toEqual(['g1']);
+        expect((await b.leases.sync('probe', 'n2', ['g2', 'g3'], [], LONG)).owned).toEqual(['g2', 'g3']);
+        // releasing what another member holds does nothing
+        expect((await a.leases.sync('probe', 'n1', ['g1'], ['g3'], LONG)).owned).toEqual(['g1']);
+        expect((await b.leases.sync('probe', 'n2', ['g3'], [], LONG)).owned).toEqual(['g3']);
+      });
+
+      it('lets a dead member and its leases expire', async () => {
+        const f = await cluster();
+        const [a, b] = await Promise.all([f.node(), f.node()]);
+        await a.leases.sync('probe', 'dies', ['g1'], [], 200);
+        await b.leases.sync('probe', 'lives', [], [], 5000);
+        expect((await b.leases.sync('probe', 'lives', ['g1'], [], 5000)).owned).toEqual([]);
+        await f.advance(300);
+        expect(await b.leases.sync('probe', 'lives', ['g1'], [], 5000)).toEqual({ members: ['lives'], owned: ['g1'] });
+      });
+
+      it('leave drops the member and its leases at once', async () => {
+        const f = await cluster();
+        const [a, b] = await Promise.all([f.node(), f.node()]);
+        await a.leases.sync('probe', 'n1', ['g1'], [], LONG);
+        await a.leases.leave('probe', 'n1', ['g1']);
+        expect(await b.leases.sync('probe', 'n2', ['g1'], [], LONG)).toEqual({ members: ['n2'], owned: ['g1'] });
+      });
+
+      it('claim pins the first holder until it expires', async () => {
+        const f = await cluster();
+        const [a, b] = await Promise.all([f.node(), f.node()]);
+        expect(await a.leases.claim('pin', 'branch-1', 'gw-a', 300)).toBe('gw-a');
+        expect(await b.leases.claim('pin', 'branch-1', 'gw-b', 300)).toBe('gw-a');
+        await f.advance(400);
+        expect(await b.leases.claim('pin', 'branch-1', 'gw-b', 300)).toBe('gw-b');
+      });
+
+      it('rejects bad group names', async () => {
+        const s = await (await cluster()).node();
+        await rejectsWith(s.leases.sync('a:b', 'n', [], [], LONG), 'STATE_BAD_NAME');
+        await rejectsWith(s.leases.claim('pin', 'x', 'h', 0), 'STATE_BAD_ARG');
+      });
+    });
+
     describe('locations', () => {
       const contact = (uri: string, extra: Partial<ContactInput> = {}): ContactInput =>
         ({ uri, expiresMs: 3_600_000, callId: `cid-${uri}`, cseq: 1, ...extra });

@@ -14,6 +14,8 @@ export type {
   DialogPutOptions,
   CallLoadStore,
   CallLoadStart,
+  LeaseStore,
+  LeaseSync,
   LocationStore,
   Contact,
   ContactInput,

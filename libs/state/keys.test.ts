@@ -30,15 +30,17 @@ describe('keySpace', () => {
   it('dialog', () => expect(k.dialog('tok')).toBe('sbc:east:dlg:{tok}'));
   it('dialogBranch', () => expect(k.dialogBranch('tok', 'z9hG4bK.1')).toBe('sbc:east:dlgb:{tok}:z9hG4bK.1'));
   it('callLoad', () => expect(k.callLoad('sip:10.0.0.1:5060')).toBe('sbc:east:load:{east:load}:sip:10.0.0.1:5060'));
+  it('leaseMembers', () => expect(k.leaseMembers('ds-probe')).toBe('sbc:east:lease:{ds-probe}:m'));
+  it('lease', () => expect(k.lease('ds-probe', '1 sip:10.0.0.1')).toBe('sbc:east:lease:{ds-probe}:n:1 sip:10.0.0.1'));
   it('location', () => expect(k.location('alice@example.com')).toBe('sbc:east:loc:{alice@example.com}'));
   it('locationExpiry', () => expect(k.locationExpiry('alice@example.com')).toBe('sbc:east:locx:{alice@example.com}'));
   it('configDocs', () => expect(k.configDocs()).toBe('sbc:east:cfg:{east:cfg}:docs'));
   it('configVersions', () => expect(k.configVersions()).toBe('sbc:east:cfg:{east:cfg}:ver'));
   it('keeps kinds apart: the segment after the root names the kind', () => {
     const all = [k.counterWindow('a', 1, 1, 0), k.tableEntry('a', 'b'), k.tableIndex('a', 0), k.dialog('a'), k.dialogBranch('a', 'b'),
-      k.callLoad('a'), k.location('a'), k.locationExpiry('a'), k.configDocs(), k.configVersions()];
+      k.callLoad('a'), k.leaseMembers('a'), k.lease('a', 'b'), k.location('a'), k.locationExpiry('a'), k.configDocs(), k.configVersions()];
     const kinds = all.map((s) => s.slice(k.root.length).split(':')[0]);
-    expect(new Set(kinds).size).toBe(all.length - 1); // cfg:docs and cfg:ver share "cfg"
+    expect(new Set(kinds).size).toBe(all.length - 2); // cfg:docs and cfg:ver share "cfg", lease members and names "lease"
   });
 });
 

@@ -48,6 +48,10 @@ export interface KeySpace {
   dialogBranch(token: string, branchId: string): string;
   /** dispatcher call-load: sorted set, member = Call-ID, score = expiry (server ms); one slot for all destinations */
   callLoad(dest: string): string;
+  /** lease group members: sorted set, member = node id, score = expiry (server ms); one slot per group */
+  leaseMembers(group: string): string;
+  /** one lease of a group: string = holder, PX ttl; in its group's slot (one script renews many) */
+  lease(group: string, name: string): string;
   /** usrloc bindings: hash, field = contact URI, value = "<updated ms>|<json>"; per AoR */
   location(aor: string): string;
   /** usrloc expiries: sorted set, member = contact URI, score = expiry (server ms); same slot as location(aor) */
@@ -88,6 +92,8 @@ export function keySpace(cluster: string, prefix = 'sbc'): KeySpace {
     dialog: (token) => perEntity('dlg', token),
     dialogBranch: (token, branchId) => perEntity('dlgb', token, branchId),
     callLoad: (dest) => clusterWide('load', dest),
+    leaseMembers: (group) => perEntity('lease', group, 'm'),
+    lease: (group, name) => perEntity('lease', group, `n:${name}`),
     location: (aor) => perEntity('loc', aor),
     locationExpiry: (aor) => perEntity('locx', aor),
     configDocs: () => clusterWide('cfg', 'docs'),

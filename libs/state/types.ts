@@ -157,6 +157,35 @@ export interface CallLoadStore {
   counts(dests: string[]): Promise<Map<string, number>>;
 }
 
+// ---------------------------------------------------------------- leases
+
+export interface LeaseSync {
+  /** live members of the group (this one included), sorted */
+  members: string[];
+  /** names this member holds after the call (wanted ones it got or kept) */
+  owned: string[];
+}
+
+/**
+ * Work shared among live nodes: a group has members (each alive while it
+ * renews within ttlMs) and named leases, each held by at most one member at a
+ * time until it expires or is released. The dispatcher's probers use one group
+ * ("ds-probe": one lease per gateway); `claim` pins a value cluster-wide (the
+ * gateway chosen for an INVITE branch). Group names match /^[A-Za-z0-9_.-]{1,64}$/.
+ */
+export interface LeaseStore {
+  /**
+   * One round trip: renews `member` (alive for ttlMs), acquires or renews each
+   * of `want` that is free or already its own, releases each of `release` it
+   * holds, and returns the live members and what it holds now.
+   */
+  sync(group: string, member: string, want: string[], release: string[], ttlMs: number): Promise<LeaseSync>;
+  /** Takes `name` for `holder` if free; resolves to whoever holds it now (holder when it won). */
+  claim(group: string, name: string, holder: string, ttlMs: number): Promise<string>;
+  /** Leaves the group at once (graceful stop): membership and held leases are dropped. */
+  leave(group: string, member: string, held: string[]): Promise<void>;
+}
+
 // ---------------------------------------------------------------- locations
 
 export interface ContactInput {
@@ -241,6 +270,7 @@ export interface SharedState {
   readonly tables: TableStore;
   readonly dialogs: DialogStore;
   readonly callLoad: CallLoadStore;
+  readonly leases: LeaseStore;
   readonly locations: LocationStore;
   readonly config: ConfigStore;
   /** Current health. */

@@ -33,6 +33,13 @@ export function pruneCalls(set: CallSet, now: number): void {
   set.nextExpiry = next;
 }
 
+export interface LeaseGroup {
+  /** member -> expiresAt */
+  members: Map<string, number>;
+  /** lease name -> holder and expiry */
+  names: Map<string, { holder: string; expiresAt: number }>;
+}
+
 export interface MemoryData {
   /** counter window key (name, windowMs, windowId) -> counts */
   readonly counters: Map<string, Expiring<Map<string, number>>>;
@@ -44,6 +51,8 @@ export interface MemoryData {
   readonly branches: Map<string, Map<string, Expiring<string>>>;
   /** dest -> calls */
   readonly callLoad: Map<string, CallSet>;
+  /** group -> members and leases */
+  readonly leases: Map<string, LeaseGroup>;
   /** aor -> uri -> binding */
   readonly locations: Map<string, Map<string, StoredBinding>>;
   readonly config: Map<string, ConfigDoc>;
@@ -56,6 +65,7 @@ export function createMemoryData(): MemoryData {
     dialogs: new Map(),
     branches: new Map(),
     callLoad: new Map(),
+    leases: new Map(),
     locations: new Map(),
     config: new Map(),
   };
@@ -77,6 +87,11 @@ export function sweep(d: MemoryData, now: number): void {
   for (const [dest, set] of d.callLoad) {
     pruneCalls(set, now);
     if (set.members.size === 0) d.callLoad.delete(dest);
+  }
+  for (const [name, g] of d.leases) {
+    for (const [m, exp] of g.members) if (exp <= now) g.members.delete(m);
+    for (const [n, l] of g.names) if (l.expiresAt <= now) g.names.delete(n);
+    if (g.members.size === 0 && g.names.size === 0) d.leases.delete(name);
   }
   for (const [aor, m] of d.locations) {
     for (const [uri, b] of m) if (b.expiresAt <= now) m.delete(uri);

@@ -9,6 +9,7 @@ import { memoryConfig } from './config.ts';
 import { memoryCounterSink } from './counters.ts';
 import { createMemoryData, sweep, type MemoryData } from './data.ts';
 import { memoryDialogs } from './dialogs.ts';
+import { memoryLeases } from './leases.ts';
 import { memoryLocations } from './locations.ts';
 import { memoryTables } from './tables.ts';
 
@@ -44,6 +45,7 @@ export function createMemoryState(opts: MemoryStateOptions = {}): SharedState {
     tables: memoryTables(data, now),
     dialogs: memoryDialogs(data, now),
     callLoad: memoryCallLoad(data, now),
+    leases: memoryLeases(data, now),
     locations: memoryLocations(data, now),
     config: memoryConfig(data),
     status: () => hub.get(),

@@ -14,6 +14,7 @@ import { redisConfig } from './config.ts';
 import { redisCounterSink } from './counters.ts';
 import { redisDialogs } from './dialogs.ts';
 import { createClient, describeTopology, type RedisClient, type RedisTopology } from './client.ts';
+import { redisLeases } from './leases.ts';
 import { redisLocations } from './locations.ts';
 import { redisTables } from './tables.ts';
 
@@ -90,6 +91,7 @@ export async function createRedisState(opts: RedisStateOptions): Promise<SharedS
     tables: redisTables(redis, keys, now),
     dialogs: redisDialogs(redis, keys),
     callLoad: redisCallLoad(redis, keys),
+    leases: redisLeases(redis, keys),
     locations: redisLocations(redis, keys, now),
     config: redisConfig(redis, keys),
     status: () => hub.get(),

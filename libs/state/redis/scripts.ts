@@ -142,6 +142,44 @@ redis.call('ZADD', KEYS[best], deadline, ARGV[1])
 keep_alive(KEYS[best], now, nil)
 return {best, best_n + 1}`,
 
+  // KEYS[1] members zset, KEYS[2..1+nWant] wanted lease keys, the rest to release;
+  // ARGV member, ttl ms, nWant -> {members..., '', owned indexes (1-based into want)...}
+  sbcLeaseSync: NOW + KEEP_ALIVE + `
+local now = now_ms()
+local ttl = tonumber(ARGV[2])
+local nwant = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+keep_alive(KEYS[1], now, nil)
+for i = 2 + nwant, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+local out = redis.call('ZRANGE', KEYS[1], 0, -1)
+out[#out + 1] = ''
+for i = 2, 1 + nwant do
+  local h = redis.call('GET', KEYS[i])
+  if not h or h == ARGV[1] then
+    redis.call('SET', KEYS[i], ARGV[1], 'PX', ttl)
+    out[#out + 1] = tostring(i - 1)
+  end
+end
+return out`,
+
+  // KEYS[1] lease key; ARGV holder, ttl ms -> the holder now
+  sbcLeaseClaim: `
+local h = redis.call('GET', KEYS[1])
+if h then return h end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]`,
+
+  // KEYS[1] members zset, KEYS[2..] held lease keys; ARGV member
+  sbcLeaseLeave: `
+redis.call('ZREM', KEYS[1], ARGV[1])
+for i = 2, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+return 1`,
+
   // KEYS[1] dest zset; ARGV callId, ttl ms -> 1 if still counted
   sbcLoadRefresh: NOW + KEEP_ALIVE + `
 local now = now_ms()

@@ -1,0 +1,54 @@
+// Lease groups in MemoryData: members and named leases with expiry times in
+// the injected clock. Same semantics as the Redis scripts.
+import type { LeaseStore } from '../types.ts';
+import { checkNonEmpty, checkTable, checkTtl } from '../validate.ts';
+import type { LeaseGroup, MemoryData } from './data.ts';
+
+export function memoryLeases(data: MemoryData, now: () => number): LeaseStore {
+  const groupOf = (name: string): LeaseGroup => {
+    checkTable(name);
+    let g = data.leases.get(name);
+    if (!g) data.leases.set(name, (g = { members: new Map(), names: new Map() }));
+    return g;
+  };
+  const holderOf = (g: LeaseGroup, name: string, t: number): string | undefined => {
+    const l = g.names.get(name);
+    if (l && l.expiresAt <= t) { g.names.delete(name); return undefined; }
+    return l?.holder;
+  };
+  return {
+    async sync(group, member, want, release, ttlMs) {
+      checkNonEmpty('member', member); checkTtl('ttlMs', ttlMs);
+      [...want, ...release].forEach((n) => checkNonEmpty('lease name', n));
+      const g = groupOf(group);
+      const t = now();
+      g.members.set(member, t + ttlMs);
+      for (const [m, exp] of g.members) if (exp <= t) g.members.delete(m);
+      for (const n of release) if (holderOf(g, n, t) === member) g.names.delete(n);
+      const owned: string[] = [];
+      for (const n of want) {
+        const h = holderOf(g, n, t);
+        if (h !== undefined && h !== member) continue;
+        g.names.set(n, { holder: member, expiresAt: t + ttlMs });
+        owned.push(n);
+      }
+      return { members: [...g.members.keys()].sort(), owned };
+    },
+    async claim(group, name, holder, ttlMs) {
+      checkNonEmpty('lease name', name); checkNonEmpty('holder', holder); checkTtl('ttlMs', ttlMs);
+      const g = groupOf(group);
+      const t = now();
+      const h = holderOf(g, name, t);
+      if (h !== undefined) return h;
+      g.names.set(name, { holder, expiresAt: t + ttlMs });
+      return holder;
+    },
+    async leave(group, member, held) {
+      checkNonEmpty('member', member);
+      const g = groupOf(group);
+      g.members.delete(member);
+      const t = now();
+      for (const n of held) if (holderOf(g, n, t) === member) g.names.delete(n);
+    },
+  };
+}
