@@ -14,6 +14,7 @@ export type {
   ConfigChangedPayload,
   GatewayStatePayload,
   GatewayState,
+  GatewayLatency,
   TableSetPayload,
   TableDeletePayload,
   DecodeResult,

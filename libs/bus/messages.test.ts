@@ -10,6 +10,7 @@ describe('encode/decode', () => {
     ['sbc.c1.config.acl', { type: 'config.changed', payload: { kind: 'acl', version: 3, doc: 'rules: []' } }],
     ['sbc.c1.config.acl', { type: 'config.changed', payload: { kind: 'acl', version: 4 } }],
     ['sbc.c1.gateway.state', { type: 'gateway.state', payload: { set: 1, uri: 'sip:10.0.0.1:5060', state: 'inactive', reason: '408' } }],
+    ['sbc.c1.gateway.state', { type: 'gateway.state', payload: { set: 1, uri: 'sip:10.0.0.1:5060', state: 'probing', probe: true, count: 1, version: 17, latency: { count: 3, avg: 1.5, std: 0.2, est: 1.4, max: 2, min: 1, timeouts: 0 } } }],
     ['sbc.c1.ban', { type: 'table.set', payload: { table: 'ipban', key: '1.2.3.4', value: '1', ttlMs: 60000, version: 17 } }],
     ['sbc.c1.table.acl', { type: 'table.set', payload: { table: 'acl', key: 'k', value: '', ttlMs: null, version: 0 } }],
     ['sbc.c1.table.acl', { type: 'table.delete', payload: { table: 'acl', key: 'k', version: 18 } }],
@@ -50,6 +51,8 @@ describe('decode rejects, never throws', () => {
     ['config kind differs from subject', 'sbc.c1.config.a', env('config.changed', { kind: 'b', version: 1 }), /another config/],
     ['config doc not string', 'sbc.c1.config.a', env('config.changed', { kind: 'a', version: 1, doc: {} }), /field doc/],
     ['gateway bad state', 'sbc.c1.gateway.state', env('gateway.state', { set: 1, uri: 'sip:x', state: 'up' }), /field state/],
+    ['gateway bad probe flag', 'sbc.c1.gateway.state', env('gateway.state', { set: 1, uri: 'sip:x', state: 'active', probe: 'yes' }), /field probe/],
+    ['gateway bad latency', 'sbc.c1.gateway.state', env('gateway.state', { set: 1, uri: 'sip:x', state: 'active', latency: { avg: -1 } }), /field latency/],
     ['gateway set not integer', 'sbc.c1.gateway.state', env('gateway.state', { set: '1', uri: 'sip:x', state: 'active' }), /field set/],
   ];
   it.each(bad)('%s', (_name, subject, data, reason) => {

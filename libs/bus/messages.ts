@@ -19,12 +19,30 @@ export interface ConfigChangedPayload {
   doc?: string;
 }
 
-/** A dispatcher destination changed state (probing result or admin set_state). */
+/** Probe latency figures of a destination (ms), as dispatcher.list shows them. */
+export interface GatewayLatency {
+  count: number;
+  avg: number;
+  std: number;
+  est: number;
+  max: number;
+  min: number;
+  timeouts: number;
+}
+
+/** A dispatcher destination changed state (probing result, relay failure, admin set_state) or got new latency figures. */
 export interface GatewayStatePayload {
   set: number;
   uri: string;
   state: GatewayState;
   reason?: string;
+  /** probing flag (P) */
+  probe?: boolean;
+  /** failures (probing) or successes (inactive) counted toward the thresholds */
+  count?: number;
+  /** orders news about one destination: newer wins (hybrid clock, ms-based) */
+  version?: number;
+  latency?: GatewayLatency;
 }
 
 /** A replicated table entry was written. ttlMs is relative (no clock skew);
@@ -102,6 +120,9 @@ const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isVersion = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 
+const LATENCY_FIELDS = ['count', 'avg', 'std', 'est', 'max', 'min', 'timeouts'] as const;
+const isLatency = (x: unknown): boolean => isObj(x) && LATENCY_FIELDS.every((f) => isNum(x[f]) && (x[f] as number) >= 0);
+
 /** Returns the name of the first bad field, or null when the payload is well formed. */
 function badField(type: MessageType, p: Obj): string | null {
   switch (type) {
@@ -115,6 +136,10 @@ function badField(type: MessageType, p: Obj): string | null {
       if (!isStr(p.uri)) return 'uri';
       if (typeof p.state !== 'string' || !GATEWAY_STATES.includes(p.state)) return 'state';
       if (p.reason !== undefined && typeof p.reason !== 'string') return 'reason';
+      if (p.probe !== undefined && typeof p.probe !== 'boolean') return 'probe';
+      if (p.count !== undefined && !isVersion(p.count)) return 'count';
+      if (p.version !== undefined && !isVersion(p.version)) return 'version';
+      if (p.latency !== undefined && !isLatency(p.latency)) return 'latency';
       return null;
     case 'table.set':
       if (!isStr(p.table)) return 'table';

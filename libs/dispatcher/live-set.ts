@@ -1,5 +1,6 @@
 // A destination set with its live state and this node's selection cursors
 // (Kamailio's idx->last, wlast, rwlast). Owned by DispatcherState.
+import { congestionWeights, LatencyStats } from './latency.ts';
 import type { Rng } from './rng.ts';
 import { shuffle } from './rng.ts';
 import { initialStatus, isSelectable } from './state-machine.ts';
@@ -17,17 +18,55 @@ export class LiveSet {
   /** weight (algorithm 9): 100 slots of destination indexes, shuffled once, walked in turn */
   readonly wlist: readonly number[];
   wlast = 0;
-  /** relative weight (algorithm 11): rebuilt when a destination becomes (un)selectable */
+  /** relative weight (algorithm 11): rebuilt when a destination becomes (un)selectable or its congestion changes */
   rwlist: readonly number[];
   rwlast = 0;
+  /** probe latency per destination (undefined until measured or seeded with attr latency=) */
+  private readonly latencies: (LatencyStats | undefined)[];
+  /** rweight in force: the attr, or weight - congestion with cc=1 (Kamailio ds_update_latency) */
+  private rweights: (number | undefined)[];
 
-  constructor(set: DestinationSet, rng: Rng, now: number, previous?: (d: Destination) => DestinationStatus | undefined) {
+  constructor(set: DestinationSet, rng: Rng, now: number, previous?: (d: Destination) => DestinationStatus | undefined, previousLatency?: (d: Destination) => LatencyStats | undefined) {
     this.id = set.id;
     this.destinations = set.destinations;
     this.rng = rng;
     this.statuses = set.destinations.map((d) => previous?.(d) ?? initialStatus(d.flags, now));
+    this.latencies = set.destinations.map((d) => previousLatency?.(d) ?? seededLatency(d));
+    this.rweights = this.congestedRweights();
     this.wlist = this.buildWeights();
     this.rwlist = this.buildRelativeWeights();
+  }
+
+  latency(i: number): LatencyStats | undefined {
+    return this.latencies[i];
+  }
+
+  /** The stats object of destination i, created on first use. */
+  latencyFor(i: number): LatencyStats {
+    return (this.latencies[i] ??= new LatencyStats());
+  }
+
+  /** Replaces destination i's stats (news from the node that probes it). */
+  setLatency(i: number, stats: LatencyStats): void {
+    this.latencies[i] = stats;
+  }
+
+  /** Recomputes congestion-controlled rweights after new latency figures; rebuilds the slots when they moved. */
+  latencyChanged(): void {
+    const next = this.congestedRweights();
+    if (next.every((w, i) => w === this.rweights[i])) return;
+    this.rweights = next;
+    this.rwlist = this.buildRelativeWeights();
+  }
+
+  /** rweight in force for destination i */
+  rweight(i: number): number | undefined {
+    return this.rweights[i];
+  }
+
+  private congestedRweights(): (number | undefined)[] {
+    const cc = congestionWeights(this.destinations.map((d, i) => ({ weight: d.attrs.weight, cc: d.attrs.cc, latency: this.latencies[i] })));
+    return this.destinations.map((d, i) => cc[i] ?? d.attrs.rweight);
   }
 
   get size(): number {
@@ -78,12 +117,12 @@ export class LiveSet {
   private buildRelativeWeights(): number[] {
     const n = this.destinations.length;
     let sum = 0;
-    for (let j = 0; j < n; j++) if (this.selectable(j)) sum += this.destinations[j].attrs.rweight ?? 0;
+    for (let j = 0; j < n; j++) if (this.selectable(j)) sum += this.rweights[j] ?? 0;
     if (sum === 0) return new Array<number>(SLOTS).fill(0);
     const slots: number[] = [];
     for (let j = 0; j < n; j++) {
       if (!this.selectable(j)) continue;
-      const slice = Math.floor(((this.destinations[j].attrs.rweight ?? 0) * SLOTS) / sum);
+      const slice = Math.floor(((this.rweights[j] ?? 0) * SLOTS) / sum);
       for (let k = 0; k < slice; k++) slots.push(j);
     }
     const last = slots.length > 0 ? slots[slots.length - 1] : n - 1;
@@ -95,4 +134,10 @@ export class LiveSet {
   random(): number {
     return Math.floor(this.rng() * 0x7fffffff);
   }
+}
+
+/** Kamailio attr latency=N seeds the estimator (as if trained on N ms). */
+function seededLatency(d: Destination): LatencyStats | undefined {
+  const v = d.attrs.extra.latency;
+  return v !== undefined && /^\d{1,6}$/.test(v) ? LatencyStats.seeded(Number(v)) : undefined;
 }

@@ -48,9 +48,37 @@ function startIndex(set: LiveSet, algorithm: AlgorithmId, ctx: SelectContext): n
       set.rwlast = (set.rwlast + 1) % set.rwlist.length;
       return i;
     }
+    case 13:
+      return set.rr; // ordered by latencyOrder before we get here
     case 10:
       throw new DispatcherError('needs_call_load', 'algorithm 10 (call load) needs selectDestinationsAsync with a call-load provider');
   }
+}
+
+/**
+ * Kamailio ds_manage_route_algo13: walking the set from the round-robin
+ * cursor, each selectable destination's priority is lowered by its latency
+ * (estimate, or congestion with cc=1) divided by its priority, never below 1;
+ * candidates are ordered by that lowered priority (ties in walking order, so
+ * equal ones take turns), and the cursor moves past the first.
+ */
+function latencyOrder(set: LiveSet, limit: number): Destination[] {
+  const n = set.size;
+  const ranked: { i: number; p: number }[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = (set.rr + k) % n;
+    if (!set.selectable(i)) continue;
+    const d = set.destinations[i];
+    const lat = set.latency(i);
+    const latency = lat === undefined ? 0 : Math.trunc(d.attrs.cc === 1 ? lat.est - lat.avg : lat.est);
+    let p = d.priority;
+    if (latency > p && p > 0) p = Math.max(1, p - Math.trunc(latency / p));
+    ranked.push({ i, p });
+  }
+  ranked.sort((a, b) => b.p - a.p); // stable: walking order among equals
+  if (ranked.length > 0) set.rr = (ranked[0].i + 1) % n;
+  const out = ranked.map((r) => set.destinations[r.i]);
+  return limit > 0 ? out.slice(0, limit) : out;
 }
 
 /** Selectable destinations starting at `start`, wrapping around: the chosen one, then those after it, then those before it. */
@@ -74,6 +102,7 @@ function rotation(set: LiveSet, start: number, limit: number, skip?: (i: number)
 export function selectDestinations(set: LiveSet, algorithm: AlgorithmId, ctx: SelectContext, limit = 0): Destination[] {
   const n = set.size;
   if (n === 0) return [];
+  if (algorithm === 13) return latencyOrder(set, limit);
   const start = startIndex(set, algorithm, ctx) % n;
   const out = rotation(set, start, limit);
   // Kamailio sets last = chosen + 1, so an inactive destination does not give its turn to the same neighbour twice.

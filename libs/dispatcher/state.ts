@@ -2,7 +2,9 @@
 // failover and the prober change states here; listeners hear every change
 // (the node publishes them on NATS as "gateway up/down" and applies the
 // news of other nodes with reason 'cluster').
+import { LatencyStats, type LatencySnapshot } from './latency.ts';
 import { LiveSet } from './live-set.ts';
+import { afterProbe, type ProbingMode } from './probing.ts';
 import type { Rng } from './rng.ts';
 import { selectDestinations, selectDestinationsAsync, type AsyncSelectOptions } from './select.ts';
 import { afterOutcome, stateCode, stateOfKind, type Thresholds } from './state-machine.ts';
@@ -38,6 +40,33 @@ export interface ListedDestination {
   readonly priority: number;
   readonly attrs: string;
   readonly duid?: string;
+  /** probe latency (ds_ping_latency_stats), once measured */
+  readonly latency?: LatencySnapshot;
+}
+
+/** What ds_mark_dst does to a destination after a failed relay: i (inactive) or t (trying, counts toward ds_probing_threshold), optionally with p. */
+export interface FailureMark {
+  readonly kind: 'inactive' | 'probing';
+  readonly probe: boolean;
+}
+
+/** A probe's outcome: answered with a status (ok per ds_ping_reply_codes) after ms, or no answer. */
+export type ProbeOutcome = { readonly ok: boolean; readonly ms?: number; readonly timedOut: boolean };
+
+export interface ProbeRules {
+  readonly mode: ProbingMode;
+  readonly thresholds: Thresholds;
+  /** ds_ping_latency_stats */
+  readonly latencyStats: boolean;
+  /** ds_latency_estimator_alpha as a fraction */
+  readonly alpha: number;
+}
+
+/** A destination's state as shared with the cluster (Redis record, NATS news). */
+export interface SharedDestination {
+  readonly state: DestinationState;
+  readonly probe: boolean;
+  readonly latency?: LatencySnapshot;
 }
 
 export interface ListedSet {
@@ -141,6 +170,59 @@ export class DispatcherState {
     return this.change(set, i, afterOutcome(cur.state, ok, thresholds), cur.probe, reason);
   }
 
+  /**
+   * A probe answer (ds_options_callback): latency figures first, then the
+   * state per ds_probing_mode. Emits 'latency' and, on a change, 'state'.
+   */
+  applyProbe(setId: number, uri: string, outcome: ProbeOutcome, rules: ProbeRules): DestinationStatus {
+    const { set, i } = this.locate(setId, uri);
+    if (rules.latencyStats) {
+      const stats = set.latencyFor(i);
+      if (outcome.timedOut) stats.timeout();
+      else if (outcome.ms !== undefined) stats.add(outcome.ms, rules.alpha);
+      set.latencyChanged();
+      this.emit({ type: 'latency', setId, uri, reason: 'probe' });
+    }
+    const cur = set.status(i);
+    const next = afterProbe(rules.mode, cur, outcome.ok, rules.thresholds);
+    return next ? this.change(set, i, next.state, next.probe, 'probe') : cur;
+  }
+
+  /** ds_mark_dst after a failed relay (timeout or failover code). A disabled destination stays disabled. */
+  markFailed(setId: number, uri: string, mark: FailureMark, thresholds: Thresholds): DestinationStatus {
+    const { set, i } = this.locate(setId, uri);
+    const cur = set.status(i);
+    if (cur.state.kind === 'disabled') return cur;
+    const state: DestinationState = mark.kind === 'inactive'
+      ? (cur.state.kind === 'inactive' ? cur.state : { kind: 'inactive', successes: 0 })
+      : afterOutcome(cur.state, false, thresholds);
+    return this.change(set, i, state, cur.probe || mark.probe, 'failover');
+  }
+
+  /** What this node holds for a destination, as shared with the cluster; undefined when unknown. */
+  shared(setId: number, uri: string): SharedDestination | undefined {
+    const set = this.live.get(setId);
+    const i = set?.indexOf(uri) ?? -1;
+    if (!set || i < 0) return undefined;
+    const st = set.status(i);
+    const lat = set.latency(i);
+    return { state: st.state, probe: st.probe, ...(lat ? { latency: lat.snapshot() } : {}) };
+  }
+
+  /** Applies another node's view (NATS news or the Redis record), reason 'cluster'. False for an unknown destination. */
+  applyShared(setId: number, uri: string, rec: SharedDestination): boolean {
+    const set = this.live.get(setId);
+    const i = set?.indexOf(uri) ?? -1;
+    if (!set || i < 0) return false;
+    if (rec.latency) {
+      set.setLatency(i, LatencyStats.from(rec.latency));
+      set.latencyChanged();
+      this.emit({ type: 'latency', setId, uri, reason: 'cluster' });
+    }
+    this.change(set, i, rec.state, rec.probe, 'cluster');
+    return true;
+  }
+
   /** Every set with the live state of each destination (dispatcher.list). */
   list(): ListedSet[] {
     return this.setIds().map((id) => {
@@ -158,6 +240,7 @@ export class DispatcherState {
             priority: d.priority,
             attrs: d.attrs.text,
             ...(d.attrs.duid !== undefined ? { duid: d.attrs.duid } : {}),
+            ...(set.latency(i) ? { latency: set.latency(i)!.snapshot() } : {}),
           };
         }),
       };
@@ -188,6 +271,10 @@ export class DispatcherState {
         if (st) kept++;
         else added++;
         return st;
+      }, (d) => {
+        // latency figures stay with a destination that stays (Kamailio ds_retain_latency_stats=1)
+        const j = prev?.indexOf(d.uri) ?? -1;
+        return j >= 0 ? prev?.latency(j) : undefined;
       });
       if (prev && ls.size > 0) {
         ls.rr = prev.rr % ls.size;

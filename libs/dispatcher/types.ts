@@ -2,8 +2,8 @@
 import type { Origin } from '#libs/config';
 import type { SipUri } from '#libs/sip';
 
-/** Kamailio algorithm numbers this lib implements (13 latency and 64 overload are not). */
-export type AlgorithmId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12;
+/** Kamailio algorithm numbers this lib implements (64 overload is not). */
+export type AlgorithmId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13;
 
 export interface AlgorithmInfo {
   readonly name: string;
@@ -25,10 +25,11 @@ export const ALGORITHMS: Readonly<Record<AlgorithmId, AlgorithmInfo>> = Object.f
   10: { name: 'call load', clusterStable: false },
   11: { name: 'relative weight among active', clusterStable: false },
   12: { name: 'parallel forking to all', clusterStable: true },
+  13: { name: 'latency optimised (priority lowered by probe latency)', clusterStable: false },
 });
 
 export function isAlgorithmId(n: number): n is AlgorithmId {
-  return Number.isInteger(n) && n >= 0 && n <= 12;
+  return Number.isInteger(n) && n >= 0 && n <= 13;
 }
 
 /** Kamailio dispatcher.list flag bits. */
@@ -132,6 +133,8 @@ export type DispatcherEvent =
       readonly to: DestinationStatus;
       readonly reason: ChangeReason;
     }
+  /** new probe latency figures for a destination (ds_ping_latency_stats) */
+  | { readonly type: 'latency'; readonly setId: number; readonly uri: string; readonly reason: ChangeReason }
   | { readonly type: 'reload'; readonly sets: number; readonly added: number; readonly removed: number; readonly kept: number };
 
 /** What the proxy knows about the request; this lib never sees the SIP message. */
