@@ -24,6 +24,7 @@ export interface PartitionOptions {
   readonly ttlMs: number;
   readonly logger: Logger;
   readonly group?: string;
+  readonly now?: () => number;
 }
 
 /** 32-bit FNV-1a, mixed: the rendezvous score of (member, name). */
@@ -54,16 +55,20 @@ export class ProbePartition {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private failing = false;
+  /** when the last successful renewal was sent: the leases are surely ours until this + ttlMs */
+  private renewedAt = -Infinity;
   private readonly group: string;
+  private readonly now: () => number;
 
   constructor(private readonly o: PartitionOptions) {
     this.group = o.group ?? PROBE_LEASE_GROUP;
     this.members = [o.member];
+    this.now = o.now ?? Date.now;
   }
 
-  /** true when this node probes `name` now */
+  /** true when this node probes `name` now (never past its lease: a stalled node must not probe what another took over) */
   owns(name: string): boolean {
-    return this.owned.has(name);
+    return this.owned.has(name) && (this.failing || this.now() - this.renewedAt < this.o.ttlMs);
   }
 
   /** live members as last seen */
@@ -72,7 +77,9 @@ export class ProbePartition {
   }
 
   ownedCount(): number {
-    return this.owned.size;
+    let n = 0;
+    for (const name of this.owned) if (this.owns(name)) n++;
+    return n;
   }
 
   start(): void {
@@ -93,10 +100,12 @@ export class ProbePartition {
     const want = names.filter((n) => ownerOf(n, members) === this.o.member);
     const wanted = new Set(want);
     const release = [...this.owned].filter((n) => !wanted.has(n));
+    const sentAt = this.now();
     try {
       const r = await this.o.leases.sync(this.group, this.o.member, want, release, this.o.ttlMs);
       this.members = r.members;
       this.owned = new Set(r.owned);
+      this.renewedAt = sentAt;
       if (this.failing) this.o.logger.info({ members: r.members.length }, 'dispatcher: probe leases renewed again');
       this.failing = false;
     } catch (err) {
