@@ -296,13 +296,24 @@ export function stateContract(label: string, makeCluster: FixtureFactory): void 
         await s.callLoad.start('a', 'x1', LONG);
         await s.callLoad.start('a', 'x2', LONG);
         await s.callLoad.start('b', 'y1', LONG);
-        expect(await s.callLoad.startLeastLoaded(['a', 'b', 'c'], 'n1', LONG)).toEqual({ dest: 'c', count: 1 });
-        expect(await s.callLoad.startLeastLoaded(['a', 'b', 'c'], 'n2', LONG)).toEqual({ dest: 'b', count: 2 });
+        expect(await s.callLoad.startLeastLoaded(['a', 'b', 'c'], 'n1', LONG)).toEqual({ dest: 'c', count: 1, counts: [2, 1, 1] });
+        expect(await s.callLoad.startLeastLoaded(['a', 'b', 'c'], 'n2', LONG)).toEqual({ dest: 'b', count: 2, counts: [2, 2, 1] });
         // retransmission of n2's INVITE on another node: same destination, not counted twice
         const other = await fx!.node();
-        expect(await other.callLoad.startLeastLoaded(['c', 'a', 'b'], 'n2', LONG)).toEqual({ dest: 'b', count: 2 });
+        expect(await other.callLoad.startLeastLoaded(['c', 'a', 'b'], 'n2', LONG)).toEqual({ dest: 'b', count: 2, counts: [1, 2, 2] });
         expect(await s.callLoad.startLeastLoaded(['a', 'b'], 'n3', LONG, 2)).toBeNull();
         expect(await s.callLoad.startLeastLoaded([], 'n4', LONG)).toBeNull();
+        // one limit per destination (0 = none): a is full at 2, b has no limit
+        expect(await s.callLoad.startLeastLoaded(['a', 'b'], 'n5', LONG, [2, 0])).toEqual({ dest: 'b', count: 3, counts: [2, 3] });
+        await rejectsWith(s.callLoad.startLeastLoaded(['a', 'b'], 'n6', LONG, [2]), 'STATE_BAD_ARG');
+      });
+
+      it('endAny ends a call on whichever destination counts it', async () => {
+        const s = await (await cluster()).node();
+        await s.callLoad.start('b', 'k1', LONG);
+        expect(await s.callLoad.endAny(['a', 'b'], 'k1')).toBe('b');
+        expect(await s.callLoad.endAny(['a', 'b'], 'k1')).toBeNull();
+        expect(await s.callLoad.count('b')).toBe(0);
       });
 
       it('counts concurrent starts from 4 nodes exactly', async () => {

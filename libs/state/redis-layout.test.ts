@@ -68,6 +68,15 @@ describe('redis key layout and TTLs', () => {
     await waitUntil(async () => await raw.exists(k.callLoad('gw-dead')) === 0, 2000);
   });
 
+  it('leases: a members sorted set and one string per lease, all gone when the member stops renewing', async () => {
+    await state.leases.sync('ds-probe', 'n-dead', ['gw1'], [], 100);
+    expect(await raw.type(k.leaseMembers('ds-probe'))).toBe('zset');
+    expect(await raw.get(k.lease('ds-probe', 'gw1'))).toBe('n-dead');
+    expect(await raw.pttl(k.lease('ds-probe', 'gw1'))).toBeLessThanOrEqual(100);
+    expect(await raw.pttl(k.leaseMembers('ds-probe'))).toBeLessThanOrEqual(100);
+    await waitUntil(async () => await raw.exists(k.leaseMembers('ds-probe'), k.lease('ds-probe', 'gw1')) === 0, 2000);
+  });
+
   it('dialogs and branches: strings with PX', async () => {
     await state.dialogs.put('tok', { a: 1 }, { dialogExpireMs: 7000, branchExpireMs: 500, branch: { branchId: 'b', data: 'x' } });
     expect(await raw.get(k.dialog('tok'))).toBe('{"a":1}');

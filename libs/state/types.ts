@@ -134,6 +134,8 @@ export interface CallLoadStart {
   dest: string;
   /** Active calls on dest including this one. */
   count: number;
+  /** Active calls on each of the given dests after the start, in their order (failover order skips full ones). */
+  counts: number[];
 }
 
 /**
@@ -145,9 +147,13 @@ export interface CallLoadStore {
   /** Adds (or re-adds, idempotent) callId on dest; resolves to the new count. */
   start(dest: string, callId: string, ttlMs: number): Promise<number>;
   /** Picks the first of `dests` with the fewest active calls (skipping those
-   *  at or above maxLoad when given) and starts the call there, atomically.
+   *  at or above maxLoad when given: one limit for all, or one per dest where
+   *  0 = none) and starts the call there, atomically. A Call-ID already
+   *  counted on one of them (a retransmitted INVITE) stays there.
    *  Resolves null when every destination is full. */
-  startLeastLoaded(dests: string[], callId: string, ttlMs: number, maxLoad?: number): Promise<CallLoadStart | null>;
+  startLeastLoaded(dests: string[], callId: string, ttlMs: number, maxLoad?: number | readonly number[]): Promise<CallLoadStart | null>;
+  /** Ends callId on whichever of `dests` counts it (a BYE seen by any node knows the Call-ID, not the gateway). */
+  endAny(dests: string[], callId: string): Promise<string | null>;
   /** Extends a long call; resolves false if the call is not (or no longer) counted. */
   refresh(dest: string, callId: string, ttlMs: number): Promise<boolean>;
   /** Resolves to the count after removal. */

@@ -1,7 +1,17 @@
 // Dispatcher call-load as expiring membership per destination, in MemoryData.
+import { StateError } from '../errors.ts';
 import type { CallLoadStore } from '../types.ts';
 import { checkInt, checkNonEmpty, checkTtl } from '../validate.ts';
 import { pruneCalls, type CallSet, type MemoryData } from './data.ts';
+
+/** One limit per destination (0 = none) from a single limit or a list; checked like the Redis backend does. */
+export function limitsOf(n: number, maxLoad: number | readonly number[] | undefined): number[] {
+  if (maxLoad === undefined) return new Array<number>(n).fill(0);
+  if (typeof maxLoad === 'number') { checkInt('maxLoad', maxLoad, 1); return new Array<number>(n).fill(maxLoad); }
+  if (maxLoad.length !== n) throw new StateError('STATE_BAD_ARG', `maxLoad lists ${maxLoad.length} limits for ${n} destinations`);
+  maxLoad.forEach((m) => checkInt('maxLoad', m, 0));
+  return [...maxLoad];
+}
 
 export function memoryCallLoad(data: MemoryData, now: () => number): CallLoadStore {
   /** live calls of dest */
@@ -28,20 +38,33 @@ export function memoryCallLoad(data: MemoryData, now: () => number): CallLoadSto
     async startLeastLoaded(dests, callId, ttlMs, maxLoad) {
       dests.forEach((d) => checkNonEmpty('dest', d));
       checkNonEmpty('callId', callId); checkTtl('ttlMs', ttlMs);
-      if (maxLoad !== undefined) checkInt('maxLoad', maxLoad, 1);
+      const limits = limitsOf(dests.length, maxLoad);
+      const counts = () => dests.map(size);
       // A retransmitted INVITE keeps the destination it already has.
       for (const dest of dests) {
         const set = calls(dest, false);
-        if (set?.members.has(callId)) return { dest, count: add(set, callId, ttlMs) };
+        if (set?.members.has(callId)) return { dest, count: add(set, callId, ttlMs), counts: counts() };
       }
       let best = -1;
       let bestCount = Infinity;
       dests.forEach((d, i) => {
         const n = size(d);
-        if ((maxLoad === undefined || n < maxLoad) && n < bestCount) { best = i; bestCount = n; }
+        if ((limits[i] === 0 || n < limits[i]) && n < bestCount) { best = i; bestCount = n; }
       });
       if (best < 0) return null;
-      return { dest: dests[best], count: add(calls(dests[best], true), callId, ttlMs) };
+      const count = add(calls(dests[best], true), callId, ttlMs);
+      return { dest: dests[best], count, counts: counts() };
+    },
+    async endAny(dests, callId) {
+      dests.forEach((d) => checkNonEmpty('dest', d)); checkNonEmpty('callId', callId);
+      for (const dest of dests) {
+        const set = calls(dest, false);
+        if (!set?.members.has(callId)) continue;
+        set.members.delete(callId);
+        if (set.members.size === 0) data.callLoad.delete(dest);
+        return dest;
+      }
+      return null;
     },
     async refresh(dest, callId, ttlMs) {
       checkNonEmpty('dest', dest); checkNonEmpty('callId', callId); checkTtl('ttlMs', ttlMs);

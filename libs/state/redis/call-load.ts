@@ -3,7 +3,8 @@
 import type { RedisClient } from './client.ts';
 import type { KeySpace } from '../keys.ts';
 import type { CallLoadStore } from '../types.ts';
-import { checkInt, checkNonEmpty, checkTtl } from '../validate.ts';
+import { limitsOf } from '../memory/call-load.ts';
+import { checkNonEmpty, checkTtl } from '../validate.ts';
 import { call } from './errors.ts';
 import { runScript } from './scripts.ts';
 
@@ -19,10 +20,18 @@ export function redisCallLoad(redis: RedisClient, keys: KeySpace): CallLoadStore
     startLeastLoaded(dests, callId, ttlMs, maxLoad) {
       return call(async () => {
         checkDests(dests); checkNonEmpty('callId', callId); checkTtl('ttlMs', ttlMs);
-        if (maxLoad !== undefined) checkInt('maxLoad', maxLoad, 1);
+        const limits = limitsOf(dests.length, maxLoad);
         if (dests.length === 0) return null;
-        const r = await runScript(redis, 'sbcLoadStartLeast', dests.map((d) => keys.callLoad(d)), [callId, ttlMs, maxLoad ?? '']) as [number, number] | null;
-        return r ? { dest: dests[r[0] - 1], count: r[1] } : null;
+        const r = await runScript(redis, 'sbcLoadStartLeast', dests.map((d) => keys.callLoad(d)), [callId, ttlMs, ...limits]) as number[] | null;
+        return r ? { dest: dests[r[0] - 1], count: r[1], counts: r.slice(2) } : null;
+      });
+    },
+    endAny(dests, callId) {
+      return call(async () => {
+        checkDests(dests); checkNonEmpty('callId', callId);
+        if (dests.length === 0) return null;
+        const i = await runScript(redis, 'sbcLoadEndAny', dests.map((d) => keys.callLoad(d)), [callId]) as number;
+        return i > 0 ? dests[i - 1] : null;
       });
     },
     refresh(dest, callId, ttlMs) {

@@ -116,31 +116,49 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 keep_alive(KEYS[1], now, nil)
 return redis.call('ZCARD', KEYS[1])`,
 
-  // KEYS dest zsets; ARGV callId, ttl ms, maxLoad ('' = none) -> {index (1-based), count} or nil
+  // KEYS dest zsets; ARGV callId, ttl ms, then one limit per dest (0 = none)
+  // -> {index (1-based), count, counts of every dest...} or nil when all are full
   sbcLoadStartLeast: NOW + KEEP_ALIVE + `
 local now = now_ms()
 local deadline = now + tonumber(ARGV[2])
+local function all_counts(out)
+  for j = 1, #KEYS do out[#out + 1] = redis.call('ZCARD', KEYS[j]) end
+  return out
+end
 for i = 1, #KEYS do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+end
+for i = 1, #KEYS do
   if redis.call('ZSCORE', KEYS[i], ARGV[1]) then
     -- retransmitted INVITE: same destination as before
     redis.call('ZADD', KEYS[i], deadline, ARGV[1])
     keep_alive(KEYS[i], now, nil)
-    return {i, redis.call('ZCARD', KEYS[i])}
+    return all_counts({i, redis.call('ZCARD', KEYS[i])})
   end
 end
-local max = tonumber(ARGV[3])
 local best, best_n = 0, 0
 for i = 1, #KEYS do
   local n = redis.call('ZCARD', KEYS[i])
-  if (not max or n < max) and (best == 0 or n < best_n) then
+  local max = tonumber(ARGV[2 + i])
+  if (max == 0 or n < max) and (best == 0 or n < best_n) then
     best, best_n = i, n
   end
 end
 if best == 0 then return nil end
 redis.call('ZADD', KEYS[best], deadline, ARGV[1])
 keep_alive(KEYS[best], now, nil)
-return {best, best_n + 1}`,
+return all_counts({best, best_n + 1})`,
+
+  // KEYS dest zsets; ARGV callId -> 1-based index of the dest that counted it, 0 if none
+  sbcLoadEndAny: NOW + KEEP_ALIVE + `
+local now = now_ms()
+for i = 1, #KEYS do
+  if redis.call('ZREM', KEYS[i], ARGV[1]) == 1 then
+    keep_alive(KEYS[i], now, nil)
+    return i
+  end
+end
+return 0`,
 
   // KEYS[1] members zset, KEYS[2..1+nWant] wanted lease keys, the rest to release;
   // ARGV member, ttl ms, nWant -> {members..., '', owned indexes (1-based into want)...}
