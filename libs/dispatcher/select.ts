@@ -4,7 +4,7 @@
 import { dsHash } from './hash.ts';
 import type { LiveSet } from './live-set.ts';
 import { hashUri } from './uri-hash.ts';
-import { DispatcherError, type AlgorithmId, type CallLoadProvider, type Destination, type SelectContext } from './types.ts';
+import { DispatcherError, type AlgorithmId, type CallLoadProvider, type CallLoadStarter, type Destination, type SelectContext } from './types.ts';
 
 /**
  * The starting index an algorithm picks (before skipping unselectable ones),
@@ -112,8 +112,10 @@ export function selectDestinations(set: LiveSet, algorithm: AlgorithmId, ctx: Se
 
 export interface AsyncSelectOptions {
   readonly limit?: number;
-  /** required for algorithm 10 */
+  /** algorithm 10: reads the loads (the caller counts the call itself) */
   readonly loadsOf?: CallLoadProvider;
+  /** algorithm 10: counts the call on the chosen destination in the same round trip (preferred) */
+  readonly startCall?: CallLoadStarter;
 }
 
 /**
@@ -125,12 +127,27 @@ export interface AsyncSelectOptions {
  */
 export async function selectDestinationsAsync(set: LiveSet, algorithm: AlgorithmId, ctx: SelectContext, opts: AsyncSelectOptions = {}): Promise<Destination[]> {
   if (algorithm !== 10) return selectDestinations(set, algorithm, ctx, opts.limit);
-  if (!opts.loadsOf) throw new DispatcherError('needs_call_load', 'algorithm 10 (call load) needs a loadsOf provider');
+  if (!opts.loadsOf && !opts.startCall) throw new DispatcherError('needs_call_load', 'algorithm 10 (call load) needs a loadsOf or startCall provider');
   const n = set.size;
   const candidates: number[] = [];
   for (let i = 0; i < n; i++) if (set.selectable(i) && set.destinations[i].attrs.duid !== undefined) candidates.push(i);
   if (candidates.length === 0) return [];
-  const loads = await opts.loadsOf(candidates.map((i) => set.destinations[i].attrs.duid as string));
+  const duids = candidates.map((i) => set.destinations[i].attrs.duid as string);
+  if (opts.startCall) {
+    const r = await opts.startCall(duids, ctx.callId, candidates.map((i) => set.destinations[i].attrs.maxload ?? 0));
+    if (r === null) return [];
+    const countOf = new Map(duids.map((d, k) => [d, r.counts[k] ?? 0]));
+    const k = duids.indexOf(r.duid);
+    if (k < 0) return [];
+    const chosen = candidates[k];
+    const full = (i: number) => {
+      const max = set.destinations[i].attrs.maxload ?? 0;
+      return max > 0 && (countOf.get(set.destinations[i].attrs.duid as string) ?? 0) >= max;
+    };
+    // the chosen one first even if this call filled it; then the others in set order, skipping full ones
+    return rotation(set, chosen, opts.limit ?? 0, (i) => set.destinations[i].attrs.duid === undefined || (i !== chosen && full(i)));
+  }
+  const loads = await (opts.loadsOf as CallLoadProvider)(duids);
   const loadOf = (i: number) => loads.get(set.destinations[i].attrs.duid as string) ?? 0;
   const full = (i: number) => {
     const max = set.destinations[i].attrs.maxload ?? 0;

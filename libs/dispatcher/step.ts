@@ -2,12 +2,12 @@
 // a Route header get the destination set's candidates as next hops, in
 // failover order (ds_next_dst). The relay tries them one after another.
 import type { Step } from '#libs/pipeline';
-import { hopForUri, type Hop, type RequestContext } from '#libs/proxy';
+import { hopForUri, type Hop, type HopOutcome, type RequestContext } from '#libs/proxy';
 import { defineRejections } from '#libs/rejections';
 import type { SipMessage } from '#libs/sip';
 import { socketId } from '#libs/transport';
 import type { DispatcherState } from './state.ts';
-import type { AlgorithmId, CallLoadProvider, Destination, SelectContext } from './types.ts';
+import type { AlgorithmId, CallLoadProvider, CallLoadStarter, Destination, SelectContext } from './types.ts';
 
 export const DISPATCHER_REJECTIONS = defineRejections({
   noDestination: {
@@ -34,8 +34,12 @@ export interface DispatchStepOptions {
   state: DispatcherState;
   setId: number;
   algorithm: AlgorithmId;
-  /** cluster-wide active calls per duid; required for algorithm 10 */
+  /** cluster-wide active calls per duid; algorithm 10 needs this or startCall */
   loadsOf?: CallLoadProvider;
+  /** algorithm 10: counts the call on the least loaded destination in the same round trip */
+  startCall?: CallLoadStarter;
+  /** each relayed branch's final outcome (relay failures mark the destination; call load follows the call) */
+  onOutcome?: (dest: Destination, outcome: HopOutcome, callId: string) => void;
   /** when loadsOf fails (Redis down): 'open' selects as if every destination were idle, 'closed' refuses (503) */
   failMode?: 'open' | 'closed';
 }
@@ -97,19 +101,23 @@ class LazySelectContext implements SelectContext {
   }
 }
 
-function hopOf(d: Destination): Hop | undefined {
+type OutcomeHook = ((outcome: HopOutcome) => void) | undefined;
+
+function hopOf(d: Destination, onOutcome: OutcomeHook): Hop | undefined {
   const hop = hopForUri(d.parsed, d.uri);
   if (hop !== undefined && d.attrs.socket !== undefined) {
     const s = d.attrs.socket;
     hop.socket = socketId(s.proto === 'tcp' ? 'tcp' : 'udp', s.host, s.port ?? 5060);
   }
+  if (hop !== undefined && onOutcome !== undefined) hop.onOutcome = onOutcome;
   return hop;
 }
 
-function applyHops(ctx: RequestContext, dests: readonly Destination[]): ReturnType<Step<RequestContext>['run']> {
+function applyHops(ctx: RequestContext, dests: readonly Destination[], opts: DispatchStepOptions): ReturnType<Step<RequestContext>['run']> {
   const hops: Hop[] = [];
+  const hook = opts.onOutcome;
   for (const d of dests) {
-    const h = hopOf(d);
+    const h = hopOf(d, hook === undefined ? undefined : (o) => hook(d, o, ctx.msg.callId() ?? ''));
     if (h !== undefined) hops.push(h);
   }
   if (hops.length === 0) return { reject: 'dispatcher.no_destination' };
@@ -127,18 +135,18 @@ export function dispatchStep(opts: DispatchStepOptions): Step<RequestContext> {
       if (opts.algorithm === 10) {
         // read now: the selection finishes after a round trip, when later steps may have changed the message
         const sel = selectContextOf(ctx.msg);
-        const loadsOf = opts.loadsOf;
-        if (loadsOf === undefined) return { reject: 'dispatcher.backend_down' };
-        return opts.state.selectAsync(opts.setId, 10, sel, { loadsOf }).then(
-          (d) => applyHops(ctx, d),
+        const { loadsOf, startCall } = opts;
+        if (loadsOf === undefined && startCall === undefined) return { reject: 'dispatcher.backend_down' };
+        return opts.state.selectAsync(opts.setId, 10, sel, startCall ? { startCall } : { loadsOf }).then(
+          (d) => applyHops(ctx, d, opts),
           () => {
             if (opts.failMode === 'closed') return { reject: 'dispatcher.backend_down' } as const;
             // fail open: every destination counts as idle, the set order decides
-            return opts.state.selectAsync(opts.setId, 10, sel, { loadsOf: async () => new Map() }).then((d) => applyHops(ctx, d));
+            return opts.state.selectAsync(opts.setId, 10, sel, { loadsOf: async () => new Map() }).then((d) => applyHops(ctx, d, opts));
           },
         );
       }
-      return applyHops(ctx, opts.state.select(opts.setId, opts.algorithm, new LazySelectContext(ctx.msg)));
+      return applyHops(ctx, opts.state.select(opts.setId, opts.algorithm, new LazySelectContext(ctx.msg)), opts);
     },
   };
 }

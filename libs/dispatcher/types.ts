@@ -154,6 +154,14 @@ export interface SelectContext {
 /** Active calls per duid, cluster-wide (libs/state CallLoadStore.counts fits). One round trip for all. */
 export type CallLoadProvider = (duids: readonly string[]) => Promise<ReadonlyMap<string, number>>;
 
+/**
+ * Counts a new call on the least loaded of `duids` (each limited by its
+ * maxload, 0 = none) and returns it with every duid's count, in one round
+ * trip (libs/state CallLoadStore.startLeastLoaded fits); null when all are full.
+ * A Call-ID already counted (a retransmission reaching another node) keeps its duid.
+ */
+export type CallLoadStarter = (duids: readonly string[], callId: string, maxLoads: readonly number[]) => Promise<{ readonly duid: string; readonly counts: readonly number[] } | null>;
+
 export type DispatcherErrorCode = 'needs_call_load' | 'missing_hash_key' | 'unknown_set' | 'unknown_destination';
 
 export class DispatcherError extends Error {
