@@ -54,7 +54,7 @@ describe('loadConfig: defaults', () => {
     expectTypeOf(res.config.sip.listen[0].proto).toEqualTypeOf<'udp' | 'tcp'>();
     expectTypeOf(res.config.http.port).toEqualTypeOf<number>();
     expectTypeOf(res.config.routing.calls_set).toEqualTypeOf<number | undefined>();
-    expectTypeOf(res.config.dispatcher.algorithm).toEqualTypeOf<0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12>();
+    expectTypeOf(res.config.dispatcher.algorithm).toEqualTypeOf<0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13>();
   });
 });
 
@@ -67,7 +67,7 @@ describe('loadConfig: file problems are all reported with lines', () => {
     '    - { proto: sctp, host: 127.0.0.1 }', // 5
     '  limts: {}', //                             6
     'dispatcher:', //                             7
-    '  algorithm: 13', //                         8
+    '  algorithm: 14', //                         8
     '  sets:', //                                 9
     '    - uri: sip:127.0.0.1:5080', //           10
     '    - { setid: 1, uri: "http://x" }', //     11
@@ -122,15 +122,13 @@ describe('loadConfig: file problems are all reported with lines', () => {
 });
 
 describe('options with no effect yet are not offered', () => {
-  it('rejects a non-zero dispatcher.ds_ping_interval, pointing to dispatcher.set_state', () => {
-    const errors = errorsOf(loadConfig({ text: 'dispatcher:\n  ds_ping_interval: 30s\n', file: 's.yaml', env: {}, defaults }));
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ path: 'dispatcher.ds_ping_interval', code: 'check', file: 's.yaml', line: 2 });
-    expect(errors[0].message).toBe(
-      'OPTIONS probing is not available in this version yet; set 0 (destination states can be changed with the dispatcher.set_state admin command)',
-    );
-    const fromEnv = errorsOf(loadConfig({ env: { SBC_DISPATCHER_DS_PING_INTERVAL: '10s' }, defaults }));
-    expect(find(fromEnv, 'dispatcher.ds_ping_interval')).toMatchObject({ envVar: 'SBC_DISPATCHER_DS_PING_INTERVAL', code: 'check' });
+  it('reads dispatcher probing keys, and refuses a Kamailio seconds count taken for milliseconds', () => {
+    const ok = loadConfig({ text: 'dispatcher:\n  ds_ping_interval: 30s\n  ds_probing_mode: 1\n  ds_ping_reply_codes: "class=2;code=403"\n', file: 's.yaml', env: {}, defaults });
+    if (!ok.ok) throw new Error(formatConfigErrors(ok.errors));
+    expect(ok.config.dispatcher).toMatchObject({ ds_ping_interval: 30_000, ds_probing_mode: 1, ds_ping_reply_codes: 'class=2;code=403', ds_ping_method: 'OPTIONS' });
+    const errors = errorsOf(loadConfig({ text: 'dispatcher:\n  ds_ping_interval: 30\n  ds_ping_reply_codes: "codes=403"\n', file: 's.yaml', env: {}, defaults }));
+    expect(errors.map((e) => [e.path, e.line])).toEqual([['dispatcher.ds_ping_interval', 2], ['dispatcher.ds_ping_reply_codes', 3]]);
+    expect(errors[0].message).toContain('write "30s"');
   });
 
   it('accepts ds_ping_interval 0, written or left out', () => {
@@ -148,12 +146,6 @@ describe('options with no effect yet are not offered', () => {
       '  tcp: { keepalive: true }',
       'state:',
       '  failMode: { default: closed }',
-      'dispatcher:',
-      '  ds_ping_method: OPTIONS',
-      '  ds_ping_from: sip:ds@localhost',
-      '  ds_probing_threshold: 3',
-      '  ds_inactive_threshold: 2',
-      '  ds_probing_mode: 1',
       'routing:',
       '  local_domains: [example.com]',
     ].join('\n');
@@ -163,11 +155,6 @@ describe('options with no effect yet are not offered', () => {
         'sip.user_agent_header',
         'sip.tcp.keepalive',
         'state.failMode',
-        'dispatcher.ds_ping_method',
-        'dispatcher.ds_ping_from',
-        'dispatcher.ds_probing_threshold',
-        'dispatcher.ds_inactive_threshold',
-        'dispatcher.ds_probing_mode',
         'routing.local_domains',
       ].sort(),
     );

@@ -275,12 +275,15 @@ export const tmSection = defineSection(
 
 // ------------------------------------------------------------------ dispatcher
 
-/** Why dispatcher.ds_ping_interval must be 0 until OPTIONS probing exists. */
-const PROBING_UNAVAILABLE =
-  'OPTIONS probing is not available in this version yet; set 0 (destination states can be changed with the dispatcher.set_state admin command)';
+/** Durations are milliseconds: a Kamailio operator's "30" (seconds) must not become 30 ms. */
+const MS_TRAP = (key: string, kamailio: string) => (v: number) =>
+  v !== 0 && v < 100 ? `${v} ms is too short: a plain number is milliseconds (write "${kamailio}s" for Kamailio's ${key} ${kamailio})` : undefined;
+
+/** ds_ping_reply_codes: "class=N" and "code=NNN" separated by ";" (libs/dispatcher reply-codes.ts reads them). */
+const REPLY_CODES_RE = /^\s*((class\s*=\s*[1-6]|code\s*=\s*[1-6]\d\d)\s*([;,:]\s*|$))*$/i;
 
 /** Algorithm numbers libs/dispatcher implements (Kamailio numbering). */
-export const DISPATCHER_ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] as const;
+export const DISPATCHER_ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] as const;
 
 const destination = t.object(
   {
@@ -324,8 +327,8 @@ export const dispatcherSection = defineSection(
       doc:
         'Selection algorithm (Kamailio numbers): 0 Call-ID hash, 1 From URI hash, 2 To URI hash, 3 R-URI hash, 4 round robin, ' +
         '5 auth username hash, 6 random, 7 hash of a routing-provided key, 8 priority order, 9 weight, 10 call load, ' +
-        '11 relative weight, 12 parallel forking. Hash algorithms (0-3, 5, 7) pick the same destination on every node; ' +
-        '4, 6, 9, 10, 11 are per node (see libs/dispatcher/README.md).',
+        '11 relative weight (cc=1: lowered by latency), 12 parallel forking, 13 latency optimised. Every algorithm sends an INVITE ' +
+        'retransmission that reaches another node to the same destination (see libs/dispatcher/README.md).',
       default: 4,
     }),
     failover_codes: t.list(
@@ -352,11 +355,33 @@ export const dispatcherSection = defineSection(
       default: 3000,
     }),
     ds_ping_interval: t.duration({
-      doc: 'Interval of OPTIONS probes to destinations; 0 = no probing. Only 0 is accepted in this version: OPTIONS probing is not implemented yet, and destination states are changed with the dispatcher.set_state admin command.',
+      doc: 'Interval of OPTIONS probes (keepalives) to destinations; 0 = no probing. Cluster-wide, each destination is probed by one node per interval (see libs/dispatcher/README.md).',
       default: 0,
-      // Accepting a non-zero interval would promise health checks the node does not run.
-      check: (v) => (v !== 0 ? PROBING_UNAVAILABLE : undefined),
+      max: 3_600_000,
+      check: MS_TRAP('ds_ping_interval', '30'),
     }),
+    ds_ping_method: t.string({ doc: 'SIP method of the probes.', default: 'OPTIONS', check: (v) => (/^[A-Z]{3,16}$/.test(v) && v !== 'INVITE' && v !== 'ACK' && v !== 'CANCEL' ? undefined : 'a method token in capitals, not INVITE, ACK or CANCEL') }),
+    ds_ping_from: t.string({ doc: 'From URI of the probes (a destination\'s ping_from attr wins).', default: 'sip:dispatcher@localhost', check: (v) => (parseUri(v)?.scheme === 'sip' || parseUri(v)?.scheme === 'sips' ? undefined : 'must be a sip: URI') }),
+    ds_ping_reply_codes: t.string({
+      doc: 'Replies counted as "up" besides any 2xx: "class=N" (N00-N99) and "code=NNN" separated by ";", e.g. "class=2;code=403;code=488". Our own timeout never counts as up.',
+      default: '',
+      check: (v) => (REPLY_CODES_RE.test(v) ? undefined : 'write "class=N" (N = 1..6) and "code=NNN" separated by ";", e.g. "class=2;code=403;code=488"'),
+    }),
+    ds_probing_threshold: t.int({ doc: 'Failed probes (or relay failures marked "t") before a destination goes from trying to inactive.', min: 1, max: 1000, default: 1 }),
+    ds_inactive_threshold: t.int({ doc: 'Successful probes before an inactive destination is active again.', min: 1, max: 1000, default: 1 }),
+    ds_probing_mode: t.enum([0, 1, 2, 3] as const, {
+      doc: '0: probe destinations flagged P, the answer clears P; 1: probe every destination not disabled; 2: probe only inactive ones flagged P; 3: probe those flagged P and keep P (Kamailio semantics).',
+      default: 0,
+    }),
+    ds_ping_fr_timer: t.duration({ doc: 'How long a probe waits for a final answer before it counts as timed out; 0 = tm.fr_timer.', default: 0, max: 60_000, check: MS_TRAP('ds_ping_fr_timer', '2') }),
+    ds_ping_latency_stats: t.bool({ doc: 'Keep probe latency statistics (avg, std, EWMA estimate, max, timeouts) per destination: shown by dispatcher.list, exported as metrics, used by cc=1 and algorithm 13.', default: false }),
+    ds_latency_estimator_alpha: t.int({ doc: 'Weight of a new latency sample in the EWMA estimate, in thousandths (Kamailio: 100 = 0.1).', min: 1, max: 1000, default: 100 }),
+    mark_on_failure: t.enum(['', 'i', 'ip', 't', 'tp'] as const, {
+      doc: 'What a relay failure (timeout, or a failover_codes answer) does to the destination, cluster-wide, like ds_mark_dst in a failure_route: "i" inactive, "t" trying (inactive after ds_probing_threshold), "p" also turns probing on; "" = nothing. With "i" and no probing, a marked destination stays out until dispatcher.set_state.',
+      default: '',
+    }),
+    ds_hash_initexpire: t.duration({ doc: 'Algorithm 10: how long an unanswered call counts on its destination (no final answer seen).', default: 7_200_000, min: 1000, max: 86_400_000 }),
+    ds_hash_expire: t.duration({ doc: 'Algorithm 10: how long an answered call counts on its destination when no BYE is seen (a node that dies takes no load with it: its calls expire after this).', default: 7_200_000, min: 1000, max: 86_400_000 }),
   },
   { doc: 'Load balancing to gateways with failover (Kamailio dispatcher).' },
 );

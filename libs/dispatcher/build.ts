@@ -86,7 +86,8 @@ export function checkAlgorithm(sets: readonly DestinationSet[], algorithm: Algor
   if (attr === undefined) return [];
   const errors: ConfigError[] = [];
   for (const set of sets) {
-    const missing = set.destinations.filter((d) => d.attrs[attr] === undefined);
+    // cc=1 (congestion control) derives rweight from weight, as Kamailio does
+    const missing = set.destinations.filter((d) => d.attrs[attr] === undefined && !(algorithm === 11 && d.attrs.cc === 1 && d.attrs.weight !== undefined));
     if (missing.length > 0) {
       const list = missing.map((d) => `${d.uri} (${describe(d.source)})`).join(', ');
       errors.push(configError('check', where.path, `algorithm ${algorithm} needs attr ${attr} on every destination; set ${set.id} lacks it on ${list}`, where.origin));

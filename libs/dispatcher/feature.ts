@@ -2,15 +2,20 @@
 // dispatcher.list), replaced cluster-wide through ClusterConfig, exported as
 // a gauge, administered with dispatcher.* commands, and the `dispatch`
 // routing step (ds_select_dst).
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { AdminError, type AdminCommand } from '#libs/admin';
-import { formatConfigErrors, loadConfig, nodeSections, type NodeConfig, type Origin } from '#libs/config';
+import { configError, formatConfigErrors, loadConfig, nodeSections, type ConfigError, type NodeConfig, type Origin } from '#libs/config';
 import { defineFeature } from '#libs/feature';
 import type { ClusterConfig } from '#libs/replica';
 import { dispatcherAdminCommands } from './admin.ts';
 import { loadDispatcherSets } from './build.ts';
-import { DispatcherState } from './state.ts';
+import { watchCalls } from './call-watch.ts';
+import { DISPATCHER_METRIC_NAMES } from './metrics.ts';
+import { parseReplyCodes } from './reply-codes.ts';
+import { startDispatcherCluster } from './runtime.ts';
+import { DispatcherState, type ReloadSummary } from './state.ts';
 import { DISPATCHER_REJECTIONS, dispatchStep } from './step.ts';
 import type { AlgorithmId, DestinationSet } from './types.ts';
 
@@ -25,6 +30,8 @@ export interface DispatcherDeps {
   logger: Logger;
   registry: Registry;
   origin?: (path: string) => Origin | undefined;
+  /** anchors a relative dispatcher.list_file (the config file's folder) */
+  baseDir?: string;
 }
 
 /** What the dispatcher gives later features (pike exempts the gateways; call-event consumers find destinations). */
@@ -34,20 +41,50 @@ export interface DispatcherHandle {
 
 export const dispatcherFeature = defineFeature<NodeConfig, DispatcherHandle>({
   name: 'dispatcher',
-  doc: 'Destination sets, selection algorithms and destination states (Kamailio dispatcher); the `dispatch` routing step.',
+  doc: 'Destination sets, selection algorithms, destination states shared cluster-wide, OPTIONS probing split among the nodes, call load (Kamailio dispatcher); the `dispatch` routing step.',
   rejections: Object.values(DISPATCHER_REJECTIONS),
-  metrics: ['sbc_dispatcher_destination_up'],
-  start(ctx) {
+  metrics: [...DISPATCHER_METRIC_NAMES],
+  async start(ctx) {
     const { config, state } = ctx;
-    const { dispatcher, admin } = startDispatcher({ config, clusterConfig: ctx.clusterConfig, logger: ctx.logger, registry: ctx.registry, origin: ctx.origin });
+    const ds = config.dispatcher;
+    const replyOk = parseReplyCodes(ds.ds_ping_reply_codes);
+    if (typeof replyOk === 'string') throw new Error(formatConfigErrors([configError('check', 'dispatcher.ds_ping_reply_codes', replyOk, ctx.origin?.('dispatcher.ds_ping_reply_codes'))]));
+    const { dispatcher, admin } = startDispatcher({ config, clusterConfig: ctx.clusterConfig, logger: ctx.logger, registry: ctx.registry, origin: ctx.origin, baseDir: ctx.baseDir });
+    const cluster = await startDispatcherCluster({
+      ds: dispatcher, config: ds, nodeId: config.node.id, state, bus: ctx.bus, tm: ctx.sip, selectSocket: ctx.sip.selectSocket,
+      logger: ctx.logger, registry: ctx.registry, resyncIntervalMs: config.bus.resyncIntervalMs,
+    });
+    const algorithm = ds.algorithm as AlgorithmId;
+    const failoverCodes = new Set(ds.failover_codes.filter((c): c is number => typeof c === 'number'));
+    const stopWatching = watchCalls({
+      ds: dispatcher, calls: ctx.calls, logger: ctx.logger, metrics: cluster.metrics,
+      ...(ds.mark_on_failure !== '' ? { mark: { kind: ds.mark_on_failure.startsWith('i') ? 'inactive' : 'probing', probe: ds.mark_on_failure.endsWith('p') } as const } : {}),
+      failover: { codes: failoverCodes, onTimeout: ds.failover_codes.includes('timeout') },
+      thresholds: cluster.rules.thresholds,
+      ...(algorithm === 10 ? { callLoad: state.callLoad } : {}),
+      initExpireMs: ds.ds_hash_initexpire,
+      expireMs: ds.ds_hash_expire,
+    });
     const step = dispatchStep({
       state: dispatcher,
-      setId: config.routing.calls_set ?? config.dispatcher.default_set,
-      algorithm: config.dispatcher.algorithm as AlgorithmId,
+      setId: config.routing.calls_set ?? ds.default_set,
+      algorithm,
       loadsOf: (duids: readonly string[]) => state.callLoad.counts([...duids]),
+      startCall: async (duids, callId, maxLoads) => {
+        const r = await state.callLoad.startLeastLoaded([...duids], callId || 'no-call-id', ds.ds_hash_initexpire, maxLoads);
+        return r && { duid: r.dest, counts: r.counts };
+      },
       failMode: config.state.fail_mode.dispatcher,
     });
-    return { steps: [{ place: 'routing', step }], admin, provides: { state: dispatcher } };
+    return {
+      steps: [{ place: 'routing', step }],
+      admin,
+      provides: { state: dispatcher },
+      async stop() {
+        stopWatching();
+        await cluster.stop();
+      },
+    };
   },
 });
 
@@ -69,17 +106,6 @@ function startDispatcher(deps: DispatcherDeps): { dispatcher: DispatcherState; a
   if (current !== undefined) applyDoc(current.doc, current.version);
   clusterConfig.onChange((kind, doc, version) => { if (kind === DISPATCHER_CONFIG_KIND) applyDoc(doc, version); });
 
-  new Gauge({
-    name: 'sbc_dispatcher_destination_up',
-    help: '1 when a dispatcher destination is selectable (active or probing), 0 when inactive or disabled',
-    labelNames: ['set', 'uri', 'state'],
-    registers: [deps.registry],
-    collect() {
-      this.reset();
-      for (const s of dispatcher.list()) for (const d of s.destinations) this.set({ set: String(s.id), uri: d.uri, state: d.state }, d.state === 'active' || d.state === 'probing' ? 1 : 0);
-    },
-  });
-
   const apply: AdminCommand = {
     name: 'dispatcher.apply',
     mutates: true,
@@ -93,7 +119,20 @@ function startDispatcher(deps: DispatcherDeps): { dispatcher: DispatcherState; a
       return { version: applied.version, destinations: check.reduce((n, s) => n + s.destinations.length, 0) };
     },
   };
-  return { dispatcher, admin: [...dispatcherAdminCommands({ state: dispatcher }), apply] };
+  // dispatcher.reload: this node re-reads the list file and inline sets, and
+  // every node takes them through the cluster config (so do later nodes)
+  const reload = async (): Promise<{ ok: true; summary: ReloadSummary } | { ok: false; errors: readonly ConfigError[] }> => {
+    const listFile = config.dispatcher.list_file;
+    const file = listFile !== undefined && deps.baseDir !== undefined && !isAbsolute(listFile) ? resolvePath(deps.baseDir, listFile) : listFile;
+    const loaded = loadDispatcherSets({ ...config.dispatcher, ...(file !== undefined ? { list_file: file } : {}) }, { origin: deps.origin, localSockets: config.sip.listen });
+    if (!loaded.ok) return { ok: false, errors: loaded.errors };
+    const doc = JSON.stringify({ sets: loaded.sets.flatMap((set) => set.destinations.map((d) => ({ setid: set.id, uri: d.uri, flags: d.flags, priority: d.priority, attrs: d.attrs.text }))) });
+    const before = dispatcher.list().reduce((n, x) => n + x.destinations.length, 0);
+    await clusterConfig.apply(DISPATCHER_CONFIG_KIND, doc);
+    const after = dispatcher.list().reduce((n, x) => n + x.destinations.length, 0);
+    return { ok: true, summary: { added: Math.max(0, after - before), removed: Math.max(0, before - after), kept: Math.min(before, after) } };
+  };
+  return { dispatcher, admin: [...dispatcherAdminCommands({ state: dispatcher, reload }), apply] };
 }
 
 /** Dispatcher sets from a cluster config document: JSON {sets: [...]} with the YAML config's fields. */

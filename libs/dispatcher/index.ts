@@ -47,5 +47,5 @@ export { seededRng, type Rng } from './rng.ts';
 /** dispatcher.list / dispatcher.set_state / dispatcher.reload */
 export { dispatcherAdminCommands, type DispatcherAdminDeps } from './admin.ts';
 /** the pipeline step (ds_select_dst) and its rejection */
-export { dispatchStep, selectContextOf, DISPATCHER_REJECTIONS, type DispatchStepOptions } from './step.ts';
+export { dispatchStep, selectContextOf, DispatchedHop, DISPATCHER_REJECTIONS, type DispatchStepOptions } from './step.ts';
 export { dispatcherFeature, DISPATCHER_CONFIG_KIND, type DispatcherHandle } from './feature.ts';

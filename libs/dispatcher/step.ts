@@ -2,7 +2,7 @@
 // a Route header get the destination set's candidates as next hops, in
 // failover order (ds_next_dst). The relay tries them one after another.
 import type { Step } from '#libs/pipeline';
-import { hopForUri, type Hop, type HopOutcome, type RequestContext } from '#libs/proxy';
+import { hopForUri, type Hop, type RequestContext } from '#libs/proxy';
 import { defineRejections } from '#libs/rejections';
 import type { SipMessage } from '#libs/sip';
 import { socketId } from '#libs/transport';
@@ -38,8 +38,7 @@ export interface DispatchStepOptions {
   loadsOf?: CallLoadProvider;
   /** algorithm 10: counts the call on the least loaded destination in the same round trip */
   startCall?: CallLoadStarter;
-  /** each relayed branch's final outcome (relay failures mark the destination; call load follows the call) */
-  onOutcome?: (dest: Destination, outcome: HopOutcome, callId: string) => void;
+
   /** when loadsOf fails (Redis down): 'open' selects as if every destination were idle, 'closed' refuses (503) */
   failMode?: 'open' | 'closed';
 }
@@ -101,23 +100,26 @@ class LazySelectContext implements SelectContext {
   }
 }
 
-type OutcomeHook = ((outcome: HopOutcome) => void) | undefined;
+/** What a dispatched hop carries back in its branch's call events (Hop.data): the set and destination it was chosen from. */
+export class DispatchedHop {
+  constructor(readonly setId: number, readonly dest: Destination) {}
+}
 
-function hopOf(d: Destination, onOutcome: OutcomeHook): Hop | undefined {
+function hopOf(setId: number, d: Destination): Hop | undefined {
   const hop = hopForUri(d.parsed, d.uri);
-  if (hop !== undefined && d.attrs.socket !== undefined) {
+  if (hop === undefined) return undefined;
+  if (d.attrs.socket !== undefined) {
     const s = d.attrs.socket;
     hop.socket = socketId(s.proto === 'tcp' ? 'tcp' : 'udp', s.host, s.port ?? 5060);
   }
-  if (hop !== undefined && onOutcome !== undefined) hop.onOutcome = onOutcome;
+  hop.data = new DispatchedHop(setId, d);
   return hop;
 }
 
 function applyHops(ctx: RequestContext, dests: readonly Destination[], opts: DispatchStepOptions): ReturnType<Step<RequestContext>['run']> {
   const hops: Hop[] = [];
-  const hook = opts.onOutcome;
   for (const d of dests) {
-    const h = hopOf(d, hook === undefined ? undefined : (o) => hook(d, o, ctx.msg.callId() ?? ''));
+    const h = hopOf(opts.setId, d);
     if (h !== undefined) hops.push(h);
   }
   if (hops.length === 0) return { reject: 'dispatcher.no_destination' };

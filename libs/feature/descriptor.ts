@@ -14,7 +14,8 @@ import type { Rejection } from '#libs/rejections';
 import type { ClusterConfig } from '#libs/replica';
 import type { SipMessage } from '#libs/sip';
 import type { SharedState } from '#libs/state';
-import type { ListenSocketInfo } from '#libs/transport';
+import type { ClientOptions, ClientTransaction, Target } from '#libs/transaction';
+import type { ListenSocketInfo, SocketId } from '#libs/transport';
 
 /**
  * Where a step runs in the request pipeline (docs/architecture.md "Request
@@ -60,6 +61,11 @@ export interface FeatureContext<Cfg = unknown> {
   readonly calls: Pick<CallEvents, 'on'>;
   /** the node's listen sockets (bound and advertised addresses) */
   readonly transport: { readonly sockets: readonly ListenSocketInfo[] };
+  /** requests the node originates itself (dispatcher OPTIONS probes): a client transaction, and the socket a target is reached from */
+  readonly sip: {
+    sendRequest(req: SipMessage, target: Target, opts?: ClientOptions): ClientTransaction;
+    selectSocket(target: Target, via?: SocketId): ListenSocketInfo | undefined;
+  };
   /** directory of the config file, to anchor relative paths (list files, rule files) */
   readonly baseDir?: string;
   /** where a config value came from (file:line), for errors found after loading */

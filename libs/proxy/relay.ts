@@ -162,7 +162,9 @@ export class Relay {
       }
       const req = branchRequest(ctx, ctx.local, out, this.attempt, deps.maxForwards);
       deps.topology?.hideRequest(ctx, req, out);
-      const client = deps.tm.sendRequest(req, hop.target, { frTimer: ctx.failover ? deps.failover.branchTimeoutMs : undefined });
+      // a forced socket (dispatcher `socket` attr) must be the one the branch leaves from, as its Via says
+      const target = hop.socket === undefined ? hop.target : { ...hop.target, socket: out.id };
+      const client = deps.tm.sendRequest(req, target, { frTimer: ctx.failover ? deps.failover.branchTimeoutMs : undefined });
       this.client = client;
       this.sentAt = performance.now();
       if (this.stamp !== undefined) {

@@ -12,6 +12,8 @@ export interface Target {
   proto: Proto;
   host: string;
   port: number;
+  /** the local socket to send from (a dispatcher destination's `socket` attr); default: the transport picks one */
+  socket?: string;
 }
 
 /**

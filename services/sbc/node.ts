@@ -100,7 +100,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     });
     closers.push(() => transport.close());
     const tm = new TransactionLayer({
-      send: (msg, target) => transport.send(target, msg.serialize()),
+      send: (msg, target) => transport.send(target, msg.serialize(), target.socket),
       config: { t1: config.tm.t1, t2: config.tm.t2, t4: config.tm.t4, frTimer: config.tm.fr_timer, frInvTimer: config.tm.fr_inv_timer, waitTimer: config.tm.wait_timer },
       logger,
       registry,
@@ -111,6 +111,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     const calls = new CallEvents((err, event) => logger.error({ err, event: event.type }, 'call event listener threw'));
     const features = await startFeatures(opts.features ?? SBC_FEATURES, {
       config, state, bus, registry, logger, clusterConfig, calls, transport,
+      sip: { sendRequest: (req, target, o) => tm.sendRequest(req, target, o), selectSocket: (target, via) => transport.selectSocket(target, via) },
       ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
       ...(opts.origin ? { origin: opts.origin } : {}),
     });
