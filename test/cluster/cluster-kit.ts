@@ -13,11 +13,14 @@ export interface ClusterNodeOptions {
   natsUrl: string;
   /** extra top-level config sections, merged shallowly */
   config?: Record<string, unknown>;
+  /** SIP port of the node (default: a free one) */
+  port?: number;
 }
 
 export function startClusterNode(o: ClusterNodeOptions): Promise<SbcNodeHandle> {
   return startSbcNode({
     gateways: [{ host: '127.0.0.1', port: 9 }],
+    ...(o.port !== undefined ? { port: o.port } : {}),
     config: {
       node: { id: o.id, cluster: o.cluster },
       state: { backend: 'redis', redis: { url: o.redisUrl } },
@@ -59,4 +62,20 @@ export async function optionsFrom(node: SbcNodeHandle, sourceIp: string, timeout
   } finally {
     sock.close();
   }
+}
+
+/** The node's dispatcher.list: per set, the state flags of each destination (and latency / calls when known). */
+export interface ListedDest { uri: string; flags: string; state: string; latency?: { count: number; avg: number; est: number; max: number; timeouts: number }; calls?: number }
+export async function destinations(node: SbcNodeHandle, setId: number): Promise<ListedDest[]> {
+  const r = (await admin(node, 'dispatcher.list')) as { sets: { id: number; destinations: ListedDest[] }[] };
+  return r.sets.find((s) => s.id === setId)?.destinations ?? [];
+}
+
+export async function stateOf(node: SbcNodeHandle, setId: number, uri: string): Promise<string | undefined> {
+  return (await destinations(node, setId)).find((d) => d.uri === uri)?.state;
+}
+
+/** kill -9 of the node's whole process group: no goodbye, no lease handed back. */
+export function killNode(node: SbcNodeHandle): void {
+  try { process.kill(-node.pgid, 'SIGKILL'); } catch { /* already gone */ }
 }
