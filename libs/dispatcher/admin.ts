@@ -9,6 +9,8 @@ import { DispatcherError } from './types.ts';
 
 export interface DispatcherAdminDeps {
   readonly state: DispatcherState;
+  /** active calls per duid, cluster-wide (call load), shown as `calls` */
+  readonly callsOf?: (duids: string[]) => Promise<ReadonlyMap<string, number>>;
   /** re-reads list file + config and applies it; absent = no dispatcher.reload command */
   readonly reload?: () => Promise<{ ok: true; summary: ReloadSummary } | { ok: false; errors: readonly ConfigError[] }>;
 }
@@ -19,8 +21,15 @@ export function dispatcherAdminCommands(deps: DispatcherAdminDeps): AdminCommand
     {
       name: 'dispatcher.list',
       mutates: false,
-      help: 'Destination sets with the live state of every destination (flags: A active, I inactive, T trying, D disabled; P probing, X not).',
-      run: () => ({ sets: state.list() }),
+      help: 'Destination sets with the live state of every destination (flags: A active, I inactive, T trying, D disabled; P probing, X not), probe latency (avg, std, est, max, timeouts) and active calls (by duid).',
+      async run() {
+        const sets = state.list();
+        const duids = [...new Set(sets.flatMap((s) => s.destinations.flatMap((d) => (d.duid === undefined ? [] : [d.duid]))))];
+        if (deps.callsOf === undefined || duids.length === 0) return { sets };
+        const counts = await deps.callsOf(duids).catch(() => undefined);
+        if (counts === undefined) return { sets, callsError: 'call load unreadable (Redis down?)' };
+        return { sets: sets.map((s) => ({ ...s, destinations: s.destinations.map((d) => (d.duid === undefined ? d : { ...d, calls: counts.get(d.duid) ?? 0 })) })) };
+      },
     },
     {
       name: 'dispatcher.set_state',

@@ -32,6 +32,8 @@ export interface DispatcherDeps {
   origin?: (path: string) => Origin | undefined;
   /** anchors a relative dispatcher.list_file (the config file's folder) */
   baseDir?: string;
+  /** active calls per duid (dispatcher.list) */
+  callsOf?: (duids: string[]) => Promise<ReadonlyMap<string, number>>;
 }
 
 /** What the dispatcher gives later features (pike exempts the gateways; call-event consumers find destinations). */
@@ -49,7 +51,7 @@ export const dispatcherFeature = defineFeature<NodeConfig, DispatcherHandle>({
     const ds = config.dispatcher;
     const replyOk = parseReplyCodes(ds.ds_ping_reply_codes);
     if (typeof replyOk === 'string') throw new Error(formatConfigErrors([configError('check', 'dispatcher.ds_ping_reply_codes', replyOk, ctx.origin?.('dispatcher.ds_ping_reply_codes'))]));
-    const { dispatcher, admin } = startDispatcher({ config, clusterConfig: ctx.clusterConfig, logger: ctx.logger, registry: ctx.registry, origin: ctx.origin, baseDir: ctx.baseDir });
+    const { dispatcher, admin } = startDispatcher({ config, clusterConfig: ctx.clusterConfig, logger: ctx.logger, registry: ctx.registry, origin: ctx.origin, baseDir: ctx.baseDir, callsOf: (duids) => state.callLoad.counts(duids) });
     const cluster = await startDispatcherCluster({
       ds: dispatcher, config: ds, nodeId: config.node.id, state, bus: ctx.bus, tm: ctx.sip, selectSocket: ctx.sip.selectSocket,
       logger: ctx.logger, registry: ctx.registry, resyncIntervalMs: config.bus.resyncIntervalMs,
@@ -132,7 +134,7 @@ function startDispatcher(deps: DispatcherDeps): { dispatcher: DispatcherState; a
     const after = dispatcher.list().reduce((n, x) => n + x.destinations.length, 0);
     return { ok: true, summary: { added: Math.max(0, after - before), removed: Math.max(0, before - after), kept: Math.min(before, after) } };
   };
-  return { dispatcher, admin: [...dispatcherAdminCommands({ state: dispatcher, reload }), apply] };
+  return { dispatcher, admin: [...dispatcherAdminCommands({ state: dispatcher, reload, callsOf: deps.callsOf }), apply] };
 }
 
 /** Dispatcher sets from a cluster config document: JSON {sets: [...]} with the YAML config's fields. */
