@@ -21,6 +21,9 @@ import type { AlgorithmId, DestinationSet } from './types.ts';
 
 type SbcConfig = NodeConfig;
 
+/** The lease group of per-request pins (cluster rule 1). */
+const PIN_GROUP = 'ds-pin';
+
 /** The ClusterConfig kind carrying dispatcher sets. */
 export const DISPATCHER_CONFIG_KIND = 'dispatcher';
 
@@ -76,6 +79,8 @@ export const dispatcherFeature = defineFeature<NodeConfig, DispatcherHandle>({
         const r = await state.callLoad.startLeastLoaded([...duids], callId || 'no-call-id', ds.ds_hash_initexpire, maxLoads);
         return r && { duid: r.dest, counts: r.counts };
       },
+      // cluster rule 1: a retransmission reaching another node goes where the original went (64*T1: the transaction's lifetime)
+      ...(state.backend === 'redis' ? { pin: (key: string, uri: string) => state.leases.claim(PIN_GROUP, key, uri, 64 * config.tm.t1) } : {}),
       failMode: config.state.fail_mode.dispatcher,
     });
     return {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestContext } from '#libs/proxy';
 import { parseMessage, type SipMessage } from '#libs/sip';
+import { createMemoryState } from '#libs/state';
+import { seededRng } from './rng.ts';
 import { DispatcherState } from './state.ts';
 import { dispatchStep, selectContextOf } from './step.ts';
 import { setsFromList } from './test-helpers.ts';
@@ -54,5 +56,31 @@ describe('dispatchStep', () => {
       return ctx.hops[0].target.host;
     });
     expect(firsts).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5']);
+  });
+
+  it('pins per-node choices (4, 6, 9, 11, 13) so a retransmission on another node goes to the same destination', async () => {
+    const store = createMemoryState();
+    const pin = (key: string, uri: string) => store.leases.claim('ds-pin', key, uri, 32_000);
+    const W = ['1 sip:10.0.0.1:5060 0 0 weight=50;rweight=50', '1 sip:10.0.0.2:5060 0 0 weight=30;rweight=30', '1 sip:10.0.0.3:5060 0 0 weight=20;rweight=20'].join('\n');
+    for (const algorithm of [4, 6, 9, 11, 13] as AlgorithmId[]) {
+      const a = dispatchStep({ state: new DispatcherState(setsFromList(W), { rng: seededRng(1) }), setId: 1, algorithm, pin });
+      const b = dispatchStep({ state: new DispatcherState(setsFromList(W), { rng: seededRng(2) }), setId: 1, algorithm, pin });
+      let differentWithoutPin = 0;
+      const unpinned = dispatchStep({ state: new DispatcherState(setsFromList(W), { rng: seededRng(3) }), setId: 1, algorithm });
+      unpinned.run(ctxOf(invite(9999, false))); // this node has handled one more call than node a: its cursors differ
+      for (let i = 0; i < 30; i++) {
+        const msg = invite(i + 100 * algorithm, false);
+        const first = ctxOf(msg);
+        const retrans = ctxOf(msg);
+        await a.run(first);
+        await b.run(retrans);
+        expect(retrans.hops[0].label, `algorithm ${algorithm} call ${i}`).toBe(first.hops[0].label);
+        const u = ctxOf(msg);
+        unpinned.run(u);
+        if (u.hops[0].label !== first.hops[0].label) differentWithoutPin++;
+      }
+      if (algorithm !== 13) expect(differentWithoutPin, `algorithm ${algorithm} differs per node without a pin`).toBeGreaterThan(0);
+    }
+    await store.close();
   });
 });

@@ -39,6 +39,13 @@ export interface DispatchStepOptions {
   /** algorithm 10: counts the call on the least loaded destination in the same round trip */
   startCall?: CallLoadStarter;
 
+  /**
+   * Cluster rule 1 for the algorithms whose choice is per node (4, 6, 9, 11,
+   * 13): takes `uri` for the request `key` (Call-ID + incoming branch) unless
+   * another node took one already, and resolves to the URI that holds it; one
+   * round trip. Absent (single node): no pin.
+   */
+  pin?: (key: string, uri: string) => Promise<string>;
   /** when loadsOf fails (Redis down): 'open' selects as if every destination were idle, 'closed' refuses (503) */
   failMode?: 'open' | 'closed';
 }
@@ -148,7 +155,28 @@ export function dispatchStep(opts: DispatchStepOptions): Step<RequestContext> {
           },
         );
       }
-      return applyHops(ctx, opts.state.select(opts.setId, opts.algorithm, new LazySelectContext(ctx.msg)), opts);
+      const chosen = opts.state.select(opts.setId, opts.algorithm, new LazySelectContext(ctx.msg));
+      const pin = opts.pin;
+      if (pin === undefined || chosen.length === 0 || !PER_NODE.has(opts.algorithm)) return applyHops(ctx, chosen, opts);
+      const key = `${ctx.msg.callId() ?? ''} ${ctx.msg.topVia()?.params.get('branch') ?? ''}`;
+      return pin(key, chosen[0].uri).then(
+        (held) => applyHops(ctx, pinnedFirst(opts, chosen, held), opts),
+        // Redis away: this node's own choice (a retransmission reaching another node may then go elsewhere)
+        () => applyHops(ctx, chosen, opts),
+      );
     },
   };
+}
+
+/** Algorithms whose choice differs per node (cursors, randomness): pinned cluster-wide. */
+const PER_NODE: ReadonlySet<AlgorithmId> = new Set<AlgorithmId>([4, 6, 9, 11, 13]);
+
+/** The candidates with the pinned destination first (kept even if it changed state since: the retransmission must reach the same gateway). */
+function pinnedFirst(opts: DispatchStepOptions, chosen: Destination[], held: string): Destination[] {
+  if (held === chosen[0].uri) return chosen;
+  const i = chosen.findIndex((d) => d.uri === held);
+  if (i > 0) return [chosen[i], ...chosen.slice(0, i), ...chosen.slice(i + 1)];
+  const set = opts.state.getSet(opts.setId);
+  const j = set?.indexOf(held) ?? -1;
+  return set && j >= 0 ? [set.destinations[j], ...chosen] : chosen;
 }

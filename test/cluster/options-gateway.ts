@@ -17,6 +17,8 @@ export interface OptionsGateway {
   readonly uri: string;
   /** OPTIONS received (retransmissions of one probe counted once) */
   probes(): Probe[];
+  /** INVITEs received per Call-ID (retransmissions and copies from several nodes counted) */
+  invites(): Map<string, number>;
   /** forget what was recorded so far */
   reset(): void;
   /** 'answer' (default 200), 'silent' (no answer at all), or a status to answer with */
@@ -29,9 +31,18 @@ export async function startOptionsGateway(host = '127.0.0.1'): Promise<OptionsGa
   let probes: Probe[] = [];
   const seen = new Set<string>();
   let mode: 'answer' | 'silent' | number = 'answer';
+  const invites = new Map<string, number>();
   sock.on('message', (buf, rinfo) => {
     const r = parseMessage(buf);
-    if (!r.ok || r.msg.method !== 'OPTIONS') return;
+    if (!r.ok) return;
+    if (r.msg.method === 'INVITE') {
+      const id = r.msg.callId() ?? '';
+      invites.set(id, (invites.get(id) ?? 0) + 1);
+      // busy: a final the relay does not fail over on, so no other gateway gets this call
+      sock.send(createResponse(r.msg, 486, 'Busy Here', { toTag: 'gw' }).serialize(), rinfo.port, rinfo.address);
+      return;
+    }
+    if (r.msg.method !== 'OPTIONS') return;
     const branch = r.msg.topVia()?.params.get('branch') ?? '';
     if (!seen.has(branch)) {
       seen.add(branch);
@@ -51,7 +62,8 @@ export async function startOptionsGateway(host = '127.0.0.1'): Promise<OptionsGa
   return {
     host, port, uri: `sip:${host}:${port}`,
     probes: () => [...probes],
-    reset: () => { probes = []; },
+    invites: () => new Map(invites),
+    reset: () => { probes = []; invites.clear(); },
     behave: (m) => { mode = m; },
     stop: () => new Promise((r) => sock.close(() => r())),
   };
