@@ -7,7 +7,10 @@
 //   // candidates[0] now, candidates[1..] on failover (ds_next_dst)
 //
 // Cluster rule 1: hash algorithms (0-3, 5, 7) and 8/12 give the same answer
-// on every node for the same request; 4, 6, 9, 10, 11 are per node (see README.md).
+// on every node for the same request; 4, 6, 9, 11, 13 are pinned per request
+// in Redis, 10 counts the Call-ID on its gateway (see README.md).
+// Cluster-wide: destination states (cluster-sync.ts), one OPTIONS prober per
+// destination (partition.ts, prober.ts), call load from call events (call-watch.ts).
 export type {
   AlgorithmId,
   AlgorithmInfo,
@@ -49,3 +52,14 @@ export { dispatcherAdminCommands, type DispatcherAdminDeps } from './admin.ts';
 /** the pipeline step (ds_select_dst) and its rejection */
 export { dispatchStep, selectContextOf, DispatchedHop, DISPATCHER_REJECTIONS, type DispatchStepOptions } from './step.ts';
 export { dispatcherFeature, DISPATCHER_CONFIG_KIND, type DispatcherHandle } from './feature.ts';
+/** cluster machinery: shared states, probing, call-event watching, metrics */
+export { DestinationSync, DS_STATE_TABLE } from './cluster-sync.ts';
+export { ProbePartition, ownerOf, PROBE_LEASE_GROUP } from './partition.ts';
+export { Prober, probeName, type ProbeAnswer, type SendProbe } from './prober.ts';
+export { probeSender, destinationTarget } from './probe-sender.ts';
+export { startDispatcherCluster, leaseTiming, probeRules, type ProbingConfig, type DispatcherCluster } from './runtime.ts';
+export { watchCalls } from './call-watch.ts';
+export { createDispatcherMetrics, DISPATCHER_METRIC_NAMES } from './metrics.ts';
+export { LatencyStats, congestionWeights, type LatencySnapshot } from './latency.ts';
+export { parseReplyCodes, type ReplyCodeCheck } from './reply-codes.ts';
+export { shouldProbe, afterProbe, type ProbingMode } from './probing.ts';
