@@ -65,7 +65,7 @@ export async function optionsFrom(node: SbcNodeHandle, sourceIp: string, timeout
 }
 
 /** The node's dispatcher.list: per set, the state flags of each destination (and latency / calls when known). */
-export interface ListedDest { uri: string; flags: string; state: string; latency?: { count: number; avg: number; est: number; max: number; timeouts: number }; calls?: number }
+export interface ListedDest { uri: string; flags: string; state: string; since: number; latency?: { count: number; avg: number; est: number; max: number; timeouts: number }; calls?: number }
 export async function destinations(node: SbcNodeHandle, setId: number): Promise<ListedDest[]> {
   const r = (await admin(node, 'dispatcher.list')) as { sets: { id: number; destinations: ListedDest[] }[] };
   return r.sets.find((s) => s.id === setId)?.destinations ?? [];

@@ -65,17 +65,21 @@ async function probeWindow(ms: number): Promise<{ count: number; sources: Set<nu
   return gws.map((g) => ({ count: g.probes().length, sources: new Set(g.probes().map((p) => p.port)) }));
 }
 
-/** Polls every live node until `pred` holds on all; returns when the first and the last node got there. */
-async function onEveryNode(live: SbcNodeHandle[], pred: (n: SbcNodeHandle) => Promise<boolean>, timeoutMs: number): Promise<{ first: number; last: number }> {
-  const seen = new Map<SbcNodeHandle, number>();
+/**
+ * Waits until `uri` of `setId` is in `state` on every live node, and returns
+ * when the first and the last node applied it: each node's own `since` (the
+ * time it changed the state; every node runs on this machine's clock), so
+ * the figures do not depend on how fast this loaded machine polls them.
+ */
+async function onEveryNode(live: SbcNodeHandle[], setId: number, uri: string, state: string, timeoutMs: number): Promise<{ first: number; last: number }> {
+  let since: number[] = [];
   await waitUntil(async () => {
-    const ok = await Promise.all(live.map(pred));
-    const now = Date.now();
-    ok.forEach((v, i) => { if (v && !seen.has(live[i])) seen.set(live[i], now); });
-    return seen.size === live.length;
-  }, timeoutMs, 5);
-  const times = [...seen.values()];
-  return { first: Math.min(...times), last: Math.max(...times) };
+    const ds = await Promise.all(live.map(async (n) => (await destinations(n, setId)).find((d) => d.uri === uri)));
+    if (!ds.every((d) => d?.state === state)) return false;
+    since = ds.map((d) => d?.since ?? 0);
+    return true;
+  }, timeoutMs, 10);
+  return { first: Math.min(...since), last: Math.max(...since) };
 }
 
 describe('OPTIONS probing shared by three nodes', () => {
@@ -104,12 +108,12 @@ describe('OPTIONS probing shared by three nodes', () => {
     const gw = gws[1];
     const t0 = Date.now();
     gw.behave('silent');
-    const down = await onEveryNode(nodes, async (n) => (await stateOf(n, 2, gw.uri)) === 'inactive', 10_000);
+    const down = await onEveryNode(nodes, 2, gw.uri, 'inactive', 10_000);
     expect(down.last - down.first).toBeLessThan(100);
     expect(down.last - t0).toBeLessThan(THRESHOLD * INTERVAL + FR_TIMER + 100 + SCHEDULING_SLACK);
     const t1 = Date.now();
     gw.behave('answer');
-    const up = await onEveryNode(nodes, async (n) => (await stateOf(n, 2, gw.uri)) === 'active', 10_000);
+    const up = await onEveryNode(nodes, 2, gw.uri, 'active', 10_000);
     expect(up.last - up.first).toBeLessThan(100);
     expect(up.last - t1).toBeLessThan(INTERVAL + 100 + SCHEDULING_SLACK);
   });
@@ -117,22 +121,24 @@ describe('OPTIONS probing shared by three nodes', () => {
   it('counts an answer outside ds_ping_reply_codes as a failure (trying first, below the threshold)', async () => {
     const gw = gws[2];
     gw.behave(503);
-    await onEveryNode(nodes, async (n) => (await stateOf(n, 2, gw.uri)) !== 'active', 5000);
+    await waitUntil(async () => (await Promise.all(nodes.map((n) => stateOf(n, 2, gw.uri)))).every((st) => st !== 'active'), 5000, 20);
     gw.behave('answer');
-    await onEveryNode(nodes, async (n) => (await stateOf(n, 2, gw.uri)) === 'active', 5000);
+    await onEveryNode(nodes, 2, gw.uri, 'active', 5000);
   });
 
   it('applies dispatcher.set_state made through one node on every node within 100 ms', async () => {
     const uri = gws[3].uri;
-    await admin(nodes[1], 'dispatcher.set_state', { state: 'd', group: 2, address: uri });
-    const t0 = Date.now();
-    const r = await onEveryNode(nodes, async (n) => (await stateOf(n, 2, uri)) === 'disabled', 2000);
-    expect(r.last - t0).toBeLessThan(100);
-    // a disabled gateway is not probed
-    const w = await probeWindow(2 * INTERVAL + 200);
-    expect(w[3].count).toBe(0);
-    await admin(nodes[2], 'dispatcher.set_state', { state: 'ap', group: 2, address: uri });
-    await onEveryNode(nodes, async (n) => (await stateOf(n, 2, uri)) === 'active', 2000);
+    try {
+      await admin(nodes[1], 'dispatcher.set_state', { state: 'd', group: 2, address: uri });
+      const r = await onEveryNode(nodes, 2, uri, 'disabled', 2000);
+      expect(r.last - r.first).toBeLessThan(100);
+      // a disabled gateway is not probed
+      const w = await probeWindow(2 * INTERVAL + 200);
+      expect(w[3].count).toBe(0);
+    } finally {
+      await admin(nodes[2], 'dispatcher.set_state', { state: 'ap', group: 2, address: uri });
+    }
+    await onEveryNode(nodes, 2, uri, 'active', 2000);
   });
 
   it('moves calls off a gateway that timed out on node 1, on nodes 2 and 3 too', async () => {
@@ -140,7 +146,8 @@ describe('OPTIONS probing shared by three nodes', () => {
     const first = await runUac({ target: `${nodes[0].host}:${nodes[0].port}`, calls: 1, timeoutMs: 20_000 });
     expect(first.successful).toBe(1); // failed over to the sipp gateway after the silent one timed out
     expect(silentGw.received()).toBeGreaterThan(0);
-    await onEveryNode(nodes, async (n) => (await stateOf(n, 1, silent)) === 'inactive', 2000);
+    const marked = await onEveryNode(nodes, 1, silent, 'inactive', 2000);
+    expect(marked.last - marked.first).toBeLessThan(100);
     const before = silentGw.received();
     const t0 = Date.now();
     for (const n of [nodes[1], nodes[2]]) {
