@@ -15,17 +15,51 @@ let nc: NatsClusterHandle | undefined;
 beforeAll(async () => { nc = await startNatsCluster(3); }, 60_000);
 afterAll(async () => { await nc?.stop(); });
 
+// On one server, a flushed subscription is live for every publisher. Across a
+// cluster, the server forwards the interest to its routes asynchronously, so a
+// publisher on another server may not see it yet. The contract's `flush()` is
+// therefore made to also wait for that: a probe subscription made on the same
+// server after the bus's own travels the same (ordered) route connections, so
+// once a probe published on every other server arrives, the bus's interest has
+// arrived there too.
 busContract('nats cluster (3 servers, nodes on different servers)', async () => {
   let next = 0;
-  let rawConn: NatsConnection | undefined;
+  const conns = new Map<number, NatsConnection>();
+  const conn = async (i: number) => {
+    let c = conns.get(i);
+    if (!c) { c = await connect({ servers: nc!.urls[i] }); conns.set(i, c); }
+    return c;
+  };
+  const interestPropagated = async (server: number) => {
+    const probe = `_probe.${uniqueName('p')}`;
+    const local = await conn(server);
+    const got = new Set<number>();
+    const sub = local.subscribe(probe, { callback: (_err, m) => { got.add(Number(m.string())); } });
+    await local.flush();
+    const others = [0, 1, 2].filter((i) => i !== server);
+    try {
+      await waitUntil(async () => {
+        for (const i of others) if (!got.has(i)) { const c = await conn(i); c.publish(probe, String(i)); await c.flush(); }
+        return others.every((i) => got.has(i));
+      }, 10_000, 20);
+    } finally {
+      sub.unsubscribe();
+    }
+  };
   return {
-    bus: (cluster, node, deps) => createNatsBus({ servers: nc!.urls[next++ % 3], cluster, node, ...deps }),
-    raw: async (subject, data) => {
-      rawConn ??= await connect({ servers: nc!.urls[2] });
-      rawConn.publish(subject, data);
-      await rawConn.flush();
+    bus: async (cluster, node, deps) => {
+      const server = next++ % 3;
+      const bus = await createNatsBus({ servers: nc!.urls[server], cluster, node, ...deps });
+      const flush = bus.flush.bind(bus);
+      bus.flush = async () => { await flush(); await interestPropagated(server); };
+      return bus;
     },
-    close: async () => { await rawConn?.close(); },
+    raw: async (subject, data) => {
+      const c = await conn(2);
+      c.publish(subject, data);
+      await c.flush();
+    },
+    close: async () => { await Promise.all([...conns.values()].map((c) => c.close())); conns.clear(); },
   };
 });
 
