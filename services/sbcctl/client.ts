@@ -37,7 +37,7 @@ async function call(ep: Endpoint, path: string, init: RequestInit): Promise<unkn
   const text = await res.text();
   let body: { result?: unknown; error?: string; commands?: unknown } = {};
   try { body = JSON.parse(text) as typeof body; } catch { /* not JSON: reported below */ }
-  if (res.status === 401) throw new CtlError(`unauthorized: ${ep.token === undefined ? 'no token given (--token, --token-file, SBC_ADMIN_TOKEN)' : 'the token was refused'}`, EXIT.unauthorized);
+  if (res.status === 401) throw new CtlError(`unauthorized: ${ep.token === undefined ? 'no token given (--token, --token-file, SBCCTL_TOKEN)' : 'the token was refused'}`, EXIT.unauthorized);
   if (res.status === 403) throw new CtlError(`forbidden: ${body.error ?? 'this token may not run that command'}`, EXIT.unauthorized);
   if (!res.ok) throw new CtlError(`${res.status}: ${body.error ?? text.slice(0, 200)}`, res.status === 404 ? EXIT.usage : EXIT.commandFailed);
   return body;

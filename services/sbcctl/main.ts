@@ -4,6 +4,8 @@
 //   sbcctl --json pike.top n=5
 // Positional arguments fill the command's parameters in the order it lists
 // them; name=value sets one by name. Values are JSON when they parse as JSON.
+// Its variables are SBCCTL_*, not SBC_*: a node refuses SBC_* variables its
+// config does not know, and both may share a container's environment.
 import { existsSync, readFileSync } from 'node:fs';
 import { CtlError, EXIT, listCommands, runCommand, type CommandInfo, type Endpoint } from './client.ts';
 import { render, renderTable } from './table.ts';
@@ -13,9 +15,9 @@ const USAGE = `usage: sbcctl [options] <command> [param ...] [name=value ...]
        sbcctl [options] help <command>    a command's help and parameters
 
 options:
-  --url URL          admin API base URL (env SBC_ADMIN_URL; default http://127.0.0.1:9060)
-  --token TOKEN      bearer token (env SBC_ADMIN_TOKEN)
-  --token-file FILE  file holding the token, or a tokens file (first line's token) (env SBC_ADMIN_TOKEN_FILE;
+  --url URL          admin API base URL (env SBCCTL_URL; default http://127.0.0.1:9060)
+  --token TOKEN      bearer token (env SBCCTL_TOKEN)
+  --token-file FILE  file holding the token, or a tokens file (first line's token) (env SBCCTL_TOKEN_FILE;
                      default .sbc/admin-tokens when it exists, the file npm start creates)
   --json             print the result as JSON (for scripts)
   --timeout MS       give up after MS milliseconds (default 10000)
@@ -41,9 +43,9 @@ export function tokenFromFile(file: string): string {
 }
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
-  let url = env.SBC_ADMIN_URL ?? 'http://127.0.0.1:9060';
-  let token = env.SBC_ADMIN_TOKEN;
-  let tokenFile = env.SBC_ADMIN_TOKEN_FILE;
+  let url = env.SBCCTL_URL ?? 'http://127.0.0.1:9060';
+  let token = env.SBCCTL_TOKEN;
+  let tokenFile = env.SBCCTL_TOKEN_FILE;
   let json = false;
   let timeoutMs = 10_000;
   const words: string[] = [];

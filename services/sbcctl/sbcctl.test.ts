@@ -23,9 +23,9 @@ describe('sbcctl arguments', () => {
     expect(tokenFromFile(f)).toBe('tok-0123456789abcdef');
     writeFileSync(join(dir, 'bare'), 'bare-token\n');
     expect(tokenFromFile(join(dir, 'bare'))).toBe('bare-token');
-    const o = parseArgs(['--url', 'http://h:1', '--json', 'core.info'], { SBC_ADMIN_URL: 'http://env:2', SBC_ADMIN_TOKEN_FILE: f });
+    const o = parseArgs(['--url', 'http://h:1', '--json', 'core.info'], { SBCCTL_URL: 'http://env:2', SBCCTL_TOKEN_FILE: f });
     expect(o).toEqual({ endpoint: { url: 'http://h:1', token: 'tok-0123456789abcdef', timeoutMs: 10_000 }, json: true, words: ['core.info'] });
-    expect(parseArgs(['x.y'], { SBC_ADMIN_TOKEN: 'envtok' }).endpoint.token).toBe('envtok');
+    expect(parseArgs(['x.y'], { SBCCTL_TOKEN: 'envtok' }).endpoint.token).toBe('envtok');
     expect(() => parseArgs(['--bogus'], {})).toThrow(/unknown option/);
   });
 });

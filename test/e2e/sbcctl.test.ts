@@ -14,7 +14,7 @@ interface Run { code: number; stdout: string; stderr: string }
 
 function sbcctl(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SBC_')));
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SBC_') && !k.startsWith('SBCCTL_')));
     execFile(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, cwd: '/', timeout: 20_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
@@ -26,7 +26,7 @@ describe('sbcctl against a running node', () => {
   let env: Record<string, string>;
   beforeAll(async () => {
     node = await startSbcNode({ gateways: [{ host: '127.0.0.1', port: 5999 }, { host: '127.0.0.1', port: 5998 }], readiness: 'bound' });
-    env = { SBC_ADMIN_URL: `http://${node.host}:${node.httpPort}`, SBC_ADMIN_TOKEN: node.adminToken };
+    env = { SBCCTL_URL: `http://${node.host}:${node.httpPort}`, SBCCTL_TOKEN: node.adminToken };
   }, 30_000);
   afterAll(() => node?.stop());
 
@@ -55,7 +55,7 @@ describe('sbcctl against a running node', () => {
   });
 
   it('reads the token from --token and from a tokens file', async () => {
-    const url = env.SBC_ADMIN_URL;
+    const url = env.SBCCTL_URL;
     expect((await sbcctl(['--url', url, '--token', node.readToken, 'core.info'])).code).toBe(0);
     const file = join(node.dir, 'client-tokens');
     writeFileSync(file, `ops admin ${node.adminToken}\n`);
@@ -65,7 +65,7 @@ describe('sbcctl against a running node', () => {
   });
 
   it('says what failed with its exit code', async () => {
-    const url = env.SBC_ADMIN_URL;
+    const url = env.SBCCTL_URL;
     const noToken = await sbcctl(['--url', url, 'dispatcher.list']);
     expect([noToken.code, noToken.stderr]).toEqual([4, expect.stringMatching(/unauthorized: no token/)]);
     expect((await sbcctl(['--url', url, '--token', 'wrong-token-0123456789', 'dispatcher.list'])).code).toBe(4);
