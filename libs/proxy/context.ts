@@ -38,9 +38,9 @@ export interface RequestContext {
   readonly log: Logger;
 }
 
-/** The request's source as a transaction Target. */
-export function sourceTarget(ctx: Pick<RequestContext, 'source'>): Target {
-  return { proto: ctx.source.proto, host: ctx.source.address, port: ctx.source.port };
+/** The request's source as a transaction Target, naming the socket it arrived on (its responses leave from there). */
+export function sourceTarget(ctx: Pick<RequestContext, 'source' | 'local'>): Target {
+  return { proto: ctx.source.proto, host: ctx.source.address, port: ctx.source.port, socket: ctx.local.id };
 }
 
 /** The context object; a class so the lazy logger costs no closure per request. */

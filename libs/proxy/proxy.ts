@@ -11,7 +11,7 @@ import { RateLimitedLog, type LogRateLimit, type RejectionRecorder } from '#libs
 import { checkRequest, forwardedMaxForwards, type SanityConfig, type SanityContext } from '#libs/sanity';
 import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage } from '#libs/sip';
 import type { TransactionLayer } from '#libs/transaction';
-import type { InboundMessage, RemoteInfo, TransportLayer } from '#libs/transport';
+import type { InboundMessage, RemoteInfo, SocketId, TransportLayer } from '#libs/transport';
 import { eventBase, type CallEvents } from './call-events.ts';
 import { createContext, type Hop, type RequestContext } from './context.ts';
 import { STATELESS_TAG_PREFIX } from './stateless-tag.ts';
@@ -218,7 +218,7 @@ export class SipProxy {
       ctx.tx.respond(res);
       return;
     }
-    this.sendResponseStateless(res, ctx.source.proto, ctx.source.address, ctx.source.port);
+    this.sendResponseStateless(res, ctx.source.proto, ctx.source.address, ctx.source.port, ctx.local.id);
   }
 
   private replyStateless(req: SipMessage, m: InboundMessage, status: number, reason: string, headers: HeaderList = []): void {
@@ -227,22 +227,23 @@ export class SipProxy {
       headers: this.serverHeader.length === 0 ? headers : [...this.serverHeader, ...headers],
     });
     this.metrics.replied(status);
-    this.sendResponseStateless(res, m.remote.proto, m.remote.address, m.remote.port);
+    this.sendResponseStateless(res, m.remote.proto, m.remote.address, m.remote.port, m.local.id);
   }
 
   /**
    * Send a response by its top Via (RFC 3261 §18.2.2); over TCP back to the
    * source connection; to the source address when the Via is unusable
-   * (unparsable or not SIP/2.0: the 400/505 to a malformed request).
+   * (unparsable or not SIP/2.0: the 400/505 to a malformed request). Over
+   * UDP it leaves from the socket the request arrived on (`inbound`).
    */
-  private sendResponseStateless(res: SipMessage, proto: 'udp' | 'tcp', address: string, port: number): void {
+  private sendResponseStateless(res: SipMessage, proto: 'udp' | 'tcp', address: string, port: number, inbound: SocketId): void {
     const via = res.topVia();
     if (proto === 'tcp' || via === undefined || via.protocol !== 'SIP/2.0') {
-      void this.deps.transport.send({ proto, host: address, port }, res.serialize());
+      void this.deps.transport.send({ proto, host: address, port }, res.serialize(), proto === 'udp' ? inbound : undefined);
       return;
     }
     const t = responseTarget(via, 'UDP');
-    void this.deps.transport.send({ proto: 'udp', host: t.host, port: t.port }, res.serialize());
+    void this.deps.transport.send({ proto: 'udp', host: t.host, port: t.port }, res.serialize(), inbound);
   }
 
   /** RFC 3261 §16.11: a 2xx ACK goes on statelessly, with our Via and a branch derived from its own. */

@@ -162,7 +162,7 @@ export class Relay {
       }
       const req = branchRequest(ctx, ctx.local, out, this.attempt, deps.maxForwards);
       deps.topology?.hideRequest(ctx, req, out);
-      // a forced socket (dispatcher `socket` attr) must be the one the branch leaves from, as its Via says
+      // a socket the routing step chose reaches the send (and the CANCEL / ACK of the branch); else the transport picks `out` again
       const target = hop.socket === undefined ? hop.target : { ...hop.target, socket: out.id };
       const client = deps.tm.sendRequest(req, target, { frTimer: ctx.failover ? deps.failover.branchTimeoutMs : undefined });
       this.client = client;

@@ -71,6 +71,7 @@ export function buildCancel(invite: SipMessage, reason?: string): SipMessage {
  * the packet's source when the transport has not stamped them yet.
  */
 export function responseTargetFor(req: SipMessage, source: Target): Target {
+  // (over TCP the response goes back on the request's connection: no socket to name)
   if (source.proto !== 'udp') return { proto: source.proto, host: source.host, port: source.port };
   const via = req.topVia();
   if (via === undefined) return { ...source };
@@ -86,5 +87,6 @@ export function responseTargetFor(req: SipMessage, source: Target): Target {
     target = { ...via, params };
   }
   const t = responseTarget(target, 'UDP');
-  return { proto: 'udp', host: t.host, port: t.port };
+  // from the socket the request arrived on: a NAT lets back only what comes from the address the client sent to
+  return source.socket === undefined ? { proto: 'udp', host: t.host, port: t.port } : { proto: 'udp', host: t.host, port: t.port, socket: source.socket };
 }

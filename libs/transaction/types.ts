@@ -12,7 +12,12 @@ export interface Target {
   proto: Proto;
   host: string;
   port: number;
-  /** the local socket to send from (a dispatcher destination's `socket` attr); default: the transport picks one */
+  /**
+   * The listen socket to send from (the transport's socket id), when it
+   * matters: the one a request arrived on, for its responses; the one a
+   * routing step chose (dispatcher `socket=`), for a branch and its CANCEL
+   * and ACK. Absent: the transport picks by protocol and address family.
+   */
   socket?: string;
 }
 

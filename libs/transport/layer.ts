@@ -125,15 +125,18 @@ export class TransportLayer implements Transport {
 
   /**
    * The listen socket a message to `target` leaves from: the forced one when
-   * `via` names it, else the first socket of the same protocol and address
-   * family (a name that is not an IP literal is treated as IPv4 first).
+   * `via` names it (and can reach the target's address family), else the
+   * first socket of the same protocol and address family (a name that is not
+   * an IP literal is treated as IPv4 first).
    */
   selectSocket(target: SendTarget, via?: SocketId): ListenSocketInfo | undefined {
+    const fam = familyOf(target.host);
     if (via !== undefined) {
       const s = this.#byId.get(via);
-      return s !== undefined && s.proto === target.proto ? s : undefined;
+      if (s === undefined || s.proto !== target.proto) return undefined;
+      // an IPv4 socket cannot reach an IPv6 literal (nor the reverse): the family's own socket then
+      if (fam === undefined || s.family === fam) return s;
     }
-    const fam = familyOf(target.host);
     let fallback: ListenSocketInfo | undefined;
     for (const s of this.#sockets) {
       if (s.proto !== target.proto) continue;
