@@ -19,7 +19,7 @@ export const bansFeature = defineFeature<NodeConfig, BansHandle>({
   metrics: ['sbc_bans_active'],
   async start(ctx) {
     const { config, state } = ctx;
-    const table = await ReplicatedTable.start({ name: BAN_TABLE, channel: 'ban', state, bus: ctx.bus, logger: ctx.logger, registry: ctx.registry, resyncIntervalMs: config.bus.resyncIntervalMs });
+    const table = await ReplicatedTable.start({ name: BAN_TABLE, channel: 'ban', state, bus: ctx.bus, logger: ctx.logger, registry: ctx.registry, resyncIntervalMs: config.bus.resync_interval });
     createBanMetrics(ctx.registry, table);
     return {
       gates: [bansGate(table)],

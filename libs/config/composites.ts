@@ -151,25 +151,33 @@ export interface ObjectOptions<T> extends Omit<FieldOptions<T>, 'default' | 'opt
   readonly shorthand?: { readonly doc: string; parse(text: string): Record<string, unknown> | string };
   /** Name shown for the type in docs ("socket"); default "object". */
   readonly typeName?: string;
+  /** keys renamed since: old name -> current name; the old one is still read (config files written before the rename) */
+  readonly renamed?: Readonly<Record<string, string>>;
 }
 
 /** Reads the fields of `schema` from a mapping node: unknown keys, missing keys, defaults. */
-export function readObject<S extends Schema>(schema: S, node: LMap, path: Path, ctx: ReadCtx): InferSchema<S> | Invalid {
+export function readObject<S extends Schema>(schema: S, node: LMap, path: Path, ctx: ReadCtx, renamed?: Readonly<Record<string, string>>): InferSchema<S> | Invalid {
   const out: Record<string, unknown> = {};
   let bad = false;
   const known = Object.keys(schema);
-  const seen = new Set<string>();
+  const byKey = new Map<string, LMap['entries'][number]>();
   for (const e of node.entries) {
-    if (!(e.key in schema)) {
+    const key = renamed?.[e.key] ?? e.key;
+    if (!(key in schema)) {
       bad = true;
       push(ctx, 'unknown_key', [...path, e.key], `unknown key${hint(e.key, known)}`, e.keyOrigin);
       continue;
     }
-    seen.add(e.key);
+    if (byKey.has(key)) {
+      bad = true;
+      push(ctx, 'type', [...path, e.key], `"${e.key}" is the old name of "${key}": give only one of them`, e.keyOrigin);
+      continue;
+    }
+    byKey.set(key, e);
   }
   for (const key of known) {
     const field = schema[key];
-    const entry = seen.has(key) ? node.entries.find((e) => e.key === key) : undefined;
+    const entry = byKey.get(key);
     if (entry && !isNull(entry.value)) {
       const v = readValue(field, entry.value, [...path, key], ctx);
       if (v === INVALID) bad = true;
@@ -210,7 +218,7 @@ export function object<const S extends Schema, const O extends ObjectOptions<Inf
           const alt = sh ? ` or ${sh.doc}` : '';
           return push(ctx, 'type', path, `expected a mapping${alt}, ${got(node, ctx)}`, node.origin);
         }
-        return readObject(fields, node, path, ctx);
+        return readObject(fields, node, path, ctx, opts.renamed);
       },
       fromText(text, origin) {
         const flow = flowNode(text, origin);

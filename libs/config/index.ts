@@ -31,8 +31,11 @@ export {
   stateSection,
   busSection,
   tmSection,
+  sanitySection,
   dispatcherSection,
   routingSection,
   DISPATCHER_ALGORITHMS,
 } from './node-schema.ts';
 export type { NodeConfig, DispatcherConfig } from './types.ts';
+/** docs/config.md rendering (services/sbc/gen-config-docs.ts runs it over every section) */
+export { renderConfigDocs, undocumented } from './gen-docs.ts';

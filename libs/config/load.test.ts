@@ -44,7 +44,7 @@ describe('loadConfig: defaults', () => {
     expect(Object.isFrozen(res.config.sip.listen)).toBe(true);
     expect(Object.isFrozen(res.config.sip.listen[0])).toBe(true);
     expect(() => {
-      (res.config.sip.limits as { maxViaDepth: number }).maxViaDepth = 1;
+      (res.config.sip.limits as { max_via_depth: number }).max_via_depth = 1;
     }).toThrow(TypeError);
   });
 
@@ -328,5 +328,31 @@ describe('sections from feature libs', () => {
   it('refuses two options mapping to one variable', () => {
     const clash = defineSection('x', { a_b: t.int({ doc: 'one', default: 1 }), aB: t.int({ doc: 'two', default: 2 }) }, { doc: 'clash' });
     expect(() => loadConfig({ sections: [clash], env: {}, defaults })).toThrow(/SBC_X_A_B/);
+  });
+});
+
+describe('renamed keys (snake_case, durations without a unit in the name)', () => {
+  it('reads the old names of renamed keys into the new ones', () => {
+    const text = 'sip:\n  limits: { maxViaDepth: 10 }\n  tcp: { idleTimeoutMs: 5s }\nbus:\n  resyncIntervalMs: 2s\ndispatcher:\n  failover_timeout_ms: 700ms\nlog:\n  rejects: { perSecond: 3 }\n';
+    const res = loadConfig({ text, file: 'old.yaml', env: {}, defaults });
+    if (!res.ok) throw new Error(formatConfigErrors(res.errors));
+    expect(res.config.sip.limits.max_via_depth).toBe(10);
+    expect(res.config.sip.tcp.idle_timeout).toBe(5000);
+    expect(res.config.bus.resync_interval).toBe(2000);
+    expect(res.config.dispatcher.failover_timeout).toBe(700);
+    expect(res.config.log.rejects.per_second).toBe(3);
+  });
+
+  it('refuses a key given under both names, with its line', () => {
+    const errors = errorsOf(loadConfig({ text: 'dispatcher:\n  failover_timeout: 1s\n  failover_timeout_ms: 2s\n', file: 'both.yaml', env: {}, defaults }));
+    expect(errors[0]).toMatchObject({ path: 'dispatcher.failover_timeout_ms', line: 3 });
+    expect(errors[0].message).toContain('old name of "failover_timeout"');
+  });
+
+  it('the sanity section sets Proxy-Require tags and Max-Forwards', () => {
+    const res = loadConfig({ text: 'sanity:\n  proxy_require: [foo]\n  max_forwards: 20\n', file: 's.yaml', env: {}, defaults });
+    if (!res.ok) throw new Error(formatConfigErrors(res.errors));
+    expect(res.config.sanity).toEqual({ proxy_require: ['foo'], max_forwards: 20, max_forwards_limit: 70 });
+    expect(errorsOf(loadConfig({ text: 'sanity:\n  proxy_require: ["a b"]\n', file: 's.yaml', env: {}, defaults }))[0]).toMatchObject({ path: 'sanity.proxy_require[0]', line: 2 });
   });
 });

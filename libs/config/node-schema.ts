@@ -4,6 +4,10 @@ import { defineSection, type SectionProblem } from './section.ts';
 import { t } from './schema.ts';
 import { parseHostPort } from './scalars.ts';
 import { DEFAULT_PARSE_LIMITS, parseUri } from '#libs/sip';
+// each default is written once, in the lib that uses it; the schema shows and validates it
+import { TRANSACTION_CONFIG_DEFAULTS as TM } from '#libs/transaction';
+import { DEFAULT_TCP_OPTIONS } from '#libs/transport';
+import { DEFAULT_SANITY_CONFIG } from '#libs/sanity';
 
 /** A sip:/sips: URI with a host, as libs/sip parses it. */
 function sipUriProblem(u: string): string | undefined {
@@ -95,33 +99,33 @@ export const sipSection = defineSection(
     }),
     limits: t.object(
       {
-        maxMessageBytes: t.int({
+        max_message_bytes: t.int({
           doc: 'Largest message accepted, start line to end of body; above it the node answers 513 (or drops on UDP when unreadable).',
           min: 1024,
           max: 1_048_576,
           default: DEFAULT_PARSE_LIMITS.maxMessageBytes,
         }),
-        maxHeaderCount: t.int({ doc: 'Most header lines a message may carry.', min: 8, max: 10_000, default: DEFAULT_PARSE_LIMITS.maxHeaderCount }),
-        maxLineBytes: t.int({ doc: 'Longest single line (start line or header line).', min: 128, max: 1_048_576, default: DEFAULT_PARSE_LIMITS.maxLineBytes }),
-        maxViaDepth: t.int({ doc: 'Most Via values in one message.', min: 1, max: 1000, default: DEFAULT_PARSE_LIMITS.maxViaDepth }),
+        max_header_count: t.int({ doc: 'Most header lines a message may carry.', min: 8, max: 10_000, default: DEFAULT_PARSE_LIMITS.maxHeaderCount }),
+        max_line_bytes: t.int({ doc: 'Longest single line (start line or header line).', min: 128, max: 1_048_576, default: DEFAULT_PARSE_LIMITS.maxLineBytes }),
+        max_via_depth: t.int({ doc: 'Most Via values in one message.', min: 1, max: 1000, default: DEFAULT_PARSE_LIMITS.maxViaDepth }),
       },
-      { doc: 'Parser limits: each one bounds work and memory on hostile input.' },
+      { doc: 'Parser limits: each one bounds work and memory on hostile input.', renamed: { maxMessageBytes: 'max_message_bytes', maxHeaderCount: 'max_header_count', maxLineBytes: 'max_line_bytes', maxViaDepth: 'max_via_depth' } },
     ),
     tcp: t.object(
       {
-        idleTimeoutMs: t.duration({
+        idle_timeout: t.duration({
           doc: 'A TCP connection without traffic for this long is closed (Kamailio tcp_connection_lifetime).',
           min: 1000,
-          default: 120_000,
+          default: DEFAULT_TCP_OPTIONS.idleTimeoutMs,
         }),
-        maxBufferBytes: t.int({
+        max_buffer_bytes: t.int({
           doc: 'Most unparsed bytes buffered per TCP connection; a peer sending more without completing a message is disconnected.',
           min: 4096,
           max: 16_777_216,
-          default: 262_144,
+          default: DEFAULT_TCP_OPTIONS.maxBufferBytes,
         }),
       },
-      { doc: 'TCP connection handling.' },
+      { doc: 'TCP connection handling.', renamed: { idleTimeoutMs: 'idle_timeout', maxBufferBytes: 'max_buffer_bytes' } },
     ),
     server_header: t.string({
       doc: 'Server header value for replies the node generates; "" = no Server header (hides the product from scanners).',
@@ -137,10 +141,10 @@ export const sipSection = defineSection(
     checks: [
       (sip) => {
         const p: SectionProblem[] = [];
-        if (sip.limits.maxLineBytes > sip.limits.maxMessageBytes)
-          p.push({ path: 'limits.maxLineBytes', message: `must not exceed limits.maxMessageBytes (${sip.limits.maxMessageBytes})` });
-        if (sip.tcp.maxBufferBytes < sip.limits.maxMessageBytes)
-          p.push({ path: 'tcp.maxBufferBytes', message: `must be at least limits.maxMessageBytes (${sip.limits.maxMessageBytes}) or a largest message can never be read` });
+        if (sip.limits.max_line_bytes > sip.limits.max_message_bytes)
+          p.push({ path: 'limits.max_line_bytes', message: `must not exceed limits.max_message_bytes (${sip.limits.max_message_bytes})` });
+        if (sip.tcp.max_buffer_bytes < sip.limits.max_message_bytes)
+          p.push({ path: 'tcp.max_buffer_bytes', message: `must be at least limits.max_message_bytes (${sip.limits.max_message_bytes}) or a largest message can never be read` });
         return p;
       },
     ],
@@ -166,10 +170,10 @@ export const logSection = defineSection(
     level: t.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { doc: 'pino log level.', default: 'info' }),
     rejects: t.object(
       {
-        perSecond: t.int({ doc: 'Reject log lines per second per node (token bucket rate); 0 = no limit.', min: 0, max: 1_000_000, default: 10 }),
+        per_second: t.int({ doc: 'Reject log lines per second per node (token bucket rate); 0 = no limit.', min: 0, max: 1_000_000, default: 10 }),
         burst: t.int({ doc: 'Reject log lines allowed in a burst above the rate.', min: 1, max: 1_000_000, default: 20 }),
       },
-      { doc: 'Rate limit of "request rejected" log lines, so a flood cannot fill the disk; every reject is still counted in metrics.' },
+      { doc: 'Rate limit of "request rejected" log lines, so a flood cannot fill the disk; every reject is still counted in metrics.', renamed: { perSecond: 'per_second' } },
     ),
   },
   { doc: 'Logging (pino JSON on stdout).' },
@@ -189,14 +193,14 @@ export const stateSection = defineSection(
         url: t.url({ doc: 'Redis server URL.', protocols: ['redis:', 'rediss:'], default: 'redis://127.0.0.1:6379' }),
         password: t.string({ doc: 'Redis password (AUTH); overrides one in the URL.', optional: true, secret: true }),
         tls: t.bool({ doc: 'Connect with TLS (also implied by a rediss:// URL).', default: false }),
-        keyPrefix: t.string({
+        key_prefix: t.string({
           doc: 'Prefix of every Redis key this node writes (the cluster name follows it), so several clusters can share one Redis.',
           default: 'sbc:',
           pattern: /^[A-Za-z0-9:._-]*$/,
           patternDoc: "letters, digits, ':', '.', '-' and '_'",
         }),
       },
-      { doc: 'Redis connection (used when backend is redis).' },
+      { doc: 'Redis connection (used when backend is redis).', renamed: { keyPrefix: 'key_prefix' } },
     ),
     fail_mode: t.object(
       {
@@ -226,13 +230,13 @@ export const busSection = defineSection(
       doc: 'NATS servers for cluster news (bans, config changes, gateway up/down). Empty = single node, no news.',
       default: [],
     }),
-    resyncIntervalMs: t.duration({
+    resync_interval: t.duration({
       doc: 'How often a node re-reads shared state from Redis, to converge after a missed NATS message (cluster rule 5).',
       min: 1000,
       default: 30_000,
     }),
   },
-  { doc: 'Cluster news over NATS.' },
+  { doc: 'Cluster news over NATS.', renamed: { resyncIntervalMs: 'resync_interval' } },
 );
 
 // ------------------------------------------------------------------ tm
@@ -243,21 +247,21 @@ export const tmSection = defineSection(
     fr_timer: t.duration({
       doc: 'Final response timeout of a non-INVITE client transaction (RFC 3261 Timer F = 64*T1; Kamailio fr_timer defaults to 30000). Also the INVITE timeout until a provisional response arrives.',
       min: 100,
-      default: 32_000,
+      default: TM.frTimer,
     }),
     fr_inv_timer: t.duration({
       doc: 'How long an INVITE may ring after a provisional response before the branch is cancelled (RFC 3261 Timer C-like; Kamailio fr_inv_timer).',
       min: 1000,
-      default: 120_000,
+      default: TM.frInvTimer,
     }),
-    t1: t.duration({ doc: 'RFC 3261 T1: round-trip estimate, first retransmission interval over UDP.', min: 50, max: 10_000, default: 500 }),
-    t2: t.duration({ doc: 'RFC 3261 T2: longest retransmission interval of non-INVITE requests and INVITE responses.', min: 100, max: 60_000, default: 4000 }),
-    t4: t.duration({ doc: 'RFC 3261 T4: how long the network may hold a message (Timers I, K).', min: 100, max: 60_000, default: 5000 }),
+    t1: t.duration({ doc: 'RFC 3261 T1: round-trip estimate, first retransmission interval over UDP.', min: 50, max: 10_000, default: TM.t1 }),
+    t2: t.duration({ doc: 'RFC 3261 T2: longest retransmission interval of non-INVITE requests and INVITE responses.', min: 100, max: 60_000, default: TM.t2 }),
+    t4: t.duration({ doc: 'RFC 3261 T4: how long the network may hold a message (Timers I, K).', min: 100, max: 60_000, default: TM.t4 }),
     wait_timer: t.duration({
       doc: 'How long a transaction that has its final response is kept to absorb retransmissions (RFC 3261/6026 Timers J, L, M; Kamailio wt_timer). 0 = the RFC value 64*T1 (32 s); the default follows Kamailio: far less memory held per call at high call rates.',
       min: 0,
       max: 120_000,
-      default: 5000,
+      default: TM.waitTimer,
     }),
   },
   {
@@ -271,6 +275,34 @@ export const tmSection = defineSection(
       },
     ],
   },
+);
+
+// ------------------------------------------------------------------ sanity
+
+const OPTION_TAG = /^[A-Za-z0-9.!%*_+`'~-]+$/;
+
+export const sanitySection = defineSection(
+  'sanity',
+  {
+    proxy_require: t.list(t.string({ doc: 'An option tag (RFC 3261 token).', pattern: OPTION_TAG, patternDoc: 'an RFC 3261 token' }), {
+      doc: 'Proxy-Require option tags this node implements (Kamailio sanity proxy_require); a request requiring any other is answered 420 Bad Extension with Unsupported.',
+      default: [...DEFAULT_SANITY_CONFIG.proxyRequireSupported],
+      defaultDoc: 'none',
+    }),
+    max_forwards: t.int({
+      doc: 'Max-Forwards put on a forwarded request that had none (Kamailio mf_process_maxfwd_header).',
+      min: 1,
+      max: 255,
+      default: DEFAULT_SANITY_CONFIG.maxForwardsDefault,
+    }),
+    max_forwards_limit: t.int({
+      doc: 'A forwarded Max-Forwards never exceeds this (Kamailio maxfwd max_limit).',
+      min: 1,
+      max: 255,
+      default: DEFAULT_SANITY_CONFIG.maxForwardsLimit,
+    }),
+  },
+  { doc: 'Request sanity checks (Kamailio sanity + maxfwd).' },
 );
 
 // ------------------------------------------------------------------ dispatcher
@@ -336,7 +368,7 @@ export const dispatcherSection = defineSection(
         doc: 'a final response code, or "timeout"',
       }),
       {
-        doc: 'Final responses from a destination that make the node try the next one (ds_next_dst); "timeout" = the branch got no response within failover_timeout_ms. 408 is a 408 sent by the destination.',
+        doc: 'Final responses from a destination that make the node try the next one (ds_next_dst); "timeout" = the branch got no response within failover_timeout. 408 is a 408 sent by the destination.',
         default: [500, 503, 408, 'timeout'],
         check(codes) {
           const seen = new Set<string | number>();
@@ -348,7 +380,7 @@ export const dispatcherSection = defineSection(
         },
       },
     ),
-    failover_timeout_ms: t.duration({
+    failover_timeout: t.duration({
       doc: 'How long an INVITE branch may go without any response (not even 100 Trying) before the next destination is tried (Kamailio: a short fr_timer with t_branch_timeout in failure_route).',
       min: 100,
       max: 120_000,
@@ -383,7 +415,7 @@ export const dispatcherSection = defineSection(
     ds_hash_initexpire: t.duration({ doc: 'Algorithm 10: how long an unanswered call counts on its destination (no final answer seen).', default: 7_200_000, min: 1000, max: 86_400_000 }),
     ds_hash_expire: t.duration({ doc: 'Algorithm 10: how long an answered call counts on its destination when no BYE is seen (a node that dies takes no load with it: its calls expire after this).', default: 7_200_000, min: 1000, max: 86_400_000 }),
   },
-  { doc: 'Load balancing to gateways with failover (Kamailio dispatcher).' },
+  { doc: 'Load balancing to gateways with failover (Kamailio dispatcher).', renamed: { failover_timeout_ms: 'failover_timeout' } },
 );
 
 // ------------------------------------------------------------------ routing
@@ -402,4 +434,4 @@ export const routingSection = defineSection(
 );
 
 /** The node's core sections, in docs order. */
-export const nodeSections = [nodeSection, sipSection, httpSection, logSection, stateSection, busSection, tmSection, dispatcherSection, routingSection] as const;
+export const nodeSections = [nodeSection, sipSection, httpSection, logSection, stateSection, busSection, tmSection, sanitySection, dispatcherSection, routingSection] as const;

@@ -30,10 +30,15 @@ const NAME_RE = /^[a-z][a-z0-9_]*$/;
 export function defineSection<const N extends string, const S extends Schema>(
   name: N,
   fields: S,
-  opts: { readonly doc: string; readonly checks?: readonly SectionCheck<InferSchema<S>>[] },
+  opts: {
+    readonly doc: string;
+    readonly checks?: readonly SectionCheck<InferSchema<S>>[];
+    /** keys renamed since (old -> current), still read from files written before */
+    readonly renamed?: Readonly<Record<string, string>>;
+  },
 ): Section<N, S> {
   if (!NAME_RE.test(name)) throw new Error(`config section name "${name}" must be lower-case letters, digits and "_"`);
-  return { name, doc: opts.doc, fields, checks: opts.checks ?? [], field: object(fields, { doc: opts.doc }) };
+  return { name, doc: opts.doc, fields, checks: opts.checks ?? [], field: object(fields, { doc: opts.doc, ...(opts.renamed ? { renamed: opts.renamed } : {}) }) };
 }
 
 /** The typed config of a list of sections: { [section name]: its values }. */

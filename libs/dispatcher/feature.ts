@@ -57,7 +57,7 @@ export const dispatcherFeature = defineFeature<NodeConfig, DispatcherHandle>({
     const { dispatcher, admin } = startDispatcher({ config, clusterConfig: ctx.clusterConfig, logger: ctx.logger, registry: ctx.registry, origin: ctx.origin, baseDir: ctx.baseDir, callsOf: (duids) => state.callLoad.counts(duids) });
     const cluster = await startDispatcherCluster({
       ds: dispatcher, config: ds, nodeId: config.node.id, state, bus: ctx.bus, tm: ctx.sip, selectSocket: ctx.sip.selectSocket,
-      logger: ctx.logger, registry: ctx.registry, resyncIntervalMs: config.bus.resyncIntervalMs,
+      logger: ctx.logger, registry: ctx.registry, resyncIntervalMs: config.bus.resync_interval,
     });
     const algorithm = ds.algorithm as AlgorithmId;
     const failoverCodes = new Set(ds.failover_codes.filter((c): c is number => typeof c === 'number'));

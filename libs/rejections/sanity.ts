@@ -39,7 +39,7 @@ export const SANITY_REJECTIONS = defineRejections({
     status: 'drop',
     label: 'oversize_dropped',
     log: 'oversize message dropped (headers needed to answer not readable)',
-    doc: 'The message exceeded the size cap (sip.limits.maxMessageBytes) before the headers needed for a 513 could be read. Raise the cap only if legitimate peers send such messages.',
+    doc: 'The message exceeded the size cap (sip.limits.max_message_bytes) before the headers needed for a 513 could be read. Raise the cap only if legitimate peers send such messages.',
   },
   badAck: {
     code: 'sanity.bad_ack',
@@ -56,7 +56,7 @@ export const SANITY_REJECTIONS = defineRejections({
     reason: 'Message Too Large',
     label: 'oversize',
     log: 'oversize request refused',
-    doc: 'The request is larger than the cap (sip.limits.maxMessageBytes), has too many header lines (maxHeaderCount) or a line longer than maxLineBytes. Answered 513 (RFC 3261 §21.5.14).',
+    doc: 'The request is larger than the cap (sip.limits.max_message_bytes), has too many header lines (max_header_count) or a line longer than max_line_bytes. Answered 513 (RFC 3261 §21.5.14).',
   },
   tooManyVias: {
     code: 'sanity.too_many_vias',
@@ -64,7 +64,7 @@ export const SANITY_REJECTIONS = defineRejections({
     reason: 'Too Many Hops',
     label: 'too_many_vias',
     log: 'request with too many Via values refused',
-    doc: 'More Via values than sip.limits.maxViaDepth: almost surely a routing loop between proxies that reset Max-Forwards. Answered 483.',
+    doc: 'More Via values than sip.limits.max_via_depth: almost surely a routing loop between proxies that reset Max-Forwards. Answered 483.',
   },
   badStartLine: {
     code: 'sanity.bad_start_line',

@@ -3,10 +3,10 @@ import { TRANSACTION_CONFIG_DEFAULTS, TRANSACTION_CONFIG_DOC, resolveTransaction
 import { TransactionError } from './errors.ts';
 
 describe('resolveTransactionConfig', () => {
-  it('defaults to RFC 3261 T1/T2/T4 and Kamailio tm timeouts, frozen', () => {
+  it('defaults to RFC 3261 T1/T2/T4, Timer F and Kamailio tm timeouts, frozen', () => {
     const c = resolveTransactionConfig();
     expect([c.t1, c.t2, c.t4, c.timerD]).toEqual([500, 4000, 5000, 32000]);
-    expect([c.frTimer, c.frInvTimer]).toEqual([30000, 120000]);
+    expect([c.frTimer, c.frInvTimer, c.waitTimer]).toEqual([32000, 120000, 5000]);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -37,10 +37,10 @@ describe('resolveTransactionConfig', () => {
 });
 
 describe('waitTimer (Timers J, L, M)', () => {
-  it('defaults to 64*T1 and can be set like Kamailio wt_timer, never below T4', async () => {
+  it('defaults to Kamailio wt_timer (5 s), 0 means 64*T1, never below T4', async () => {
     const { lingerMs } = await import('./config.ts');
-    expect(lingerMs(resolveTransactionConfig())).toBe(32_000);
-    expect(lingerMs(resolveTransactionConfig({ waitTimer: 5000 }))).toBe(5000);
+    expect(lingerMs(resolveTransactionConfig())).toBe(5000);
+    expect(lingerMs(resolveTransactionConfig({ waitTimer: 0 }))).toBe(32_000);
     expect(() => resolveTransactionConfig({ waitTimer: 1000 })).toThrow(/waitTimer.*t4/);
   });
 });

@@ -25,7 +25,7 @@ export interface TransactionConfig {
   /**
    * how long a transaction that has its final response lingers to absorb
    * retransmissions (Timers J, L, M), ms; 0 = the RFC's 64*T1 (32 s).
-   * Kamailio's tm keeps them wt_timer = 5 s: far less memory held per call.
+   * Default 5 s as Kamailio's wt_timer: far less memory held per call.
    */
   waitTimer: number;
 }
@@ -35,12 +35,14 @@ export const TRANSACTION_CONFIG_DEFAULTS: Readonly<TransactionConfig> = Object.f
   t2: 4000,
   t4: 5000,
   timerD: 32000,
-  frTimer: 30000,
+  // RFC 3261 Timer F (64*T1); Kamailio's fr_timer is 30000
+  frTimer: 32000,
   frInvTimer: 120000,
   maxInviteLifetime: 180000,
   maxNonInviteLifetime: 40000,
   send100Trying: true,
-  waitTimer: 0,
+  // Kamailio wt_timer: a transaction with its final answer lingers 5 s, not the RFC's 32 s (memory per call)
+  waitTimer: 5000,
 });
 
 /** Timers J, L, M: the configured wait, or 64*T1. */
@@ -59,7 +61,7 @@ export const TRANSACTION_CONFIG_DOC: Readonly<Record<keyof TransactionConfig, st
   maxInviteLifetime: 'ms an unanswered INVITE server transaction may live (Kamailio max_inv_lifetime)',
   maxNonInviteLifetime: 'ms an unanswered non-INVITE server transaction may live (Kamailio max_noninv_lifetime)',
   send100Trying: 'answer INVITE with 100 Trying at once',
-  waitTimer: 'ms a transaction with its final response lingers for retransmissions (Timers J, L, M); 0 = 64*T1 as in RFC 3261/6026 (Kamailio wt_timer: 5000)',
+  waitTimer: 'ms a transaction with its final response lingers for retransmissions (Timers J, L, M; Kamailio wt_timer); 0 = 64*T1 as in RFC 3261/6026',
 });
 
 function isMs(v: unknown): v is number {

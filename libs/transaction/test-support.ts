@@ -77,10 +77,11 @@ export function recorder(clock: FakeClock): { send: Send; sent: Sent[]; labels()
   };
 }
 
+/** A layer on a fake clock. The tests check RFC 3261 timers, so J/L/M linger 64*T1 (waitTimer 0) unless a test says otherwise. */
 export function setup(config: Partial<TransactionConfig> = {}, send?: Send) {
   const clock = new FakeClock();
   const rec = recorder(clock);
-  const layer = new TransactionLayer({ send: send ?? rec.send, clock, config });
+  const layer = new TransactionLayer({ send: send ?? rec.send, clock, config: { waitTimer: 0, ...config } });
   return { clock, rec, layer };
 }
 

@@ -39,8 +39,8 @@ export interface ResolvedTransportConfig {
 export const DEFAULT_TCP_OPTIONS: Readonly<TcpOptions> = Object.freeze({
   idleTimeoutMs: 120_000,
   connectTimeoutMs: 5_000,
-  // two maximum-size messages (sip.limits.maxMessageBytes = 65535): a message and the start of the next
-  maxBufferBytes: 131_072,
+  // four maximum-size messages (sip.limits.maxMessageBytes = 65535): a burst of pipelined messages
+  maxBufferBytes: 262_144,
   maxWriteBufferBytes: 1_048_576,
   maxConnections: 2_048,
   maxConnectionsPerIp: 128,

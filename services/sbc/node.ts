@@ -69,7 +69,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       ? await createRedisState({
           cluster: config.node.cluster,
           url: config.state.redis.url,
-          keyPrefix: config.state.redis.keyPrefix.replace(/:$/, ''),
+          keyPrefix: config.state.redis.key_prefix.replace(/:$/, ''),
           redis: { ...(config.state.redis.password !== undefined ? { password: config.state.redis.password } : {}), ...(config.state.redis.tls ? { tls: {} } : {}) },
           logger,
         })
@@ -83,20 +83,22 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     watchBackends({ state, bus, registry, logger, failMode: config.state.fail_mode });
 
     // ---- cluster-wide config documents (features read and replace theirs through it)
-    const clusterConfig = await ClusterConfig.start({ state, bus, logger, registry, resyncIntervalMs: config.bus.resyncIntervalMs });
+    const clusterConfig = await ClusterConfig.start({ state, bus, logger, registry, resyncIntervalMs: config.bus.resync_interval });
     closers.push(() => clusterConfig.close());
 
     // ---- SIP transports and transactions
-    const limits = config.sip.limits;
+    const l = config.sip.limits;
+    const limits = { maxMessageBytes: l.max_message_bytes, maxHeaderCount: l.max_header_count, maxLineBytes: l.max_line_bytes, maxViaDepth: l.max_via_depth };
+    const logRate = { perSecond: config.log.rejects.per_second, burst: config.log.rejects.burst };
     const transport = await TransportLayer.start({
       config: {
         listen: config.sip.listen.map((l) => ({ proto: l.proto, host: l.host, port: l.port, ...(l.advertise ? { advertise: { host: l.advertise.host, port: l.advertise.port } } : {}) })),
-        tcp: { idleTimeoutMs: config.sip.tcp.idleTimeoutMs, maxBufferBytes: config.sip.tcp.maxBufferBytes},
+        tcp: { idleTimeoutMs: config.sip.tcp.idle_timeout, maxBufferBytes: config.sip.tcp.max_buffer_bytes },
       },
       logger,
       registry,
       limits,
-      logRate: { perSecond: config.log.rejects.perSecond, burst: config.log.rejects.burst },
+      logRate,
     });
     closers.push(() => transport.close());
     const tm = new TransactionLayer({
@@ -119,7 +121,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
 
     // ---- the proxy pipeline: core steps with the features' steps in their places
     const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, features.rejections);
-    const recorder = new RejectionRecorder({ catalog, registry, logger, logRate: { perSecond: config.log.rejects.perSecond, burst: config.log.rejects.burst } });
+    const recorder = new RejectionRecorder({ catalog, registry, logger, logRate });
     const failoverCodes = new Set<number>();
     let failoverOnTimeout = false;
     for (const c of config.dispatcher.failover_codes) {
@@ -129,8 +131,8 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       config: {
         aliases: config.sip.aliases,
         serverHeader: config.sip.server_header,
-        failover: { codes: failoverCodes, onTimeout: failoverOnTimeout, branchTimeoutMs: config.dispatcher.failover_timeout_ms },
-        sanity: resolveSanityConfig({}),
+        failover: { codes: failoverCodes, onTimeout: failoverOnTimeout, branchTimeoutMs: config.dispatcher.failover_timeout },
+        sanity: resolveSanityConfig({ proxyRequireSupported: config.sanity.proxy_require, maxForwardsDefault: config.sanity.max_forwards, maxForwardsLimit: config.sanity.max_forwards_limit }),
         limits,
       },
       transport,

@@ -24,7 +24,7 @@ export function startClusterNode(o: ClusterNodeOptions): Promise<SbcNodeHandle> 
     config: {
       node: { id: o.id, cluster: o.cluster },
       state: { backend: 'redis', redis: { url: o.redisUrl } },
-      bus: { servers: [o.natsUrl], resyncIntervalMs: 1000 },
+      bus: { servers: [o.natsUrl], resync_interval: 1000 },
       log: { level: 'warn' },
       ...o.config,
     },

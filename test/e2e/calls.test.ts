@@ -32,7 +32,7 @@ async function node(gateways: { host: string; port: number }[], transport: 'udp'
     transport,
     config: {
       log: { level: 'warn' },
-      dispatcher: { sets: gateways.map((g) => ({ setid: 1, uri: `sip:${g.host}:${g.port}${t}` })), algorithm: 4, failover_timeout_ms: 500, ...extra },
+      dispatcher: { sets: gateways.map((g) => ({ setid: 1, uri: `sip:${g.host}:${g.port}${t}` })), algorithm: 4, failover_timeout: 500, ...extra },
     },
   };
   const h = await startSbcNode(opts);
