@@ -12,7 +12,7 @@
 import { parseNameAddr, type SipMessage } from '#libs/sip';
 import type { SourceInfo } from './address.ts';
 import { brokenPolicy } from './groups.ts';
-import { parseIp, type ParsedIp } from './ip.ts';
+import { parseIp, type ParsedIp } from '#libs/address';
 import { PERMISSIONS_REJECTIONS, type DenyRule } from './rejections.ts';
 import { formatSource, type RuleSet } from './rules.ts';
 import type { Tables } from './tables.ts';

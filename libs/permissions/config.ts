@@ -4,7 +4,7 @@
 // are read (and their lines checked) when the tables are compiled.
 import { defineSection, t, type DeepReadonly, type InferSchema, type SectionProblem } from '#libs/config';
 import { PROTOS } from './address.ts';
-import { parseCidr } from './ip.ts';
+import { parseCidr } from '#libs/address';
 import { patternProblem, ruleLineProblem } from './rules.ts';
 import { parseMember } from './uris.ts';
 

@@ -34,7 +34,7 @@ export { RuleSet, parseRuleLine, ruleLineProblem, type Rule, type RuleDecision, 
 export { parseRuleFile, loadRules, type RuleSpec } from './rule-files.ts';
 export { UserGroups, type Policy, type PolicyInput } from './groups.ts';
 export { compileTables, type Tables, type TablesSummary } from './tables.ts';
-export { parseIp, parseCidr, type Cidr, type ParsedIp } from './ip.ts';
+export { parseIp, parseCidr, type Cidr, type ParsedIp } from '#libs/address';
 export { plainUri, parseMember, type UserId } from './uris.ts';
 export { permissionsAdminCommands, permissionsApplyCommand } from './admin.ts';
 export { permissionsFeature, type PermissionsHandle } from './feature.ts';

@@ -5,7 +5,7 @@
 // winner's tag is the answer (Kamailio peer_tag).
 import type { SipMessage } from '#libs/sip';
 import { protoOk, type ProtoFilter, type SourceInfo } from './address.ts';
-import { cidrContains, formatCidr, isExact, parseCidr, parseIp, type Cidr, type ParsedIp } from './ip.ts';
+import { cidrContains, formatCidr, isExact, parseCidr, parseIp, type Cidr, type ParsedIp } from '#libs/address';
 import { compilePattern } from './rules.ts';
 
 export interface TrustedEntryInput {

@@ -28,7 +28,7 @@ describe('pike config section', () => {
     const res = load('pike:\n  sampling_time_unit: 1s\n  flush_interval: 600ms\n  trusted: ["10.0.0.0/8", "gw.example.net"]\n  action: block\n');
     expect(res.ok).toBe(false);
     const text = res.ok ? '' : formatConfigErrors(res.errors);
-    expect(text).toMatch(/pike\.trusted\[1\].*not an IP address or CIDR/);
+    expect(text).toMatch(/pike\.trusted\[1\].*not an IPv4 or IPv6 address/);
     expect(text).toMatch(/pike\.action/);
     if (!res.ok) expect(res.errors).toHaveLength(2); // the cross-field check runs once the fields are valid
     const slow = load('pike:\n  sampling_time_unit: 1s\n  flush_interval: 600ms\n');

@@ -1,6 +1,6 @@
 // The `pike` config section (Kamailio pike modparams, plus what a cluster needs).
 import { defineSection, t, type InferSchema, type SectionProblem } from '#libs/config';
-import { parseAddressOrCidr } from './addresses.ts';
+import { addressProblem } from './addresses.ts';
 
 export const pikeSection = defineSection(
   'pike',
@@ -36,10 +36,7 @@ export const pikeSection = defineSection(
       t.string({
         doc: 'An IP address or CIDR.',
         nonEmpty: true,
-        check: (v) => {
-          const p = parseAddressOrCidr(v);
-          return typeof p === 'string' ? p : undefined;
-        },
+        check: addressProblem,
       }),
       { doc: 'Sources never counted nor banned (peers, gateways, monitoring). The node also exempts its own addresses and the dispatcher gateways.', default: [] },
     ),

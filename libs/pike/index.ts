@@ -13,5 +13,5 @@ export { pikeSection, banTimeOf, type PikeConfig } from './config.ts';
 export { createPike, PIKE_COUNTER, PIKE_BAN_VALUE, type Pike, type PikeDeps } from './pike.ts';
 export { PIKE_REJECTIONS, type PikeRejectionCode } from './rejections.ts';
 export { PIKE_METRIC_NAMES } from './metrics.ts';
-export { AddressSet, parseAddressOrCidr } from './addresses.ts';
+export { addressProblem, exemptMatcher } from './addresses.ts';
 export { pikeFeature } from './feature.ts';

@@ -18,7 +18,8 @@ import { LogLimiter } from '#libs/rejections';
 import type { ReplicatedTable } from '#libs/replica';
 import type { HeaderList } from '#libs/sip';
 import type { CounterStore, SharedState } from '#libs/state';
-import { AddressSet, partitionAddresses } from './addresses.ts';
+import type { AddressMatcher } from '#libs/address';
+import { exemptMatcher, partitionAddresses } from './addresses.ts';
 import { pikeAdminCommands } from './admin.ts';
 import { banTimeOf, type PikeConfig } from './config.ts';
 import { DensityTracker, type SourceRecord } from './density.ts';
@@ -75,7 +76,7 @@ class PikeEngine implements Pike {
   private readonly metrics: PikeMetrics;
   private readonly logLimiter: LogLimiter;
   private windowTimer: NodeJS.Timeout | undefined;
-  private exempt: AddressSet;
+  private exempt: AddressMatcher<true>;
   private readonly eagerFlushMs: number;
   private nextEagerFlush = 0;
   private flushFailing = false;
@@ -208,9 +209,9 @@ class PikeEngine implements Pike {
       );
   }
 
-  private exemptSet(nodeAddresses: readonly string[]): AddressSet {
+  private exemptSet(nodeAddresses: readonly string[]): AddressMatcher<true> {
     const { ok, bad } = partitionAddresses(nodeAddresses);
     if (bad.length > 0) this.log.warn({ ignored: bad }, 'pike: exempt entries that are not IP addresses or CIDRs are ignored');
-    return new AddressSet([...this.deps.config.trusted, ...ok]);
+    return exemptMatcher([...this.deps.config.trusted, ...ok]);
   }
 }

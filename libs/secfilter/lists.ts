@@ -1,7 +1,7 @@
 // The five list types, how an entry is written and normalised, and the
 // precompiled matchers the step uses (Sets for exact lookups, short arrays
 // for prefixes/substrings, lower-cased once at compile time).
-import { formatCidr, IpMatcher, parseCidr, parseIp, type Cidr } from './ip.ts';
+import { AddressMatcher, formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '#libs/address';
 import { normalizeNumber } from './text.ts';
 
 export const LIST_TYPES = ['ua', 'ip', 'domain', 'user', 'dst'] as const;
@@ -39,7 +39,7 @@ export function normalizeEntry(type: ListType, raw: string): Entry | string {
       if (d.startsWith('*.')) return `"${v}": write the domain without "*." ("${d.slice(2)}" already covers its subdomains)`;
       if (!HOST_RE.test(d) || d.startsWith('.')) return `"${v}" is not a host name or address`;
       const ip = parseIp(d);
-      const text = ip === undefined ? d : formatCidr({ ...ip, bits: ip.family === 4 ? 32 : 128 });
+      const text = ip === undefined ? d : formatIp(ip);
       return { key: text, text };
     }
     case 'ip': {
@@ -96,7 +96,7 @@ export class DomainMatcher {
     let h = host.toLowerCase();
     if (h.charCodeAt(0) === 91) {
       const ip = parseIp(h);
-      return ip !== undefined && this.hosts.has(formatCidr({ ...ip, bits: 128 }));
+      return ip !== undefined && this.hosts.has(formatIp(ip));
     }
     if (h.endsWith('.')) h = h.slice(0, -1);
     if (this.hosts.has(h)) return true;
@@ -139,7 +139,8 @@ export class EntryList {
   }
 }
 
-/** Build the IP matcher of a list of normalised ip entries. */
-export function ipMatcher(keys: readonly string[]): IpMatcher {
-  return new IpMatcher(keys.map((k) => parseCidr(k) as Cidr));
+/** The IP matcher of a list of normalised ip entries (the shared address matcher, libs/address). */
+export function ipMatcher(keys: readonly string[]): { readonly size: number; matches(address: string): boolean } {
+  const m = new AddressMatcher(keys.map((k) => ({ cidr: parseCidr(k) as Cidr, value: true as const })));
+  return { size: m.size, matches: (address) => m.has(address) };
 }

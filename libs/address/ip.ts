@@ -1,5 +1,7 @@
 // IP addresses and CIDR subnets as numbers, so a per-request match is a mask
-// and a compare: IPv4 as an unsigned 32-bit number, IPv6 as a BigInt.
+// and a compare: IPv4 as an unsigned 32-bit number, IPv6 as a BigInt. The one
+// parser of addresses and subnets for every feature (permissions, secfilter,
+// pike...): config validation and the hot path read them the same way.
 // IPv4-mapped IPv6 (::ffff:a.b.c.d, what a dual-stack socket reports for an
 // IPv4 peer) is folded to IPv4 on both sides, so one entry covers both forms.
 
@@ -123,9 +125,19 @@ export function v6Mask(prefix: number): bigint {
   return prefix === 0 ? 0n : (V6_ALL << BigInt(128 - prefix)) & V6_ALL;
 }
 
-/** "10.0.0.0/8", "2001:db8::/32", "192.0.2.7" -> Cidr, or a message saying what is wrong. */
+/**
+ * "10.0.0.0/8", "2001:db8::/32", "192.0.2.7" (an IPv6 address may be in
+ * brackets, as in URIs) -> Cidr, or a message saying what is wrong. Host bits
+ * set under the prefix ("10.0.0.1/8") are refused with the subnet meant: the
+ * intent is ambiguous.
+ */
 export function parseCidr(text: string): Cidr | string {
-  const s = text.trim();
+  let s = text.trim();
+  if (s.startsWith('[')) s = s.replace(/^\[([^\]]*)\]/, '$1');
+  if (/^\d{1,3}(\.\d{1,3}){0,2}\.$/.test(s)) {
+    const parts = s.slice(0, -1).split('.');
+    return `"${s}" is a Kamailio-style text prefix; write a CIDR prefix: "${[...parts, ...new Array<string>(4 - parts.length).fill('0')].join('.')}/${parts.length * 8}"`;
+  }
   const slash = s.indexOf('/');
   const addrText = slash < 0 ? s : s.slice(0, slash);
   const prefixText = slash < 0 ? undefined : s.slice(slash + 1);
@@ -187,6 +199,11 @@ export function formatIpv6(n: bigint): string {
   const hex = g.map((x) => x.toString(16));
   if (bestAt < 0) return hex.join(':');
   return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
+}
+
+/** Canonical text of an address: dotted quad, or RFC 5952 IPv6. */
+export function formatIp(ip: ParsedIp): string {
+  return ip.v === 4 ? formatIpv4(ip.n) : formatIpv6(ip.n);
 }
 
 export function formatCidr(c: Cidr): string {
