@@ -36,7 +36,7 @@ beforeAll(async () => {
     ds_ping_fr_timer: FR_TIMER,
     ds_ping_latency_stats: true,
     mark_on_failure: 'i',
-    failover_timeout_ms: 500,
+    failover_timeout: 500,
     sets: [
       // set 1: calls (not probed: no P flag); the silent gateway first
       { setid: 1, uri: `sip:${silentGw.host}:${silentGw.port}`, priority: 10 },
