@@ -127,6 +127,13 @@ export const sipSection = defineSection(
       },
       { doc: 'TCP connection handling.', renamed: { idleTimeoutMs: 'idle_timeout', maxBufferBytes: 'max_buffer_bytes' } },
     ),
+    malformed_replies: t.object(
+      {
+        per_second: t.int({ doc: 'Answers (400, 505, 513...) to malformed requests per second per source address; beyond it they are dropped and counted in sbc_sip_malformed_unanswered_total.', min: 1, max: 1_000_000, default: 10 }),
+        burst: t.int({ doc: 'Answers to malformed requests a source may get in a burst above the rate.', min: 1, max: 1_000_000, default: 20 }),
+      },
+      { doc: 'Per-source rate of answers to malformed requests, so a garbage flood (often with a forged source) is not reflected back one answer per packet.' },
+    ),
     server_header: t.string({
       doc: 'Server header value for replies the node generates; "" = no Server header (hides the product from scanners).',
       default: '',

@@ -34,6 +34,8 @@ export const pikeFeature = defineFeature<PikeNodeConfig>({
     const gateways = () => dispatcher.list().flatMap((s) => s.destinations.map((d) => parseUri(d.uri)?.host ?? '')).filter((h) => h !== '');
     const pike = createPike({ config: config.pike, state: ctx.state, bans: ctx.use(bansFeature).table, exempt: [...own, ...gateways()], registry: ctx.registry, logger: ctx.logger });
     dispatcher.on('reload', () => pike.setExempt([...own, ...gateways()]));
-    return { steps: [{ place: 'screening', step: pike.step }], admin: pike.admin, stop: () => pike.close() };
+    // the gate counts malformed messages (refused before any step runs) toward the same density
+    const gate = { name: 'pike', check: () => undefined, malformed: (remote: { address: string }) => pike.malformed(remote.address) };
+    return { steps: [{ place: 'screening', step: pike.step }], gates: config.pike.enabled ? [gate] : [], admin: pike.admin, stop: () => pike.close() };
   },
 });

@@ -52,6 +52,12 @@ export interface Pike {
   readonly step: Step<RequestContext>;
   /** pike.top */
   readonly admin: AdminCommand[];
+  /**
+   * Counts one malformed message from `address` like a request (it never
+   * reaches the step: sanity refuses it first), banning a source that floods
+   * with garbage. No-op when pike is disabled.
+   */
+  malformed(address: string): void;
   /** Replaces the node-supplied exempt addresses (e.g. after a dispatcher reload). */
   setExempt(addresses: readonly string[]): void;
   /** Stops the timers; pending counts are flushed once. */
@@ -65,6 +71,7 @@ export function createPike(deps: PikeDeps): Pike {
 class PikeEngine implements Pike {
   readonly step: Step<RequestContext>;
   readonly admin: AdminCommand[];
+  readonly malformed: (address: string) => void;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly density: number;
@@ -113,6 +120,7 @@ class PikeEngine implements Pike {
     this.step = counter === undefined
       ? { name: 'pike', run: () => 'next' }
       : { name: 'pike', run: (ctx) => this.check(ctx, counter) };
+    this.malformed = counter === undefined ? () => {} : (address: string) => { this.count(address, 'malformed', counter); };
     this.admin = pikeAdminCommands({ counter, density: this.density, unitMs: this.unitMs, isBanned: (a) => deps.bans.has(a) });
   }
 
@@ -130,15 +138,20 @@ class PikeEngine implements Pike {
   // ------------------------------------------------------------ hot path
 
   private check(ctx: RequestContext, counter: CounterStore): StepVerdict {
-    const ip = ctx.source.address;
-    if (this.exempt.has(ip)) return 'next';
+    const estimate = this.count(ctx.source.address, ctx.msg.method, counter);
+    return estimate < 0 ? 'next' : this.refuse(estimate);
+  }
+
+  /** Counts one message from `ip`; -1 when it is within the density (or exempt), else the estimate (and the ban is under way). */
+  private count(ip: string, method: string, counter: CounterStore): number {
+    if (this.exempt.has(ip)) return -1;
     // The clock is read before add(): our window is then never newer than the counter's.
     const now = this.now();
     const { rec, estimate } = this.tracker.observe(ip, now, counter.add(ip));
     if (estimate * 2 > this.density && now >= this.nextEagerFlush) this.flushEarly(counter, now);
-    if (estimate <= this.density && !rec.banning) return 'next';
-    if (!rec.banning && now >= rec.retryAt && !this.deps.bans.has(ip)) this.ban(ip, rec, estimate, ctx.msg.method);
-    return this.refuse(estimate);
+    if (estimate <= this.density && !rec.banning) return -1;
+    if (!rec.banning && now >= rec.retryAt && !this.deps.bans.has(ip)) this.ban(ip, rec, estimate, method);
+    return estimate;
   }
 
   /**

@@ -15,6 +15,7 @@ export const PROXY_METRIC_NAMES = {
   relayLatency: 'sbc_relay_response_seconds',
   failovers: 'sbc_relay_failovers_total',
   stateless: 'sbc_relay_stateless_total',
+  malformedUnanswered: 'sbc_sip_malformed_unanswered_total',
 } as const;
 
 export interface ProxyMetrics {
@@ -25,6 +26,8 @@ export interface ProxyMetrics {
   relayLatency(method: string, sentAtMs: number): void;
   failover(method: string): void;
   stateless(kind: 'ack' | 'response' | 'dropped'): void;
+  /** a malformed request left unanswered: its source was over the per-source reply rate */
+  malformedUnanswered(): void;
 }
 
 export function createProxyMetrics(registry: Registry): ProxyMetrics {
@@ -60,6 +63,7 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
   const failoverOf = byMethod((m) => failovers.labels(m));
   const classes = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx'].map((c) => batchedChild(replies, c));
   const otherClass = batchedChild(replies, 'other');
+  const unanswered = new Counter({ name: PROXY_METRIC_NAMES.malformedUnanswered, help: 'malformed requests not answered because their source was over the per-source reply rate for malformed requests (sip.malformed_replies)', registers: [registry] });
   const statelessKinds = { ack: batchedChild(stateless, 'ack'), response: batchedChild(stateless, 'response'), dropped: batchedChild(stateless, 'dropped') };
   return {
     request: (m) => requestOf(m).inc(),
@@ -67,5 +71,6 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
     relayLatency: (m, sentAtMs) => latencyOf(m).observe((performance.now() - sentAtMs) / 1000),
     failover: (m) => failoverOf(m).inc(),
     stateless: (k) => statelessKinds[k].inc(),
+    malformedUnanswered: () => unanswered.inc(),
   };
 }

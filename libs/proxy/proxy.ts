@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Pipeline, type PipelineOutcome, type Step } from '#libs/pipeline';
-import { RateLimitedLog, type LogRateLimit, type RejectionRecorder } from '#libs/rejections';
+import { LogLimiter, RateLimitedLog, type LogRateLimit, type RejectionRecorder } from '#libs/rejections';
 import { checkRequest, forwardedMaxForwards, type SanityConfig, type SanityContext } from '#libs/sanity';
 import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage } from '#libs/sip';
 import type { TransactionLayer } from '#libs/transaction';
@@ -35,6 +35,8 @@ export interface ProxyConfig {
   failover: FailoverPolicy;
   sanity: Readonly<SanityConfig>;
   limits: Readonly<ParseLimits>;
+  /** answers to malformed requests per source: over the rate they are dropped (no reflection of a garbage flood) */
+  malformedReplies?: LogRateLimit;
 }
 
 export interface ProxyDeps {
@@ -64,8 +66,17 @@ export interface ProxyDeps {
 export interface SourceGate {
   readonly name: string;
   check(remote: RemoteInfo): string | undefined;
+  /**
+   * Told of every message from `remote` refused as malformed (parse error or
+   * sanity): pike counts them, so a source sending only garbage is banned
+   * like any flooder although no step ever sees its requests.
+   */
+  malformed?(remote: RemoteInfo): void;
 }
 
+
+/** answers to malformed requests, per source: 10 a second after a burst of 20 */
+const DEFAULT_MALFORMED_REPLIES: LogRateLimit = { perSecond: 10, burst: 20 };
 
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE';
 
@@ -76,6 +87,9 @@ export class SipProxy {
   private readonly log: Logger;
   /** every log line a request can cause on a failure path goes through this */
   private readonly failLog: RateLimitedLog;
+  /** per-source token buckets for answers to malformed requests (bounded key count) */
+  private readonly malformedReplies: LogLimiter;
+  private readonly malformedWatchers: readonly SourceGate[];
   private readonly serverHeader: HeaderList;
   private readonly sanityContext: SanityContext;
   private readonly gates: readonly SourceGate[];
@@ -88,6 +102,8 @@ export class SipProxy {
     this.own = new OwnAddresses(transport.sockets, config.aliases);
     this.metrics = createProxyMetrics(deps.registry);
     this.gates = deps.gates ?? [];
+    this.malformedWatchers = this.gates.filter((g) => g.malformed !== undefined);
+    this.malformedReplies = new LogLimiter(config.malformedReplies ?? DEFAULT_MALFORMED_REPLIES);
     this.serverHeader = config.serverHeader === '' ? [] : [['Server', config.serverHeader]];
     this.sanityContext = {
       proxyRequireSupported: config.sanity.proxyRequireSupported,
@@ -147,8 +163,9 @@ export class SipProxy {
     if (!parsed.ok) {
       const verdict = checkRequest(parsed, this.sanityContext);
       if (verdict.action === 'pass') return;
+      this.malformed(m.remote);
       this.deps.recorder.recordRejection(verdict.rejection, { proto: m.remote.proto, address: m.remote.address, port: m.remote.port, detail: verdict.detail });
-      if (verdict.action === 'reply' && verdict.request.method !== 'ACK') {
+      if (verdict.action === 'reply' && verdict.request.method !== 'ACK' && this.mayAnswerMalformed(m.remote)) {
         stampVia(verdict.request, m.remote);
         this.replyStateless(verdict.request, m, verdict.status, verdict.reason, verdict.headers);
       }
@@ -171,9 +188,26 @@ export class SipProxy {
   private sanity(ctx: RequestContext): ReturnType<Step<RequestContext>['run']> {
     const v = checkRequest(ctx.msg, this.sanityContext);
     if (v.action === 'pass') return 'next';
+    this.malformed(ctx.source);
+    if (v.action === 'reply' && !this.mayAnswerMalformed(ctx.source)) {
+      this.deps.recorder.recordRejection(v.rejection, this.rejectionContext(ctx, v.detail));
+      return 'done';
+    }
     // 420 carries an Unsupported header: it rides on the verdict like any step's reply headers
     if (v.action === 'reply' && v.headers !== undefined) return { reject: v.code, detail: v.detail, headers: v.headers };
     return { reject: v.code, detail: v.detail };
+  }
+
+  /** a message from `remote` was refused as malformed: the gates that count sources (pike) hear of it */
+  private malformed(remote: RemoteInfo): void {
+    for (const g of this.malformedWatchers) g.malformed?.(remote);
+  }
+
+  /** whether this source may still get an answer to a malformed request (per-source rate); counts the ones left unanswered */
+  private mayAnswerMalformed(remote: RemoteInfo): boolean {
+    if (this.malformedReplies.take(remote.address) >= 0) return true;
+    this.metrics.malformedUnanswered();
+    return false;
   }
 
   private settle(ctx: RequestContext, out: PipelineOutcome): void {

@@ -106,6 +106,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       config: { t1: config.tm.t1, t2: config.tm.t2, t4: config.tm.t4, frTimer: config.tm.fr_timer, frInvTimer: config.tm.fr_inv_timer, waitTimer: config.tm.wait_timer },
       logger,
       registry,
+      logRate: { perSecond: config.log.rejects.per_second, burst: config.log.rejects.burst },
     });
     closers.push(() => tm.close());
 
@@ -134,6 +135,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
         failover: { codes: failoverCodes, onTimeout: failoverOnTimeout, branchTimeoutMs: config.dispatcher.failover_timeout },
         sanity: resolveSanityConfig({ proxyRequireSupported: config.sanity.proxy_require, maxForwardsDefault: config.sanity.max_forwards, maxForwardsLimit: config.sanity.max_forwards_limit }),
         limits,
+        malformedReplies: { perSecond: config.sip.malformed_replies.per_second, burst: config.sip.malformed_replies.burst },
       },
       transport,
       tm,
@@ -146,6 +148,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       ...(features.scrubRelayed !== undefined ? { scrubRelayed: features.scrubRelayed } : {}),
       ...(features.topology !== undefined ? { topology: features.topology } : {}),
       events: calls,
+      logRate: { perSecond: config.log.rejects.per_second, burst: config.log.rejects.burst },
     });
 
     // ---- HTTP: metrics, health, admin

@@ -24,12 +24,14 @@ for (const proto of ['udp', 'tcp'] as const) {
       expect(cases.length).toBeGreaterThanOrEqual(40);
     });
 
-    for (const c of cases) {
+    cases.forEach((c, i) => {
       it(`${c.name}: answered as expected, node keeps serving`, async () => {
         // UDP: one socket for the bad message and the probe (replies arrive in order).
         // TCP: the bad message on its own connection (the node may close it), the probe on a fresh one.
-        const peer = await RawSipPeer.open(proto, node.host, node.port);
-        const prober = proto === 'udp' ? peer : await RawSipPeer.open(proto, node.host, node.port);
+        // Each case from its own loopback address: answers to malformed requests are rate-limited per source.
+        const source = `127.0.${proto === 'udp' ? 10 : 11}.${i + 2}`;
+        const peer = await RawSipPeer.open(proto, node.host, node.port, source);
+        const prober = proto === 'udp' ? peer : await RawSipPeer.open(proto, node.host, node.port, source);
         try {
           await peer.send(c.build(proto.toUpperCase(), `${node.host}:${node.port}`));
           const probe = optionsToSelf(proto, node.host, node.port, prober.localPort);
@@ -46,7 +48,7 @@ for (const proto of ['udp', 'tcp'] as const) {
           if (prober !== peer) prober.close();
         }
       });
-    }
+    });
   });
 }
 
