@@ -131,7 +131,8 @@ function applyHops(ctx: RequestContext, dests: readonly Destination[], opts: Dis
   }
   if (hops.length === 0) return { reject: 'dispatcher.no_destination' };
   ctx.hops = hops;
-  ctx.failover = true;
+  if (opts.algorithm === 12) ctx.parallel = true; // every destination at once (Kamailio alg 12 + t_relay)
+  else ctx.failover = true;
   return 'next';
 }
 

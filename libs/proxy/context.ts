@@ -30,6 +30,8 @@ export interface RequestContext {
   hops: Hop[];
   /** try the next hop on a failover-able failure (initial requests routed by the dispatcher) */
   failover: boolean;
+  /** send to every hop at once and keep the best answer (parallel forking: dispatcher algorithm 12) */
+  parallel?: boolean;
   /** what topology hiding learnt on the way in, for the way out (its own shape; the core never reads it) */
   hidden?: unknown;
   /** in-dialog: the dialog's original From tag, read by loose-route from the `ftag` of the Route naming this node */
@@ -50,6 +52,7 @@ class Context implements RequestContext {
   recordRoute = false;
   hops: Hop[] = [];
   failover = false;
+  parallel = false;
   hidden?: unknown;
   ftag?: string;
   private childLog: Logger | undefined;

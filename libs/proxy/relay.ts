@@ -43,7 +43,7 @@ export interface RelayDeps {
 }
 
 /** What a relay remembers to stamp its events (taken once, when someone listens). */
-interface EventStamp {
+export interface EventStamp {
   readonly callId: string;
   readonly method: string;
   readonly fromTag: string | undefined;
@@ -51,7 +51,7 @@ interface EventStamp {
 }
 
 /** Prepare a copy of the request for one hop: Max-Forwards, Record-Route, our Via. */
-function branchRequest(ctx: RequestContext, inbound: ListenSocketInfo, out: ListenSocketInfo, attempt: number, maxFwd: MaxForwardsPolicy): SipMessage {
+export function branchRequest(ctx: RequestContext, inbound: ListenSocketInfo, out: ListenSocketInfo, attempt: number, maxFwd: MaxForwardsPolicy): SipMessage {
   const req = ctx.msg.clone();
   req.setHeader('Max-Forwards', String(forwardedMaxForwards(req.maxForwards(), maxFwd)));
   if (ctx.recordRoute) {
@@ -72,17 +72,17 @@ function branchRequest(ctx: RequestContext, inbound: ListenSocketInfo, out: List
 export class Relay {
   private attempt = -1;
   private client: ClientTransaction | undefined;
-  private cancelled = false;
-  private finished = false;
+  protected cancelled = false;
+  protected finished = false;
   /** performance.now() when the current branch went out (a double: no BigInt per request) */
   private sentAt = 0;
   /** responses wait here while topology hiding stores something, so they leave in the order they came */
   private upstream: Promise<void> | undefined;
   /** the server transaction responses go up through (the context's, kept apart: see `ctx`) */
   private readonly tx: ServerTransaction | undefined;
-  private readonly method: string;
+  protected readonly method: string;
   /** set when the event stream has listeners at the start: no event is built otherwise */
-  private readonly stamp: EventStamp | undefined;
+  protected readonly stamp: EventStamp | undefined;
   private branch: BranchInfo | undefined;
   /**
    * The request context, until the relay has its final outcome. Client and
@@ -95,7 +95,7 @@ export class Relay {
    */
   private ctx: RequestContext | undefined;
 
-  constructor(private readonly deps: RelayDeps, ctx: RequestContext) {
+  constructor(protected readonly deps: RelayDeps, ctx: RequestContext) {
     this.ctx = ctx;
     this.tx = ctx.tx;
     this.method = ctx.msg.method;
@@ -103,12 +103,12 @@ export class Relay {
     this.stamp = deps.events?.active === true ? { callId: msg.callId() ?? '', method: msg.method, fromTag: msg.fromTag(), toTag: msg.toTag() } : undefined;
   }
 
-  private base(): CallEventBase {
+  protected base(): CallEventBase {
     const s = this.stamp as EventStamp;
     return { callId: s.callId, method: s.method, fromTag: s.fromTag, toTag: s.toTag, at: Date.now() };
   }
 
-  private emit(event: CallEvent): void {
+  protected emit(event: CallEvent): void {
     this.deps.events?.emit(event);
   }
 
@@ -127,11 +127,11 @@ export class Relay {
   }
 
   /** the context while the relay runs (every caller runs before finish) */
-  private get running(): RequestContext {
+  protected get running(): RequestContext {
     return this.ctx as RequestContext;
   }
 
-  private next(): void {
+  protected next(): void {
     const { deps } = this;
     const ctx = this.running;
     for (;;) {
@@ -246,11 +246,11 @@ export class Relay {
     if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.rerouted', from: this.attempt, to: this.attempt + 1 });
   }
 
-  private completed(status: number, local: boolean): void {
+  protected completed(status: number, local: boolean): void {
     if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.completed', status, local });
   }
 
-  private onCancel(): void {
+  protected onCancel(): void {
     if (this.finished) return;
     this.cancelled = true;
     if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.cancelled' });
@@ -258,13 +258,13 @@ export class Relay {
     if (client !== undefined && client.kind === 'invite-client') this.deps.tm.cancelBranch(client, undefined);
   }
 
-  private finish(): void {
+  protected finish(): void {
     this.finished = true;
     if (this.deps.topology === undefined) this.ctx = undefined;
   }
 
   /** A response from downstream goes upstream without our Via. */
-  private forward(response: SipMessage): void {
+  protected forward(response: SipMessage): void {
     if (this.tx === undefined) return;
     response.removeFirstValue('via');
     const topology = this.deps.topology;

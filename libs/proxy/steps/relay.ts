@@ -2,6 +2,7 @@
 // with a server transaction; a 2xx ACK is forwarded statelessly.
 import type { Step } from '#libs/pipeline';
 import type { RequestContext } from '../context.ts';
+import { ParallelRelay } from '../fork.ts';
 import { Relay, type RelayDeps } from '../relay.ts';
 
 export function relayStep(deps: RelayDeps & { forwardStateless(ctx: RequestContext): void }): Step<RequestContext> {
@@ -13,7 +14,9 @@ export function relayStep(deps: RelayDeps & { forwardStateless(ctx: RequestConte
         deps.forwardStateless(ctx);
         return 'done';
       }
-      new Relay(deps, ctx).start();
+      // several hops and `parallel` (dispatcher algorithm 12): all branches at once
+      if (ctx.parallel && ctx.hops.length > 1) new ParallelRelay(deps, ctx).start();
+      else new Relay(deps, ctx).start();
       return 'done';
     },
   };
