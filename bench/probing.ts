@@ -7,7 +7,7 @@
 // same traffic: none). Windows alternate off/on (the machine is shared), and
 // the summary gives the CPU cost per probe.
 //
-//   npx tsx bench/probing.ts [--gateways 50] [--nodes 3] [--interval-ms 1000] [--window-s 10] [--rounds 2]
+//   npx tsx bench/probing.ts [--gateways 50] [--nodes 3] [--interval-ms 1000] [--window-s 10] [--rounds 2] [--latency-stats 1|0]
 //
 // Bounded: rounds x 2 windows of window-s seconds; everything on loopback and stopped at the end.
 import { loadavg } from 'node:os';
@@ -16,11 +16,12 @@ import { spawnNats, spawnRedis } from '../test/harness/index.ts';
 import { startSbcNode, type SbcNodeHandle } from '../test/sipp/sbc-node.ts';
 import { startOptionsGateway, type OptionsGateway } from '../test/cluster/options-gateway.ts';
 
-interface Args { gateways: number; nodes: number; intervalMs: number; windowS: number; rounds: number }
+interface Args { gateways: number; nodes: number; intervalMs: number; windowS: number; rounds: number; latencyStats: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { gateways: 50, nodes: 3, intervalMs: 1000, windowS: 10, rounds: 2 };
+  const a: Args = { gateways: 50, nodes: 3, intervalMs: 1000, windowS: 10, rounds: 2, latencyStats: true };
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--latency-stats') { a.latencyStats = argv[i + 1] !== '0'; continue; }
     const v = Number(argv[i + 1]);
     if (!Number.isFinite(v) || v <= 0) throw new Error(`${argv[i]} needs a positive number`);
     if (argv[i] === '--gateways') a.gateways = Math.min(500, v);
@@ -41,7 +42,7 @@ async function startCluster(a: Args, gws: OptionsGateway[], redisUrl: string, na
     algorithm: 4,
     ds_ping_interval: probing ? a.intervalMs : 0,
     ds_probing_mode: 1,
-    ds_ping_latency_stats: true,
+    ds_ping_latency_stats: a.latencyStats,
     sets: gws.map((g) => ({ setid: 1, uri: g.uri })),
   };
   return Promise.all(Array.from({ length: a.nodes }, (_, i) => startSbcNode({
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   const [redis, nats] = await Promise.all([spawnRedis(), spawnNats()]);
   process.once('exit', () => { void redis.kill(); void nats.kill(); });
   const gws = await Promise.all(Array.from({ length: a.gateways }, () => startOptionsGateway()));
-  console.log(`probing bench: ${a.gateways} gateways, ${a.nodes} nodes, ds_ping_interval ${a.intervalMs} ms, windows of ${a.windowS} s, load average ${loadavg().map((x) => f(x, 2)).join(' ')} (shared machine: off/on alternate)`);
+  console.log(`probing bench: ${a.gateways} gateways, ${a.nodes} nodes, ds_ping_interval ${a.intervalMs} ms, ds_ping_latency_stats ${a.latencyStats ? 1 : 0}, windows of ${a.windowS} s, load average ${loadavg().map((x) => f(x, 2)).join(' ')} (shared machine: off/on alternate)`);
   console.log('window  probing  probes/s (cluster)  expected  per gateway min..max  nodes per gateway  CPU ms/s (all nodes)  per node');
   const windows: Window[] = [];
   try {

@@ -23,6 +23,13 @@ export interface DestinationSyncOptions {
   readonly logger: Logger;
   /** full reload from Redis this often; 0 = only at start and on reconnects */
   readonly resyncIntervalMs: number;
+  /**
+   * New latency figures without a state change are shared at most this often
+   * per destination (default 5 s): each is a NATS message and a Redis write
+   * that every node applies, so sharing every probe's figures cost more than
+   * the probe itself (bench:probing). State changes are shared at once.
+   */
+  readonly latencyShareMs?: number;
   readonly now?: () => number;
 }
 
@@ -71,6 +78,10 @@ export class DestinationSync {
   /** keys changed since a resync pass started (they keep their local state) */
   private readonly touched = new Set<string>();
   private readonly dirty = new Map<string, { setId: number; uri: string; reason: ChangeReason }>();
+  /** latency-only changes waiting for their turn, and when each destination's figures were last shared */
+  private readonly latencyDue = new Map<string, { setId: number; uri: string }>();
+  private readonly latencySharedAt = new Map<string, number>();
+  private latencyTimer: NodeJS.Timeout | undefined;
   private flushQueued = false;
   private last = 0;
   private readonly offs: Unsubscribe[] = [];
@@ -85,7 +96,7 @@ export class DestinationSync {
     const s = new DestinationSync(o);
     s.offs.push(o.bus.subscribe({ kind: 'gateway' }, (m) => s.onNews(m)));
     s.offs.push(o.ds.on('state', (e) => { if (e.reason !== 'cluster') s.markDirty(e.setId, e.uri, e.reason); }));
-    s.offs.push(o.ds.on('latency', (e) => { if (e.reason !== 'cluster') s.markDirty(e.setId, e.uri, e.reason); }));
+    s.offs.push(o.ds.on('latency', (e) => { if (e.reason !== 'cluster') s.latencyChanged(e.setId, e.uri); }));
     s.offs.push(o.bus.onStatus((st) => { if (st.type === 'reconnected') s.background('bus_reconnect'); }));
     s.offs.push(o.state.onStatus((st) => { if (st.up && st.reconnect) s.background('store_reconnect'); }));
     await o.bus.flush().catch(() => undefined);
@@ -100,6 +111,7 @@ export class DestinationSync {
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.latencyTimer);
     for (const off of this.offs.splice(0)) off();
   }
 
@@ -118,6 +130,31 @@ export class DestinationSync {
     queueMicrotask(() => this.flush());
   }
 
+  private latencyChanged(setId: number, uri: string): void {
+    const k = key(setId, uri);
+    const now = (this.o.now ?? Date.now)();
+    const every = this.o.latencyShareMs ?? 5000;
+    if (now - (this.latencySharedAt.get(k) ?? -Infinity) >= every) {
+      this.latencySharedAt.set(k, now);
+      this.markDirty(setId, uri, 'probe');
+      return;
+    }
+    this.latencyDue.set(k, { setId, uri });
+    if (this.latencyTimer === undefined) {
+      this.latencyTimer = setInterval(() => this.flushLatency(), every);
+      this.latencyTimer.unref();
+    }
+  }
+
+  private flushLatency(): void {
+    const now = (this.o.now ?? Date.now)();
+    for (const [k, it] of this.latencyDue) {
+      this.latencySharedAt.set(k, now);
+      this.markDirty(it.setId, it.uri, 'probe');
+    }
+    this.latencyDue.clear();
+  }
+
   private flush(): void {
     this.flushQueued = false;
     const items = [...this.dirty.values()];
@@ -131,6 +168,7 @@ export class DestinationSync {
     if (!cur) return;
     const version = this.nextVersion();
     const k = key(setId, uri);
+    this.latencyDue.delete(k); // a state change carries the latest figures too
     this.held.set(k, version);
     const n = countOf(cur.state);
     const rec: StoredRecord = { s: cur.state.kind, ...(n !== undefined ? { n } : {}), p: cur.probe, v: version, o: this.o.bus.node, r: reason, ...(cur.latency ? { l: cur.latency } : {}) };

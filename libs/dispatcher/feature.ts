@@ -61,7 +61,9 @@ export const dispatcherFeature = defineFeature<NodeConfig, DispatcherHandle>({
     });
     const algorithm = ds.algorithm as AlgorithmId;
     const failoverCodes = new Set(ds.failover_codes.filter((c): c is number => typeof c === 'number'));
-    const stopWatching = watchCalls({
+    // only when there is something to learn: a listener makes the relay build call events for every request
+    const watch = ds.mark_on_failure !== '' || algorithm === 10;
+    const stopWatching = !watch ? () => undefined : watchCalls({
       ds: dispatcher, calls: ctx.calls, logger: ctx.logger, metrics: cluster.metrics,
       ...(ds.mark_on_failure !== '' ? { mark: { kind: ds.mark_on_failure.startsWith('i') ? 'inactive' : 'probing', probe: ds.mark_on_failure.endsWith('p') } as const } : {}),
       failover: { codes: failoverCodes, onTimeout: ds.failover_codes.includes('timeout') },

@@ -95,13 +95,13 @@ describe('OPTIONS probing shared by three nodes', () => {
     expect(await Promise.all(nodes.map((n) => metric(n, 'sbc_dispatcher_probe_members', '')))).toEqual([3, 3, 3]);
   });
 
-  it('shows the same latency figures on every node', async () => {
+  it('shows the same latency figures on every node (shared every few seconds)', async () => {
     const lat = await Promise.all(nodes.map(async (n) => (await destinations(n, 2)).find((d) => d.uri === gws[0].uri)?.latency));
     expect(lat[0]?.count).toBeGreaterThan(0);
     await waitUntil(async () => {
       const l = await Promise.all(nodes.map(async (n) => (await destinations(n, 2)).find((d) => d.uri === gws[0].uri)?.latency?.count));
-      return l.every((c) => c === l[0]);
-    }, 2000, 20);
+      return l.every((c) => c !== undefined && c > 0 && c === l[0]);
+    }, 12_000, 20);
   });
 
   it('marks a gateway that stops answering inactive on every node, and active again once it answers', async () => {
