@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "mmsg",
+      "sources": ["mmsg.c"],
+      "cflags": ["-O2", "-Wall"]
+    }
+  ]
+}
