@@ -32,13 +32,14 @@ describe('keySpace', () => {
   it('callLoad', () => expect(k.callLoad('sip:10.0.0.1:5060')).toBe('sbc:east:load:{east:load}:sip:10.0.0.1:5060'));
   it('leaseMembers', () => expect(k.leaseMembers('ds-probe')).toBe('sbc:east:lease:{ds-probe}:m'));
   it('lease', () => expect(k.lease('ds-probe', '1 sip:10.0.0.1')).toBe('sbc:east:lease:{ds-probe}:n:1 sip:10.0.0.1'));
+  it('claim', () => expect(k.claim('ds-pin', 'abc@h z9hG4bK1')).toBe('sbc:east:claim:{ds-pin:abc@h z9hG4bK1}'));
   it('location', () => expect(k.location('alice@example.com')).toBe('sbc:east:loc:{alice@example.com}'));
   it('locationExpiry', () => expect(k.locationExpiry('alice@example.com')).toBe('sbc:east:locx:{alice@example.com}'));
   it('configDocs', () => expect(k.configDocs()).toBe('sbc:east:cfg:{east:cfg}:docs'));
   it('configVersions', () => expect(k.configVersions()).toBe('sbc:east:cfg:{east:cfg}:ver'));
   it('keeps kinds apart: the segment after the root names the kind', () => {
     const all = [k.counterWindow('a', 1, 1, 0), k.tableEntry('a', 'b'), k.tableIndex('a', 0), k.dialog('a'), k.dialogBranch('a', 'b'),
-      k.callLoad('a'), k.leaseMembers('a'), k.lease('a', 'b'), k.location('a'), k.locationExpiry('a'), k.configDocs(), k.configVersions()];
+      k.callLoad('a'), k.leaseMembers('a'), k.lease('a', 'b'), k.claim('a', 'b'), k.location('a'), k.locationExpiry('a'), k.configDocs(), k.configVersions()];
     const kinds = all.map((s) => s.slice(k.root.length).split(':')[0]);
     expect(new Set(kinds).size).toBe(all.length - 2); // cfg:docs and cfg:ver share "cfg", lease members and names "lease"
   });
@@ -70,6 +71,10 @@ describe('slots: each script touches one slot, per-call and per-source data spre
     const hits = new Array<number>(STRIPES).fill(0);
     for (let i = 0; i < 10_000; i++) hits[stripeOf(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)]++;
     expect(Math.min(...hits)).toBeGreaterThan(10_000 / STRIPES / 2);
+  });
+  it('claims (per-request pins) spread: one slot per claimed name, not the group', () => {
+    const slots = new Set(Array.from({ length: 100 }, (_, i) => keySlot(k.claim('ds-pin', `call-${i}@h z9hG4bK${i}`))));
+    expect(slots.size).toBeGreaterThan(90);
   });
   it('call-load keys of all destinations share one slot (startLeastLoaded compares them in one script)', () => {
     expect(keySlot(k.callLoad('gw1'))).toBe(keySlot(k.callLoad('sip:10.0.0.2:5060')));

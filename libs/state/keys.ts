@@ -52,6 +52,8 @@ export interface KeySpace {
   leaseMembers(group: string): string;
   /** one lease of a group: string = holder, PX ttl; in its group's slot (one script renews many) */
   lease(group: string, name: string): string;
+  /** a claimed name (leases.claim, e.g. the dispatcher's per-request pins): string = holder, PX ttl; per name, so pins spread with calls */
+  claim(group: string, name: string): string;
   /** usrloc bindings: hash, field = contact URI, value = "<updated ms>|<json>"; per AoR */
   location(aor: string): string;
   /** usrloc expiries: sorted set, member = contact URI, score = expiry (server ms); same slot as location(aor) */
@@ -94,6 +96,7 @@ export function keySpace(cluster: string, prefix = 'sbc'): KeySpace {
     callLoad: (dest) => clusterWide('load', dest),
     leaseMembers: (group) => perEntity('lease', group, 'm'),
     lease: (group, name) => perEntity('lease', group, `n:${name}`),
+    claim: (group, name) => perEntity('claim', `${group}:${name}`),
     location: (aor) => perEntity('loc', aor),
     locationExpiry: (aor) => perEntity('locx', aor),
     configDocs: () => clusterWide('cfg', 'docs'),

@@ -51,11 +51,12 @@ async function keysPerMaster(match: string): Promise<number[]> {
   }));
 }
 
-/** One call's state as the proxy writes it: the topos dialog with its first branch, and call load. */
+/** One call's state as the proxy writes it: the topos dialog with its first branch, the dispatcher's pin of the request's gateway, and call load. */
 async function oneCall(s: SharedState, i: number): Promise<void> {
   const callId = `${i}-${(i * 2654435761) >>> 0}@10.0.0.9`;
   await Promise.all([
     s.dialogs.put(`tok${i}x${(i * 40503) & 0xffff}`, { callId, caller: 'sip:a@x' }, { dialogExpireMs: 60_000, branchExpireMs: 30_000, branch: { branchId: `z9hG4bK${i}`, data: { via: 'SIP/2.0/UDP 10.0.0.9' } } }),
+    s.leases.claim('ds-pin', `${callId} z9hG4bK${i}`, 'sip:10.0.0.1:5060', 32_000),
     s.callLoad.startLeastLoaded(['gw1', 'gw2', 'gw3'], callId, 60_000),
   ]);
 }
@@ -69,7 +70,7 @@ describe('Redis Cluster layout', () => {
       const calls = await keysPerMaster(`sbc:${name}:*`);
       expect(calls).toHaveLength(3);
       const total = calls.reduce((a, b) => a + b, 0);
-      expect(total).toBe(20_003); // a dialog and a branch per call, and the call-load sets of 3 gateways
+      expect(total).toBe(30_003); // a dialog, a branch and a pin per call, and the call-load sets of 3 gateways
       console.log(`[spread] keys of 10,000 calls per shard: ${calls.join(', ')}`);
       for (const n of calls) expect(n / total).toBeLessThanOrEqual(0.45);
 

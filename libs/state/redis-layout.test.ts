@@ -77,6 +77,14 @@ describe('redis key layout and TTLs', () => {
     await waitUntil(async () => await raw.exists(k.leaseMembers('ds-probe'), k.lease('ds-probe', 'gw1')) === 0, 2000);
   });
 
+  it('claims: one string per claimed name with its TTL', async () => {
+    expect(await state.leases.claim('ds-pin', 'call-1 z9hG4bK1', 'sip:gw1', 500)).toBe('sip:gw1');
+    expect(await raw.get(k.claim('ds-pin', 'call-1 z9hG4bK1'))).toBe('sip:gw1');
+    const t = await raw.pttl(k.claim('ds-pin', 'call-1 z9hG4bK1'));
+    expect(t).toBeGreaterThan(0);
+    expect(t).toBeLessThanOrEqual(500);
+  });
+
   it('dialogs and branches: strings with PX', async () => {
     await state.dialogs.put('tok', { a: 1 }, { dialogExpireMs: 7000, branchExpireMs: 500, branch: { branchId: 'b', data: 'x' } });
     expect(await raw.get(k.dialog('tok'))).toBe('{"a":1}');

@@ -186,7 +186,9 @@ export interface LeaseStore {
    * holds, and returns the live members and what it holds now.
    */
   sync(group: string, member: string, want: string[], release: string[], ttlMs: number): Promise<LeaseSync>;
-  /** Takes `name` for `holder` if free; resolves to whoever holds it now (holder when it won). */
+  /** Takes `name` for `holder` if free; resolves to whoever holds it now (holder when it won).
+   *  Claimed names are a namespace of their own (not the leases sync/leave manage):
+   *  each lives in its own Redis Cluster slot, so per-call claims spread over shards. */
   claim(group: string, name: string, holder: string, ttlMs: number): Promise<string>;
   /** Leaves the group at once (graceful stop): membership and held leases are dropped. */
   leave(group: string, member: string, held: string[]): Promise<void>;

@@ -36,8 +36,10 @@ export function pruneCalls(set: CallSet, now: number): void {
 export interface LeaseGroup {
   /** member -> expiresAt */
   members: Map<string, number>;
-  /** lease name -> holder and expiry */
+  /** lease name -> holder and expiry (sync / leave) */
   names: Map<string, { holder: string; expiresAt: number }>;
+  /** claimed name -> holder and expiry (claim): a namespace apart from `names`, as in Redis where claims spread per name */
+  claims: Map<string, { holder: string; expiresAt: number }>;
 }
 
 export interface MemoryData {
@@ -91,7 +93,8 @@ export function sweep(d: MemoryData, now: number): void {
   for (const [name, g] of d.leases) {
     for (const [m, exp] of g.members) if (exp <= now) g.members.delete(m);
     for (const [n, l] of g.names) if (l.expiresAt <= now) g.names.delete(n);
-    if (g.members.size === 0 && g.names.size === 0) d.leases.delete(name);
+    for (const [n, l] of g.claims) if (l.expiresAt <= now) g.claims.delete(n);
+    if (g.members.size === 0 && g.names.size === 0 && g.claims.size === 0) d.leases.delete(name);
   }
   for (const [aor, m] of d.locations) {
     for (const [uri, b] of m) if (b.expiresAt <= now) m.delete(uri);

@@ -8,14 +8,15 @@ export function memoryLeases(data: MemoryData, now: () => number): LeaseStore {
   const groupOf = (name: string): LeaseGroup => {
     checkTable(name);
     let g = data.leases.get(name);
-    if (!g) data.leases.set(name, (g = { members: new Map(), names: new Map() }));
+    if (!g) data.leases.set(name, (g = { members: new Map(), names: new Map(), claims: new Map() }));
     return g;
   };
-  const holderOf = (g: LeaseGroup, name: string, t: number): string | undefined => {
-    const l = g.names.get(name);
-    if (l && l.expiresAt <= t) { g.names.delete(name); return undefined; }
+  const holderIn = (names: LeaseGroup['names'], name: string, t: number): string | undefined => {
+    const l = names.get(name);
+    if (l && l.expiresAt <= t) { names.delete(name); return undefined; }
     return l?.holder;
   };
+  const holderOf = (g: LeaseGroup, name: string, t: number) => holderIn(g.names, name, t);
   return {
     async sync(group, member, want, release, ttlMs) {
       checkNonEmpty('member', member); checkTtl('ttlMs', ttlMs);
@@ -38,9 +39,9 @@ export function memoryLeases(data: MemoryData, now: () => number): LeaseStore {
       checkNonEmpty('lease name', name); checkNonEmpty('holder', holder); checkTtl('ttlMs', ttlMs);
       const g = groupOf(group);
       const t = now();
-      const h = holderOf(g, name, t);
+      const h = holderIn(g.claims, name, t);
       if (h !== undefined) return h;
-      g.names.set(name, { holder, expiresAt: t + ttlMs });
+      g.claims.set(name, { holder, expiresAt: t + ttlMs });
       return holder;
     },
     async leave(group, member, held) {

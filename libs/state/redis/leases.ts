@@ -22,7 +22,7 @@ export function redisLeases(redis: RedisClient, keys: KeySpace): LeaseStore {
     claim(group, name, holder, ttlMs) {
       return call(async () => {
         checkTable(group); checkNonEmpty('lease name', name); checkNonEmpty('holder', holder); checkTtl('ttlMs', ttlMs);
-        return await runScript(redis, 'sbcLeaseClaim', [keys.lease(group, name)], [holder, ttlMs]) as string;
+        return await runScript(redis, 'sbcLeaseClaim', [keys.claim(group, name)], [holder, ttlMs]) as string;
       });
     },
     leave(group, member, held) {
