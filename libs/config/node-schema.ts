@@ -197,7 +197,17 @@ export const stateSection = defineSection(
     }),
     redis: t.object(
       {
-        url: t.url({ doc: 'Redis server URL.', protocols: ['redis:', 'rediss:'], default: 'redis://127.0.0.1:6379' }),
+        mode: t.enum(['single', 'cluster', 'sentinel'], {
+          doc: 'single = one Redis server (url); cluster = a Redis Cluster (nodes are startup nodes, the rest is discovered; keys spread over its shards, docs/state.md); sentinel = the master Redis Sentinel names (nodes are the sentinels, sentinel_name the master group), followed through failovers.',
+          default: 'single',
+        }),
+        url: t.url({ doc: 'Redis server URL (mode single).', protocols: ['redis:', 'rediss:'], default: 'redis://127.0.0.1:6379' }),
+        nodes: t.list(t.url({ doc: 'A node address: redis://host:port or rediss://host:port.', protocols: ['redis:', 'rediss:'] }), {
+          doc: 'mode cluster: startup nodes of the Redis Cluster (a few are enough; user, password and rediss:// of the first apply to all). mode sentinel: the sentinels.',
+          default: [],
+        }),
+        sentinel_name: t.string({ doc: 'mode sentinel: the master group name the sentinels monitor.', default: 'mymaster', nonEmpty: true }),
+        sentinel_password: t.string({ doc: 'mode sentinel: password of the sentinels themselves (the data password is `password`).', optional: true, secret: true }),
         password: t.string({ doc: 'Redis password (AUTH); overrides one in the URL.', optional: true, secret: true }),
         tls: t.bool({ doc: 'Connect with TLS (also implied by a rediss:// URL).', default: false }),
         key_prefix: t.string({
@@ -207,7 +217,7 @@ export const stateSection = defineSection(
           patternDoc: "letters, digits, ':', '.', '-' and '_'",
         }),
       },
-      { doc: 'Redis connection (used when backend is redis).', renamed: { keyPrefix: 'key_prefix' } },
+      { doc: 'Redis connection (used when backend is redis): one server, a Redis Cluster, or Sentinel.', renamed: { keyPrefix: 'key_prefix' } },
     ),
     fail_mode: t.object(
       {
@@ -225,6 +235,11 @@ export const stateSection = defineSection(
   },
   {
     doc: 'Shared state backend (pike counters, bans, topos dialogs, call load, registrations).',
+    checks: [
+      (st) => (st.redis.mode !== 'single' && st.redis.nodes.length === 0
+        ? [{ path: 'redis.nodes', message: `mode ${st.redis.mode} needs at least one address in redis.nodes (${st.redis.mode === 'cluster' ? 'cluster startup nodes' : 'sentinels'})` }]
+        : []),
+    ],
   },
 );
 

@@ -30,5 +30,6 @@ export type {
 export { createMemoryState, createMemoryData, type MemoryData } from './memory/index.ts';
 export type { MemoryStateOptions } from './memory/index.ts';
 export { createRedisState, type RedisStateOptions } from './redis/index.ts';
+export { topologyOf, type RedisTopology } from './redis/client.ts';
 export { StateError, STATE_ERRORS, isUnavailable, type StateErrorCode } from './errors.ts';
 export { keySpace, type KeySpace } from './keys.ts';

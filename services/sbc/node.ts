@@ -12,7 +12,7 @@ import { CallEvents, PROXY_REJECTIONS, SipProxy } from '#libs/proxy';
 import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
 import { ClusterConfig } from '#libs/replica';
 import { resolveSanityConfig } from '#libs/sanity';
-import { createMemoryState, createRedisState, type SharedState } from '#libs/state';
+import { createMemoryState, createRedisState, topologyOf, type SharedState } from '#libs/state';
 import { TransactionLayer } from '#libs/transaction';
 import { TransportLayer } from '#libs/transport';
 import { watchBackends } from './backends.ts';
@@ -69,6 +69,13 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       ? await createRedisState({
           cluster: config.node.cluster,
           url: config.state.redis.url,
+          topology: topologyOf({
+            mode: config.state.redis.mode,
+            url: config.state.redis.url,
+            nodes: config.state.redis.nodes,
+            sentinelName: config.state.redis.sentinel_name,
+            ...(config.state.redis.sentinel_password !== undefined ? { sentinelPassword: config.state.redis.sentinel_password } : {}),
+          }),
           keyPrefix: config.state.redis.key_prefix.replace(/:$/, ''),
           redis: { ...(config.state.redis.password !== undefined ? { password: config.state.redis.password } : {}), ...(config.state.redis.tls ? { tls: {} } : {}) },
           logger,

@@ -15,6 +15,13 @@ export type RedisTopology =
   /** Sentinels to ask for the current master of group `name`. */
   | { kind: 'sentinel'; sentinels: string[]; name: string; sentinelPassword?: string };
 
+/** The topology a node's config names (state.redis.mode and its fields). */
+export function topologyOf(c: { mode: 'single' | 'cluster' | 'sentinel'; url?: string; nodes: readonly string[]; sentinelName: string; sentinelPassword?: string }): RedisTopology {
+  if (c.mode === 'cluster') return { kind: 'cluster', nodes: [...c.nodes] };
+  if (c.mode === 'sentinel') return { kind: 'sentinel', sentinels: [...c.nodes], name: c.sentinelName, ...(c.sentinelPassword !== undefined ? { sentinelPassword: c.sentinelPassword } : {}) };
+  return { kind: 'single', ...(c.url !== undefined ? { url: c.url } : {}) };
+}
+
 export interface ClientSettings {
   topology: RedisTopology;
   /** ioredis options (password, tls, username, db...) for the data connections. */
