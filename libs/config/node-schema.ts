@@ -37,6 +37,12 @@ export const nodeSection = defineSection(
       pattern: /^[A-Za-z0-9_-]+$/,
       patternDoc: "letters, digits, '-' and '_'",
     }),
+    drain_timeout: t.duration({
+      doc: 'After SIGTERM/SIGINT: how long the node keeps finishing the transactions in flight (refusing new dialogs, /readyz 503) before it closes. Keep Kubernetes terminationGracePeriodSeconds above preStop + this.',
+      min: 0,
+      max: 600_000,
+      default: 5000,
+    }),
   },
   { doc: 'Identity of this node and of the cluster it belongs to.' },
 );

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     signals++;
     if (signals > 1) process.exit(1);
     node.logger.info({ signal: sig }, 'shutting down: draining transactions');
-    node.stop().then(() => process.exit(0), (err: unknown) => { node.logger.error({ err }, 'shutdown failed'); process.exit(1); });
+    node.stop(res.config.node.drain_timeout).then(() => process.exit(0), (err: unknown) => { node.logger.error({ err }, 'shutdown failed'); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
