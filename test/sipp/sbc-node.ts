@@ -67,6 +67,17 @@ export function adminPost(node: Pick<SbcNodeHandle, 'adminToken'>, params: Recor
   return { method: 'POST', headers: { authorization: `Bearer ${node.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(params) };
 }
 
+async function waitForHttp(host: string, port: number, group: { isRunning(): boolean }, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/healthz`).catch(() => undefined);
+    if (res?.ok) return;
+    if (!group.isRunning()) throw new Error('sbc node exited during start');
+    if (Date.now() > deadline) throw new Error(`sbc node's HTTP port ${port} did not answer /healthz within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export function sbcEntryExists(): boolean {
   return existsSync(SBC_ENTRY);
 }
@@ -112,6 +123,8 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
         if (Date.now() > deadline) throw new Error(`sbc node did not answer OPTIONS within ${timeoutMs} ms`);
       }
     }
+    // the HTTP listener (metrics, admin) opens last: callers fetch right away
+    await waitForHttp(host, httpPort, group, timeoutMs);
   } catch (err) {
     await group.stop();
     const detail = tailOf(logFile, 3000);
