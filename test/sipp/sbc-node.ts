@@ -123,8 +123,8 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
         if (Date.now() > deadline) throw new Error(`sbc node did not answer OPTIONS within ${timeoutMs} ms`);
       }
     }
-    // the HTTP listener (metrics, admin) opens last: callers fetch right away
-    await waitForHttp(host, httpPort, group, timeoutMs);
+    // the node's HTTP listener (metrics, admin) opens last and callers fetch right away (a fixture entry has none)
+    if (opts.entry === undefined || opts.entry === SBC_ENTRY) await waitForHttp(host, httpPort, group, timeoutMs);
   } catch (err) {
     await group.stop();
     const detail = tailOf(logFile, 3000);
