@@ -130,8 +130,31 @@ export const sipSection = defineSection(
           max: 16_777_216,
           default: DEFAULT_TCP_OPTIONS.maxBufferBytes,
         }),
+        max_connections: t.int({
+          doc: 'Inbound TCP connections open at once (Kamailio tcp_max_connections). At the limit the oldest connection that never delivered a message that parsed is closed to admit the new one; only when all have is the new one refused.',
+          min: 1,
+          max: 1_000_000,
+          default: DEFAULT_TCP_OPTIONS.maxConnections,
+        }),
+        max_outbound_connections: t.int({
+          doc: 'Outbound TCP connections (toward gateways and UAs) open at once; budgeted apart from inbound ones, so a flood of inbound connections cannot block calls toward the gateways.',
+          min: 1,
+          max: 1_000_000,
+          default: DEFAULT_TCP_OPTIONS.maxOutboundConnections,
+        }),
+        max_connections_per_ip: t.int({
+          doc: 'Inbound TCP connections from one IP address; more are refused at accept.',
+          min: 1,
+          max: 1_000_000,
+          default: DEFAULT_TCP_OPTIONS.maxConnectionsPerIp,
+        }),
+        first_message_timeout: t.duration({
+          doc: 'A new inbound TCP connection must deliver a complete SIP message within this long, or it is closed (an idle connection would otherwise hold a slot for idle_timeout).',
+          min: 100,
+          default: DEFAULT_TCP_OPTIONS.firstMessageTimeoutMs,
+        }),
       },
-      { doc: 'TCP connection handling.', renamed: { idleTimeoutMs: 'idle_timeout', maxBufferBytes: 'max_buffer_bytes' } },
+      { doc: 'TCP connection handling and admission: every limit bounding what a flood of connections can hold (docs/limits.md).', renamed: { idleTimeoutMs: 'idle_timeout', maxBufferBytes: 'max_buffer_bytes' } },
     ),
     malformed_replies: t.object(
       {

@@ -171,6 +171,8 @@ export class SipProxy {
       }
       return;
     }
+    // a stream connection that delivers SIP has proven itself (first-message deadline, eviction)
+    m.proven?.();
     const msg = parsed.msg;
     if (!msg.isRequest) {
       this.deps.tm.receiveResponse(msg, { proto: m.remote.proto, host: m.remote.address, port: m.remote.port });

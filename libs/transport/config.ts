@@ -12,10 +12,14 @@ export interface TcpOptions {
   maxBufferBytes: number;
   /** bytes queued toward a peer that does not read; more and the connection is closed */
   maxWriteBufferBytes: number;
-  /** open connections in total, both directions (Kamailio tcp_max_connections) */
+  /** inbound connections open at once (Kamailio tcp_max_connections); at the limit the oldest never-proven one makes room */
   maxConnections: number;
+  /** outbound connections open at once (toward gateways and UAs), budgeted apart so inbound floods cannot block them */
+  maxOutboundConnections: number;
   /** inbound connections from one IP address */
   maxConnectionsPerIp: number;
+  /** an inbound connection must deliver a complete SIP message within this long, or it is closed */
+  firstMessageTimeoutMs: number;
 }
 
 export interface UdpOptions {
@@ -43,7 +47,9 @@ export const DEFAULT_TCP_OPTIONS: Readonly<TcpOptions> = Object.freeze({
   maxBufferBytes: 262_144,
   maxWriteBufferBytes: 1_048_576,
   maxConnections: 2_048,
-  maxConnectionsPerIp: 128,
+  maxOutboundConnections: 1_024,
+  maxConnectionsPerIp: 32,
+  firstMessageTimeoutMs: 10_000,
 });
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '::0']);

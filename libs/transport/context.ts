@@ -4,13 +4,15 @@
 import type { Logger } from 'pino';
 import { RateLimitedLog, type LogRateLimit } from '#libs/rejections';
 import type { TransportMetrics } from './metrics.ts';
-import type { InboundHandler, InboundMessage, Proto } from './types.ts';
+import type { InboundHandler, InboundMessage, Proto, RemoteInfo } from './types.ts';
 
 export class EndpointContext {
   readonly metrics: TransportMetrics;
   readonly logger: Logger;
   readonly #log: RateLimitedLog;
   #handler: InboundHandler | undefined;
+  /** who may open a connection (bans): checked at accept, before any byte is read */
+  admit: (remote: RemoteInfo) => boolean = () => true;
 
   constructor(metrics: TransportMetrics, logger: Logger, logRate?: LogRateLimit) {
     this.metrics = metrics;

@@ -18,6 +18,7 @@ import {
   type InboundMessage,
   type ListenSocketInfo,
   type Proto,
+  type RemoteInfo,
   type SendTarget,
   type SocketId,
   type Transport,
@@ -117,6 +118,11 @@ export class TransportLayer implements Transport {
 
   tcpConnections(): readonly TcpConnection[] {
     return this.#tcp.connections();
+  }
+
+  /** Who may open a TCP connection: a source refused here (banned) is closed at accept. */
+  setAdmission(admit: (remote: RemoteInfo) => boolean): void {
+    this.#ctx.admit = admit;
   }
 
   onMessage(handler: InboundHandler): void {

@@ -16,6 +16,12 @@ export type TransportErrorReason =
   | 'send_failed'
   | 'connect_failed'
   | 'connection_limit'
+  /** an inbound connection from a banned address, closed at accept */
+  | 'banned'
+  /** an inbound connection that did not deliver a complete first message in time */
+  | 'first_message_timeout'
+  /** a never-valid inbound connection closed to admit a new one at the limit */
+  | 'evicted'
   | 'socket_error'
   | 'framing'
   | 'buffer_overflow'

@@ -15,10 +15,12 @@ export type ConnectionState = 'connecting' | 'open' | 'closed';
 export type ConnectionDirection = 'in' | 'out';
 
 /** Why a connection ended (for logs and tests). */
-export type CloseReason = 'peer' | 'idle' | 'framing' | 'buffer_overflow' | 'write_overflow' | 'error' | 'connect_failed' | 'shutdown';
+export type CloseReason = 'peer' | 'idle' | 'framing' | 'buffer_overflow' | 'write_overflow' | 'error' | 'connect_failed' | 'shutdown' | 'first_message_timeout' | 'evicted';
 
 export interface ConnectionOwner {
   onClosed(conn: TcpConnection): void;
+  /** the connection delivered a message that parsed: no longer a candidate for eviction */
+  onProven(conn: TcpConnection): void;
 }
 
 export class TcpConnection {
@@ -31,6 +33,10 @@ export class TcpConnection {
   readonly local: ListenSocketInfo;
   state: ConnectionState;
   closeReason: CloseReason | undefined;
+  /** the owner already stopped counting it (evicted at the limit) */
+  uncounted = false;
+  /** delivered a message that parsed as SIP */
+  proven = false;
   readonly #socket: Socket;
   readonly #ctx: EndpointContext;
   readonly #opts: Readonly<TcpOptions>;
@@ -38,6 +44,16 @@ export class TcpConnection {
   readonly #owner: ConnectionOwner;
   readonly #buf = new StreamBuffer();
   #connectTimer: NodeJS.Timeout | undefined;
+  /** inbound: closes the connection unless a complete message arrives first */
+  #firstMessageTimer: NodeJS.Timeout | undefined;
+  /** bytes at the start of the buffer already searched for the end of the header block (the framer resumes there) */
+  #scanned = 0;
+  /** the proven callback handed with each message (one closure per connection, not per message) */
+  readonly #proven = (): void => {
+    if (this.proven) return;
+    this.proven = true;
+    this.#owner.onProven(this);
+  };
 
   constructor(args: {
     id: number;
@@ -70,6 +86,14 @@ export class TcpConnection {
     s.on('timeout', () => this.close('idle'));
     s.on('error', (err) => this.#onError(err));
     s.on('close', () => this.#onClose());
+    if (this.direction === 'in') {
+      this.#firstMessageTimer = setTimeout(() => {
+        this.#ctx.countError('tcp', 'first_message_timeout');
+        this.#ctx.peerLog('info', 'tcp_first_message', this.#logFields(), 'TCP connection closed: no complete message within sip.tcp.firstMessageTimeoutMs');
+        this.close('first_message_timeout');
+      }, this.#opts.firstMessageTimeoutMs);
+      this.#firstMessageTimer.unref();
+    }
     if (this.state === 'connecting') {
       this.#connectTimer = setTimeout(() => this.#fail(new Error('connect timeout')), this.#opts.connectTimeoutMs);
       s.once('connect', () => {
@@ -126,17 +150,25 @@ export class TcpConnection {
     buf.append(chunk);
     while (buf.length > 0 && this.usable) {
       const view = buf.view();
-      const r = frameStream(view, this.#limits);
+      const r = frameStream(view, this.#limits, this.#scanned);
       if (r.kind === 'message') {
         const data = view.subarray(0, r.length);
         buf.consume(r.length);
+        this.#scanned = 0;
+        if (this.#firstMessageTimer !== undefined) {
+          clearTimeout(this.#firstMessageTimer);
+          this.#firstMessageTimer = undefined;
+        }
         this.#ctx.metrics.in.tcp.inc();
-        this.#ctx.deliver({ data, remote: this.remote, local: this.local });
+        this.#ctx.deliver({ data, remote: this.remote, local: this.local, proven: this.#proven });
       } else if (r.kind === 'keepalive') {
         buf.consume(r.length);
+        this.#scanned = 0;
         // "\r\n\r\n" is a ping (RFC 5626 §3.5.1): answer with a pong; a bare "\r\n" is a pong: ignore
         if (r.length >= 4) this.#socket.write(PONG);
       } else if (r.kind === 'need-more') {
+        // the next chunk resumes the search for the empty line where this one stopped
+        this.#scanned = r.scanned;
         if (buf.length > this.#opts.maxBufferBytes) this.#reject('buffer_overflow', 'TCP peer exceeded the buffer cap without completing a message');
         return;
       } else {
@@ -176,6 +208,7 @@ export class TcpConnection {
   #onClose(): void {
     if (this.state === 'closed') return;
     clearTimeout(this.#connectTimer);
+    clearTimeout(this.#firstMessageTimer);
     this.state = 'closed';
     this.closeReason ??= 'peer';
     this.#buf.clear();

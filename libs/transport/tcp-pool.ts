@@ -23,6 +23,10 @@ export class TcpPool implements ConnectionOwner {
   readonly #byKey = new Map<string, TcpConnection>();
   readonly #all = new Set<TcpConnection>();
   readonly #perIp = new Map<string, number>();
+  /** inbound connections that have not yet delivered a message that parsed, oldest first (a Set keeps insertion order) */
+  readonly #unproven = new Set<TcpConnection>();
+  #inbound = 0;
+  #outbound = 0;
   #closing = false;
   #nextId = 1;
 
@@ -84,9 +88,9 @@ export class TcpPool implements ConnectionOwner {
     let conn = this.find(host, port, forceLocal ? local : undefined);
     if (conn === undefined) {
       if (this.#closing) return Promise.reject(new TransportError('closed', 'transport is closed'));
-      if (this.#all.size >= this.#opts.maxConnections) {
+      if (this.#outbound >= this.#opts.maxOutboundConnections) {
         this.#ctx.countError('tcp', 'connection_limit');
-        return Promise.reject(new TransportError('connection_limit', `TCP connection limit reached (transport.tcp.maxConnections=${this.#opts.maxConnections})`));
+        return Promise.reject(new TransportError('connection_limit', `TCP outbound connection limit reached (sip.tcp.maxOutboundConnections=${this.#opts.maxOutboundConnections})`));
       }
       conn = this.#connect(host, port, local);
     }
@@ -128,12 +132,23 @@ export class TcpPool implements ConnectionOwner {
       socket.destroy(); // already gone
       return;
     }
+    const remote = remoteInfo(address, port, socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4');
+    if (!this.#ctx.admit(remote)) {
+      // a banned source: closed before any byte is read
+      this.#refuse(socket, 'banned');
+      return;
+    }
     const fromIp = this.#perIp.get(address) ?? 0;
-    if (this.#all.size >= this.#opts.maxConnections || fromIp >= this.#opts.maxConnectionsPerIp) {
-      socket.on('error', () => {}); // it is being destroyed; a late reset must not surface as unhandled
-      socket.destroy();
-      this.#ctx.countError('tcp', 'connection_limit');
-      this.#ctx.peerLog('warn', 'tcp_limit', { src: address, srcPort: port, socket: local.id, fromIp }, 'TCP connection refused: limit reached');
+    if (fromIp >= this.#opts.maxConnectionsPerIp) {
+      this.#refuse(socket, 'connection_limit');
+      this.#ctx.peerLog('warn', 'tcp_limit_ip', { src: address, srcPort: port, socket: local.id, fromIp }, 'TCP connection refused: per-address limit reached');
+      return;
+    }
+    // at the limit, the oldest connection that never delivered a valid message makes room;
+    // only when every one has proven itself is the newcomer refused
+    if (this.#inbound >= this.#opts.maxConnections && !this.#evictOldestUnproven()) {
+      this.#refuse(socket, 'connection_limit');
+      this.#ctx.peerLog('warn', 'tcp_limit', { src: address, srcPort: port, socket: local.id }, 'TCP connection refused: limit reached');
       return;
     }
     const conn = new TcpConnection({
@@ -141,7 +156,7 @@ export class TcpPool implements ConnectionOwner {
       socket,
       direction: 'in',
       key: connectionKey(address, port),
-      remote: remoteInfo(address, port, socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4'),
+      remote,
       local,
       ctx: this.#ctx,
       opts: this.#opts,
@@ -151,18 +166,50 @@ export class TcpPool implements ConnectionOwner {
     this.#add(conn);
   }
 
+  #refuse(socket: Socket, reason: 'banned' | 'connection_limit'): void {
+    socket.on('error', () => {}); // it is being destroyed; a late reset must not surface as unhandled
+    socket.destroy();
+    this.#ctx.countError('tcp', reason);
+  }
+
+  /** Closes the oldest inbound connection that never delivered a valid message; false when there is none. */
+  #evictOldestUnproven(): boolean {
+    for (const c of this.#unproven) {
+      this.#unproven.delete(c);
+      this.#ctx.countError('tcp', 'evicted');
+      this.#ctx.peerLog('info', 'tcp_evicted', { conn: c.id, src: c.remote.address, srcPort: c.remote.port }, 'TCP connection that never sent a valid message closed to admit a new one');
+      c.close('evicted');
+      // counted free now: its 'close' event comes later
+      this.#inbound--;
+      c.uncounted = true;
+      return true;
+    }
+    return false;
+  }
+
+  onProven(conn: TcpConnection): void {
+    this.#unproven.delete(conn);
+  }
+
   #add(conn: TcpConnection): void {
     this.#all.add(conn);
     // newest wins: an older connection to the same key keeps working until it closes
     this.#byKey.set(conn.key, conn);
-    if (conn.direction === 'in') this.#perIp.set(conn.remote.address, (this.#perIp.get(conn.remote.address) ?? 0) + 1);
+    if (conn.direction === 'in') {
+      this.#inbound++;
+      this.#unproven.add(conn);
+      this.#perIp.set(conn.remote.address, (this.#perIp.get(conn.remote.address) ?? 0) + 1);
+    } else this.#outbound++;
     this.#ctx.metrics.tcpConnections.inc();
   }
 
   onClosed(conn: TcpConnection): void {
     if (!this.#all.delete(conn)) return;
     if (this.#byKey.get(conn.key) === conn) this.#byKey.delete(conn.key);
+    if (conn.direction === 'out') this.#outbound--;
     if (conn.direction === 'in') {
+      this.#unproven.delete(conn);
+      if (!conn.uncounted) this.#inbound--;
       const n = (this.#perIp.get(conn.remote.address) ?? 1) - 1;
       if (n <= 0) this.#perIp.delete(conn.remote.address);
       else this.#perIp.set(conn.remote.address, n);

@@ -48,6 +48,12 @@ export interface InboundMessage {
   readonly data: Buffer;
   readonly remote: RemoteInfo;
   readonly local: ListenSocketInfo;
+  /**
+   * Stream transports: the handler calls it once the message parsed as SIP,
+   * so the connection counts as proven (no first-message deadline, never
+   * evicted for a newcomer at the connection limit).
+   */
+  readonly proven?: () => void;
 }
 
 /** Where to send: for TCP an open connection to host:port (either direction) is reused. */

@@ -100,7 +100,14 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     const transport = await TransportLayer.start({
       config: {
         listen: config.sip.listen.map((l) => ({ proto: l.proto, host: l.host, port: l.port, ...(l.advertise ? { advertise: { host: l.advertise.host, port: l.advertise.port } } : {}) })),
-        tcp: { idleTimeoutMs: config.sip.tcp.idle_timeout, maxBufferBytes: config.sip.tcp.max_buffer_bytes },
+        tcp: {
+          idleTimeoutMs: config.sip.tcp.idle_timeout,
+          maxBufferBytes: config.sip.tcp.max_buffer_bytes,
+          maxConnections: config.sip.tcp.max_connections,
+          maxOutboundConnections: config.sip.tcp.max_outbound_connections,
+          maxConnectionsPerIp: config.sip.tcp.max_connections_per_ip,
+          firstMessageTimeoutMs: config.sip.tcp.first_message_timeout,
+        },
       },
       logger,
       registry,
@@ -126,6 +133,9 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       ...(opts.origin ? { origin: opts.origin } : {}),
     });
     closers.push(() => features.stop((err, feature) => logger.warn({ err, feature }, 'error while stopping a feature')));
+    // a TCP connection from a source the gates refuse (banned) is closed at accept
+    const gates = features.gates;
+    transport.setAdmission((remote) => gates.every((g) => g.check(remote) === undefined));
 
     // ---- the proxy pipeline: core steps with the features' steps in their places
     const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, features.rejections);
