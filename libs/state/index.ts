@@ -33,3 +33,18 @@ export { createRedisState, type RedisStateOptions } from './redis/index.ts';
 export { topologyOf, type RedisTopology } from './redis/client.ts';
 export { StateError, STATE_ERRORS, isUnavailable, type StateErrorCode } from './errors.ts';
 export { keySpace, type KeySpace } from './keys.ts';
+export {
+  createRedisJobQueue,
+  createRedisJobWorker,
+  deadLetterName,
+  jobPrefix,
+  DEFAULT_RETENTION,
+  DEFAULT_RETRY,
+  type JobQueue,
+  type JobQueueCounts,
+  type JobQueueOptions,
+  type JobRetention,
+  type JobRetry,
+  type JobWorker,
+  type JobWorkerOptions,
+} from './redis/jobs.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { connect } from '@nats-io/transport-node';
-import { uniqueName } from './index.ts';
+import pg from 'pg';
+import { createTestDatabase, uniqueName } from './index.ts';
 
 describe('test harness', () => {
   it('provides a Redis that answers', async () => {
@@ -16,5 +17,15 @@ describe('test harness', () => {
     const info = nc.info;
     expect(info?.jetstream).toBe(true);
     await nc.close();
+  });
+  it('provides a PostgreSQL (DATABASE_URL or a private cluster, never the machine\'s 5432 by chance)', async () => {
+    const url = inject('pgUrl');
+    if (process.env.DATABASE_URL === undefined) expect(new URL(url).port).not.toBe('5432');
+    const db = await createTestDatabase(url, 'harness');
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    expect((await c.query<{ one: number }>('SELECT 1 AS one')).rows[0].one).toBe(1);
+    await c.end();
+    await db.drop();
   });
 });

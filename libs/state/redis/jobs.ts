@@ -1,0 +1,214 @@
+// Durable job queues on Redis (BullMQ): producers on the nodes add batches,
+// a separate consumer service takes them. Jobs are named by the producer
+// (jobId): adding the same id twice keeps one job, so a producer may retry an
+// add whose reply it never got. Failed jobs are retried with exponential
+// backoff; a job that fails every attempt moves to a dead-letter queue
+// (`<name>-dead`) and is reported. Finished jobs are kept only within bounds
+// (removeOnComplete / removeOnFail), so the queue never grows with history.
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { StateError } from '../errors.ts';
+import { keySpace } from '../keys.ts';
+import { redactUrl } from './errors.ts';
+
+export interface JobQueueOptions {
+  /** SBC cluster name (hash tag of the queue's keys) */
+  cluster: string;
+  /** queue name, /^[a-z][a-z0-9-]{0,31}$/ */
+  name: string;
+  url?: string;
+  redis?: RedisOptions;
+  keyPrefix?: string;
+  /** an add with no reply after this many ms rejects; default 2000 */
+  commandTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface JobQueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+  /** jobs in the dead-letter queue */
+  dead: number;
+  /** age in ms of the oldest waiting job (0 when none waits): how far the consumer lags */
+  lagMs: number;
+}
+
+/** The producer side. */
+export interface JobQueue<T> {
+  /** Adds one job; resolves once Redis has it. Rejects at once while Redis is down (nothing queues in memory here). */
+  add(jobId: string, data: T): Promise<void>;
+  counts(): Promise<JobQueueCounts>;
+  close(): Promise<void>;
+}
+
+export interface JobRetention {
+  /** finished jobs kept (newest), and for at most this many seconds */
+  completeCount: number;
+  completeAgeS: number;
+  /** failed jobs kept (they are also copied to the dead-letter queue) */
+  failCount: number;
+}
+
+export const DEFAULT_RETENTION: JobRetention = { completeCount: 1000, completeAgeS: 3600, failCount: 5000 };
+
+/** How a job is retried: set by the producer on each job (BullMQ keeps it with the job). */
+export interface JobRetry {
+  /** tries per job before it goes to the dead-letter queue */
+  attempts: number;
+  /** first retry delay, doubled each time */
+  backoffMs: number;
+}
+
+export const DEFAULT_RETRY: JobRetry = { attempts: 8, backoffMs: 500 };
+
+export interface JobWorkerOptions<T> extends JobQueueOptions {
+  /** handles one job; throwing makes it retried (the job's attempts, exponential backoff) */
+  process(data: T, jobId: string): Promise<void>;
+  /** jobs handled at once by this worker; default 1 */
+  concurrency?: number;
+  retention?: JobRetention;
+  /** a job gave up: moved to the dead-letter queue */
+  onDeadLetter?(jobId: string, error: string): void;
+}
+
+export interface JobWorker {
+  close(): Promise<void>;
+}
+
+const NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
+
+function connect(opts: JobQueueOptions, blocking: boolean): Redis {
+  const options: RedisOptions = {
+    ...opts.redis,
+    // a producer fails fast while Redis is away (the caller buffers); a blocking consumer waits for it
+    ...(blocking ? { maxRetriesPerRequest: null } : { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: opts.commandTimeoutMs ?? 2000 }),
+    connectTimeout: opts.redis?.connectTimeout ?? 2000,
+    retryStrategy: (times) => Math.min(100 * times, 1000),
+  };
+  const redis = opts.url ? new Redis(opts.url, options) : new Redis(options);
+  const where = opts.url ? redactUrl(opts.url) : `${opts.redis?.host ?? '127.0.0.1'}:${opts.redis?.port ?? 6379}`;
+  let up = true;
+  redis.on('error', (err: Error) => {
+    if (up) opts.logger?.warn({ where, queue: opts.name, err: err.message }, 'job queue: redis error');
+    up = false;
+  });
+  redis.on('ready', () => { up = true; });
+  return redis;
+}
+
+/** BullMQ prefix: the cluster's key root, so queue keys share the cluster's hash tag (docs/state.md). */
+export function jobPrefix(cluster: string, keyPrefix?: string): string {
+  return keySpace(cluster, keyPrefix).root.replace(/:$/, '');
+}
+
+function checkName(name: string): void {
+  if (!NAME_RE.test(name)) throw new Error(`job queue name ${JSON.stringify(name)} must match ${NAME_RE}`);
+}
+
+export function deadLetterName(name: string): string {
+  return `${name}-dead`;
+}
+
+async function countsOf(queue: Queue, dead: Queue): Promise<JobQueueCounts> {
+  const [c, d, oldest] = await Promise.all([
+    queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+    dead.getJobCounts('waiting'),
+    queue.getJobs(['wait'], -1, -1, true),
+  ]);
+  const first = oldest[0];
+  return {
+    waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+    active: c.active ?? 0,
+    delayed: c.delayed ?? 0,
+    failed: c.failed ?? 0,
+    completed: c.completed ?? 0,
+    dead: d.waiting ?? 0,
+    lagMs: first !== undefined ? Math.max(0, Date.now() - first.timestamp) : 0,
+  };
+}
+
+export function createRedisJobQueue<T>(opts: JobQueueOptions & { retry?: JobRetry; retention?: JobRetention }): JobQueue<T> {
+  checkName(opts.name);
+  const prefix = jobPrefix(opts.cluster, opts.keyPrefix);
+  const connection = connect(opts, false);
+  const retry = opts.retry ?? DEFAULT_RETRY;
+  const retention = opts.retention ?? DEFAULT_RETENTION;
+  const queue = new Queue(opts.name, {
+    connection,
+    prefix,
+    skipVersionCheck: true,
+    defaultJobOptions: {
+      attempts: retry.attempts,
+      backoff: { type: 'exponential', delay: retry.backoffMs },
+      removeOnComplete: { count: retention.completeCount, age: retention.completeAgeS },
+      removeOnFail: { count: retention.failCount },
+    },
+  });
+  const dead = new Queue(deadLetterName(opts.name), { connection, prefix, skipVersionCheck: true });
+  queue.on('error', () => undefined);
+  dead.on('error', () => undefined);
+  return {
+    async add(jobId, data) {
+      if (connection.status !== 'ready') throw new StateError('STATE_UNAVAILABLE', `job queue ${opts.name}: redis not connected (${connection.status})`);
+      try {
+        await queue.add('batch', data, { jobId });
+      } catch (err) {
+        throw new StateError('STATE_UNAVAILABLE', `job queue ${opts.name}: ${err instanceof Error ? err.message : String(err)}`, err);
+      }
+    },
+    counts: () => countsOf(queue, dead),
+    async close() {
+      await queue.close().catch(() => undefined);
+      await dead.close().catch(() => undefined);
+      if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+      else connection.disconnect();
+    },
+  };
+}
+
+/** The consumer side: takes jobs, retries failures with backoff, dead-letters the hopeless ones. */
+export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & { counts(): Promise<JobQueueCounts> } {
+  checkName(opts.name);
+  const prefix = jobPrefix(opts.cluster, opts.keyPrefix);
+  const retention = opts.retention ?? DEFAULT_RETENTION;
+  const connection = connect(opts, true);
+  const side = connect(opts, true);
+  const queue = new Queue(opts.name, { connection: side, prefix, skipVersionCheck: true });
+  const dead = new Queue(deadLetterName(opts.name), { connection: side, prefix, skipVersionCheck: true, defaultJobOptions: { removeOnComplete: true } });
+  queue.on('error', () => undefined);
+  dead.on('error', () => undefined);
+  const worker = new Worker<T>(opts.name, async (job: Job<T>) => {
+    await opts.process(job.data, job.id ?? '');
+  }, {
+    connection,
+    prefix,
+    skipVersionCheck: true,
+    concurrency: opts.concurrency ?? 1,
+    removeOnComplete: { count: retention.completeCount, age: retention.completeAgeS },
+    removeOnFail: { count: retention.failCount },
+  });
+  worker.on('error', (err) => opts.logger?.warn({ queue: opts.name, err: err.message }, 'job worker: error'));
+  worker.on('failed', (job, err) => {
+    // BullMQ retries by itself (the job's attempts and backoff); only the last failure lands here for good
+    if (job === undefined || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    opts.logger?.error({ queue: opts.name, jobId: job.id, attempts: job.attemptsMade, err: err.message }, 'job failed every attempt: moved to the dead-letter queue');
+    void dead.add('dead', { jobId: job.id, data: job.data, error: err.message, failedAt: Date.now() }, { jobId: job.id }).catch(() => undefined);
+    opts.onDeadLetter?.(job.id ?? '', err.message);
+  });
+  return {
+    counts: () => countsOf(queue, dead),
+    async close() {
+      await worker.close().catch(() => undefined);
+      await queue.close().catch(() => undefined);
+      await dead.close().catch(() => undefined);
+      for (const c of [connection, side]) {
+        if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
+        else c.disconnect();
+      }
+    },
+  };
+}
