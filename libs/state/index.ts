@@ -37,6 +37,7 @@ export {
   createRedisJobQueue,
   createRedisJobWorker,
   deadLetterName,
+  PermanentJobError,
   jobPrefix,
   DEFAULT_RETENTION,
   DEFAULT_RETRY,

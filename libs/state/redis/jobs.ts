@@ -5,7 +5,7 @@
 // backoff; a job that fails every attempt moves to a dead-letter queue
 // (`<name>-dead`) and is reported. Finished jobs are kept only within bounds
 // (removeOnComplete / removeOnFail), so the queue never grows with history.
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { StateError } from '../errors.ts';
@@ -77,6 +77,11 @@ export interface JobWorkerOptions<T> extends JobQueueOptions {
 
 export interface JobWorker {
   close(): Promise<void>;
+}
+
+/** Thrown by a job handler for a job no retry can fix (malformed data): it goes to the dead-letter queue at once. */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
 }
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
@@ -182,7 +187,12 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & 
   queue.on('error', () => undefined);
   dead.on('error', () => undefined);
   const worker = new Worker<T>(opts.name, async (job: Job<T>) => {
-    await opts.process(job.data, job.id ?? '');
+    try {
+      await opts.process(job.data, job.id ?? '');
+    } catch (err) {
+      if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
   }, {
     connection,
     prefix,
@@ -194,7 +204,7 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & 
   worker.on('error', (err) => opts.logger?.warn({ queue: opts.name, err: err.message }, 'job worker: error'));
   worker.on('failed', (job, err) => {
     // BullMQ retries by itself (the job's attempts and backoff); only the last failure lands here for good
-    if (job === undefined || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    if (job === undefined || (job.attemptsMade < (job.opts.attempts ?? 1) && !(err instanceof UnrecoverableError))) return;
     opts.logger?.error({ queue: opts.name, jobId: job.id, attempts: job.attemptsMade, err: err.message }, 'job failed every attempt: moved to the dead-letter queue');
     void dead.add('dead', { jobId: job.id, data: job.data, error: err.message, failedAt: Date.now() }, { jobId: job.id }).catch(() => undefined);
     opts.onDeadLetter?.(job.id ?? '', err.message);

@@ -1,0 +1,147 @@
+// The writer: takes batches off the accounting queue, writes them through the
+// PostgreSQL store (exactly once per record), closes calls past their deadline
+// (node lost, dialog expired), and counts what it wrote. services/cdr-writer
+// only reads the config and starts this.
+import type { Logger } from 'pino';
+import pg from 'pg';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { AdminCommand } from '#libs/admin';
+import { createRedisJobWorker, PermanentJobError, type JobQueueCounts } from '#libs/state';
+import { parseBatch } from './events.ts';
+import { createCallMetrics } from './metrics.ts';
+import { migrate, PgAccStore, type Expiry } from './pg-store.ts';
+
+export interface CdrWriterOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  cluster: string;
+  keyPrefix?: string;
+  queue: string;
+  concurrency: number;
+  expiry: Expiry;
+  sweepMs: number;
+  registry: Registry;
+  logger: Logger;
+}
+
+export const WRITER_METRIC_NAMES = {
+  batches: 'sbc_acc_writer_batches_total',
+  events: 'sbc_acc_writer_events_total',
+  deadLetters: 'sbc_acc_dead_letters_total',
+  depth: 'sbc_acc_queue_depth',
+  lag: 'sbc_acc_queue_lag_seconds',
+  open: 'sbc_acc_open_calls',
+} as const;
+
+export interface CdrWriter {
+  readonly admin: AdminCommand[];
+  stats(): Promise<WriterStats>;
+  /** true once PostgreSQL answered the last batch or sweep */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+export interface WriterStats extends JobQueueCounts {
+  openCalls: number;
+  recordsWritten: number;
+  batches: number;
+  deadLetters: number;
+}
+
+export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter> {
+  const log = opts.logger.child({ lib: 'acc', service: 'cdr-writer' });
+  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.concurrency + 2, connectionTimeoutMillis: 5000 });
+  pool.on('error', (err) => log.warn({ err: err.message }, 'postgres: idle connection error'));
+  const applied = await migrate(pool).catch(async (err: unknown) => { await pool.end(); throw err; });
+  if (applied.length > 0) log.info({ applied }, 'accounting schema migrated');
+  const store = new PgAccStore(pool, opts.expiry);
+  const calls = createCallMetrics(opts.registry);
+  const r = opts.registry;
+  const batchesC = new Counter({ name: WRITER_METRIC_NAMES.batches, help: 'queue batches handled by the writer, by result (ok, repeated: every event already written, error: retried later)', labelNames: ['result'], registers: [r] });
+  const eventsC = new Counter({ name: WRITER_METRIC_NAMES.events, help: 'events taken off the queue: new, or repeated (a retried batch; ignored)', labelNames: ['kind'], registers: [r] });
+  const deadC = new Counter({ name: WRITER_METRIC_NAMES.deadLetters, help: 'batches that failed every attempt and went to the dead-letter queue (<queue>-dead)', registers: [r] });
+  let recordsWritten = 0;
+  let batches = 0;
+  let deadLetters = 0;
+  let ok = true;
+
+  const worker = createRedisJobWorker<unknown>({
+    cluster: opts.cluster,
+    name: opts.queue,
+    url: opts.redisUrl,
+    ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}),
+    concurrency: opts.concurrency,
+    logger: log,
+    async process(data, jobId) {
+      const batch = parseBatch(data);
+      if (typeof batch === 'string') throw new PermanentJobError(`batch ${jobId}: ${batch}`);
+      try {
+        const res = await store.applyBatch(batch.events);
+        ok = true;
+        batches++;
+        eventsC.inc({ kind: 'new' }, res.newEvents);
+        if (res.repeated > 0) eventsC.inc({ kind: 'repeated' }, res.repeated);
+        batchesC.inc({ result: res.newEvents === 0 ? 'repeated' : 'ok' });
+        for (const rec of res.records) calls.observe(rec);
+        recordsWritten += res.records.length;
+      } catch (err) {
+        ok = false;
+        batchesC.inc({ result: 'error' });
+        log.warn({ jobId, err: err instanceof Error ? err.message : String(err) }, 'batch not written, retried with backoff');
+        throw err;
+      }
+    },
+    onDeadLetter() { deadLetters++; deadC.inc(); },
+  });
+
+  const counts = async (): Promise<JobQueueCounts> => worker.counts();
+  new Gauge({ name: WRITER_METRIC_NAMES.depth, help: 'batches waiting in the accounting queue, by state', labelNames: ['state'], registers: [r], async collect() {
+    const c = await counts().catch(() => undefined);
+    if (c === undefined) return;
+    this.set({ state: 'waiting' }, c.waiting);
+    this.set({ state: 'delayed' }, c.delayed);
+    this.set({ state: 'active' }, c.active);
+    this.set({ state: 'dead' }, c.dead);
+  } });
+  new Gauge({ name: WRITER_METRIC_NAMES.lag, help: 'age of the oldest batch waiting in the accounting queue', registers: [r], async collect() {
+    const c = await counts().catch(() => undefined);
+    if (c !== undefined) this.set(c.lagMs / 1000);
+  } });
+  new Gauge({ name: WRITER_METRIC_NAMES.open, help: 'calls being assembled (waiting for their final answer or BYE)', registers: [r], async collect() {
+    const n = await store.openCalls().catch(() => undefined);
+    if (n !== undefined) this.set(n);
+  } });
+
+  let sweeping: Promise<void> | undefined;
+  const sweep = async () => {
+    try {
+      for (;;) {
+        const recs = await store.sweep();
+        ok = true;
+        for (const rec of recs) calls.observe(rec);
+        recordsWritten += recs.length;
+        if (recs.length > 0) log.info({ closed: recs.length, reasons: [...new Set(recs.map((x) => x.endReason))] }, 'open calls past their deadline closed');
+        if (recs.length < 500) return;
+      }
+    } catch (err) {
+      ok = false;
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sweep failed, retried next interval');
+    }
+  };
+  const timer = setInterval(() => { sweeping ??= sweep().finally(() => { sweeping = undefined; }); }, opts.sweepMs);
+  timer.unref();
+
+  const stats = async (): Promise<WriterStats> => ({ ...(await counts()), openCalls: await store.openCalls(), recordsWritten, batches, deadLetters });
+  log.info({ queue: opts.queue, cluster: opts.cluster, concurrency: opts.concurrency }, 'cdr-writer started');
+  return {
+    admin: [{ name: 'acc.stats', help: 'Accounting queue depth, lag of the oldest batch, dead letters, open calls and records written by this writer.', run: () => stats() }],
+    stats,
+    healthy: () => ok,
+    async close() {
+      clearInterval(timer);
+      await worker.close();
+      await sweeping;
+      await pool.end();
+    },
+  };
+}
