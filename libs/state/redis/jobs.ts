@@ -71,6 +71,8 @@ export interface JobWorkerOptions<T> extends JobQueueOptions {
   /** jobs handled at once by this worker; default 1 */
   concurrency?: number;
   retention?: JobRetention;
+  /** how long a job stays claimed by a worker without renewal (a dead worker's job is retried after it); default 10000 */
+  lockMs?: number;
   /** a job gave up: moved to the dead-letter queue */
   onDeadLetter?(jobId: string, error: string): void;
 }
@@ -198,17 +200,26 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & 
     prefix,
     skipVersionCheck: true,
     concurrency: opts.concurrency ?? 1,
+    // a job whose worker died (kill -9) goes back to waiting once its lock lapses: lockMs, checked every lockMs / 2
+    lockDuration: opts.lockMs ?? 10_000,
+    stalledInterval: Math.max(500, Math.floor((opts.lockMs ?? 10_000) / 2)),
+    maxStalledCount: 10,
     removeOnComplete: { count: retention.completeCount, age: retention.completeAgeS },
     removeOnFail: { count: retention.failCount },
   });
   worker.on('error', (err) => opts.logger?.warn({ queue: opts.name, err: err.message }, 'job worker: error'));
   worker.on('failed', (job, err) => {
-    // BullMQ retries by itself (the job's attempts and backoff); only the last failure lands here for good
-    if (job === undefined || (job.attemptsMade < (job.opts.attempts ?? 1) && !(err instanceof UnrecoverableError))) return;
+    if (job === undefined) return;
+    // BullMQ retries by itself (the job's attempts and backoff): a job still due for a retry is delayed, not failed
+    void job.getState().then((state) => {
+      if (state === 'failed') deadLetter(job, err);
+    }, () => undefined);
+  });
+  const deadLetter = (job: Job<T>, err: Error) => {
     opts.logger?.error({ queue: opts.name, jobId: job.id, attempts: job.attemptsMade, err: err.message }, 'job failed every attempt: moved to the dead-letter queue');
     void dead.add('dead', { jobId: job.id, data: job.data, error: err.message, failedAt: Date.now() }, { jobId: job.id }).catch(() => undefined);
     opts.onDeadLetter?.(job.id ?? '', err.message);
-  });
+  };
   return {
     counts: () => countsOf(queue, dead),
     async close() {
