@@ -1,0 +1,59 @@
+// `npm run cdr-writer [-- --config FILE] [--set cdr_writer.key=value]`: the
+// accounting writer. Wiring only: loads its config section (YAML + SBC_CDR_WRITER_*
+// variables), starts libs/acc's writer and an HTTP face (/metrics, /healthz,
+// /readyz, /admin: acc.stats), stops on SIGTERM/SIGINT. Run one or more per
+// cluster; each batch is written in its own transaction, exactly once.
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { cdrWriterSection, startCdrWriter } from '#libs/acc';
+import { AdminRegistry, createHttpServer } from '#libs/admin';
+import { formatConfigErrors, loadConfig } from '#libs/config';
+
+async function main(): Promise<void> {
+  const res = loadConfig({ sections: [cdrWriterSection] as const, env: process.env, argv: process.argv.slice(2) });
+  if (!res.ok) {
+    process.stderr.write(`${formatConfigErrors(res.errors)}\n`);
+    process.exit(2);
+  }
+  const c = res.config.cdr_writer;
+  const logger = pino({ level: c.log_level, base: { service: 'cdr-writer' } });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sbc_process_', eventLoopMonitoringPrecision: 1000 });
+  const writer = await startCdrWriter({
+    databaseUrl: c.database_url,
+    redisUrl: c.redis_url,
+    cluster: c.cluster,
+    keyPrefix: c.key_prefix,
+    queue: c.queue,
+    concurrency: c.concurrency,
+    expiry: { setupExpireMs: c.setup_expire, dialogExpireMs: c.dialog_expire },
+    sweepMs: c.sweep_interval,
+    registry,
+    logger,
+  });
+  const admin = new AdminRegistry();
+  for (const cmd of writer.admin) admin.register(cmd);
+  const http = createHttpServer({ registry, admin, notReadyReason: () => (writer.healthy() ? undefined : 'postgres not answering') });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(c.http_port, c.http_host, () => resolve());
+  });
+  logger.info({ http: `${c.http_host}:${(http.address() as AddressInfo).port}` }, 'cdr-writer listening');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'cdr-writer stopping');
+    http.closeAllConnections();
+    http.close();
+    writer.close().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'stop failed'); process.exit(1); });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`cdr-writer: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
