@@ -50,7 +50,7 @@ export type AccEvent =
   /** the node refused the INVITE before relaying it (policy, no route...) */
   | (Base & { readonly t: 'refused'; readonly status: number; readonly reason: string; readonly code: string })
   /** a BYE ended the dialog; by = the side that sent it */
-  | (Base & { readonly t: 'ended'; readonly by: 'caller' | 'callee' | 'unknown' })
+  | (Base & { readonly t: 'ended'; readonly by: 'caller' | 'callee' | 'unknown'; readonly toTag?: string })
   /** an in-dialog request (re-INVITE, UPDATE) showed the dialog is alive */
   | (Base & { readonly t: 'refresh' });
 

@@ -15,3 +15,5 @@ export { ACC_METRIC_NAMES, createCallMetrics, type CallMetrics } from './metrics
 export { DEFAULT_EXPIRY, listMigrations, migrate, PgAccStore, type BatchResult, type Expiry } from './pg-store.ts';
 export { FAILURE_CLASSES, finishRecord, type AccRecord, type AttemptRecord, type EndReason, type FailureClass } from './record.ts';
 export { startCdrWriter, WRITER_METRIC_NAMES, type CdrWriter, type CdrWriterOptions, type WriterStats } from './writer.ts';
+export { accFeature } from './feature.ts';
+export { accStartStep, callEventToAcc, hopDuid, startEvent } from './adapter.ts';

@@ -94,7 +94,7 @@ export interface CallState {
   cancelledAt?: number;
   final?: { at: number; status: number; local: boolean; reason?: string };
   refused?: { at: number; status: number; reason: string; code: string };
-  ended?: { at: number; by: 'caller' | 'callee' | 'unknown'; node: string };
+  ended?: { at: number; by: 'caller' | 'callee' | 'unknown'; node: string; toTag?: string };
   /** the latest event time seen (deadlines count from it) */
   lastAt: number;
 }
@@ -142,7 +142,7 @@ export function applyEvent(s: CallState, ev: AccEvent): void {
       s.refused ??= { at: ev.at, status: ev.status, reason: ev.reason, code: ev.code };
       return;
     case 'ended':
-      if (s.ended === undefined || ev.at < s.ended.at) s.ended = { at: ev.at, by: ev.by, node: ev.node };
+      if (s.ended === undefined || ev.at < s.ended.at) s.ended = { at: ev.at, by: ev.by, node: ev.node, ...(ev.toTag !== undefined ? { toTag: ev.toTag } : {}) };
       return;
     case 'refresh':
       return;
@@ -193,7 +193,7 @@ export function finishRecord(s: CallState, now?: number): AccRecord {
     ...(st?.coreCall !== undefined ? { coreCallId: st.coreCall } : {}),
     ...(st !== undefined ? { fromUri: st.from, fromTag: st.fromTag, toUri: st.to, ruri: st.ruri, srcIp: st.src.ip, srcPort: st.src.port, transport: st.src.proto, node: st.node } : {}),
     ...(st?.user !== undefined ? { authUser: st.user } : {}),
-    ...(s.answer?.toTag !== undefined ? { toTag: s.answer.toTag } : {}),
+    ...((s.answer?.toTag ?? s.ended?.toTag) !== undefined ? { toTag: s.answer?.toTag ?? s.ended?.toTag } : {}),
     ...(s.ended !== undefined ? { byeNode: s.ended.node } : {}),
     ...(gw !== undefined ? { gateway: gw.gw, ...(gw.duid !== undefined ? { duid: gw.duid } : {}) } : {}),
     attempts: s.attempts.map((a) => ({ n: a.n, gateway: a.gw, ...(a.duid !== undefined ? { duid: a.duid } : {}), at: a.at, result: a.result ?? (answered && a === gw ? 'answered' : 'unknown'), ...(a.status !== undefined ? { status: a.status } : {}) })),

@@ -67,6 +67,14 @@ export type CallEvent =
    * 503 after every destination failed, 408 on timeout).
    */
   | (CallEventBase & { readonly type: 'request.completed'; readonly status: number; readonly local: boolean })
+  /**
+   * The node refused the request itself before relaying it (a screening or
+   * routing step's verdict, a step error, no route) and answered `status`.
+   * `code` is the rejection code (libs/rejections). `request` is the refused
+   * message, for listeners that record who called whom (accounting): read it
+   * during the call, never keep it. Dropped requests (no answer) emit nothing.
+   */
+  | (CallEventBase & { readonly type: 'request.refused'; readonly status: number; readonly reason: string; readonly code: string; readonly request: SipMessage; readonly source: { proto: Proto; address: string; port: number } })
   /** An ACK for a 2xx passed through (the dialog is confirmed). */
   | (CallEventBase & { readonly type: 'dialog.confirmed' })
   /**

@@ -221,19 +221,30 @@ export class SipProxy {
         const def = this.deps.recorder.recordRejection(out.code, this.rejectionContext(ctx, out.detail));
         if (def.status === 'drop') return;
         const v = out.verdict;
+        this.refused(ctx, v.status ?? def.status, v.reason ?? def.reason, out.code);
         this.reply(ctx, v.status ?? def.status, v.reason ?? def.reason, v.headers as HeaderList | undefined);
         return;
       }
       case 'error':
         this.failLog.write('error', `step_threw_${out.step}`, { callId: ctx.msg.callId(), err: out.error, step: out.step }, 'pipeline step threw');
         this.deps.recorder.recordRejection('proxy.internal_error', this.rejectionContext(ctx, `step ${out.step}`));
+        this.refused(ctx, 500, 'Server Internal Error', 'proxy.internal_error');
         this.reply(ctx, 500, 'Server Internal Error');
         return;
       case 'fell-through':
         this.deps.recorder.recordRejection('proxy.no_route', this.rejectionContext(ctx, 'no step took the request'));
+        this.refused(ctx, 404, 'No Destination', 'proxy.no_route');
         this.reply(ctx, 404, 'No Destination');
         return;
     }
+  }
+
+  /** the call event of a local refusal (only built when someone listens) */
+  private refused(ctx: RequestContext, status: number, reason: string, code: string): void {
+    const events = this.deps.events;
+    if (events?.active !== true || ctx.msg.method === 'ACK') return;
+    const src = ctx.source;
+    events.emit({ ...eventBase(ctx.msg), type: 'request.refused', status, reason, code, request: ctx.msg, source: { proto: src.proto, address: src.address, port: src.port } });
   }
 
   private rejectionContext(ctx: RequestContext, detail?: string) {

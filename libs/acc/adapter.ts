@@ -1,0 +1,126 @@
+// From the proxy's call events (and the acc step's look at the INVITE) to
+// accounting events. Only what a record needs is kept: INVITE branches and
+// outcomes, CANCEL, BYE, and in-dialog re-INVITE/UPDATE as a sign of life.
+// Runs on the hot path: a few field reads and one small object per event.
+import type { Step } from '#libs/pipeline';
+import type { CallEvent, Hop, RequestContext } from '#libs/proxy';
+import type { SipMessage } from '#libs/sip';
+import type { AccEventInput, Proto } from './events.ts';
+
+export type Emit = (ev: AccEventInput) => void;
+
+/** The authenticated user of a request, once authentication exists (undefined: not known). */
+export type UserOf = (msg: SipMessage) => string | undefined;
+
+/** Finds the duid of a hop: from what the routing step attached, else by its URI. */
+export type DuidOf = (hop: Hop) => string | undefined;
+
+export function hopDuid(hop: Hop, byUri?: (uri: string) => string | undefined): string | undefined {
+  const d = hop.data as { duid?: unknown; attrs?: { duid?: unknown } } | undefined;
+  if (d !== undefined && d !== null && typeof d === 'object') {
+    if (typeof d.duid === 'string') return d.duid;
+    if (typeof d.attrs?.duid === 'string') return d.attrs.duid;
+  }
+  return hop.label !== undefined ? byUri?.(hop.label) : undefined;
+}
+
+function gatewayOf(hop: Hop): string {
+  return hop.label ?? `sip:${hop.target.host}:${hop.target.port};transport=${hop.target.proto}`;
+}
+
+/** Turns one call event into accounting events (none for what a record does not need). */
+export function callEventToAcc(ev: CallEvent, emit: Emit, duidOf: DuidOf, user: UserOf): void {
+  const call = ev.callId;
+  if (ev.method === 'INVITE') {
+    if (ev.type === 'request.refused') {
+      if (ev.toTag === undefined) refusedInvite(ev, emit, user);
+      return;
+    }
+    if (ev.toTag !== undefined) {
+      // a re-INVITE: the dialog is alive
+      if (ev.type === 'request.accepted') emit({ t: 'refresh', call, at: ev.at });
+      return;
+    }
+    switch (ev.type) {
+      case 'branch.sent': {
+        const duid = duidOf(ev.branch.hop);
+        emit({ t: 'attempt', call, at: ev.at, n: ev.branch.attempt, gw: gatewayOf(ev.branch.hop), ...(duid !== undefined ? { duid } : {}) });
+        return;
+      }
+      case 'branch.provisional':
+        if (ev.first) emit({ t: 'ringing', call, at: ev.at, n: ev.branch.attempt, status: ev.status });
+        return;
+      case 'branch.answered':
+        emit({ t: 'answered', call, at: ev.at, n: ev.branch.attempt, status: ev.status });
+        return;
+      case 'branch.failed':
+        if (ev.cause === 'status') emit({ t: 'attempt-failed', call, at: ev.at, n: ev.branch.attempt, cause: 'status', status: ev.status });
+        else if (ev.cause === 'timeout') emit({ t: 'attempt-failed', call, at: ev.at, n: ev.branch.attempt, cause: 'timeout', provisional: ev.provisionalReceived });
+        else emit({ t: 'attempt-failed', call, at: ev.at, n: ev.branch.attempt, cause: 'transport-error' });
+        return;
+      case 'request.cancelled':
+        emit({ t: 'cancelled', call, at: ev.at });
+        return;
+      case 'request.completed':
+        emit({ t: 'final', call, at: ev.at, status: ev.status, local: ev.local });
+        return;
+      default:
+        return;
+    }
+  }
+  if (ev.type === 'dialog.ended') {
+    // the callee's tag: the To tag of a caller's BYE, the From tag of a callee's
+    const calleeTag = ev.by === 'callee' ? ev.fromTag : ev.by === 'caller' ? ev.toTag : undefined;
+    emit({ t: 'ended', call, at: ev.at, by: ev.by, ...(calleeTag !== undefined ? { toTag: calleeTag } : {}) });
+    return;
+  }
+  if (ev.type === 'request.accepted' && ev.method === 'UPDATE' && ev.toTag !== undefined) emit({ t: 'refresh', call, at: ev.at });
+}
+
+function protoOf(p: string): Proto {
+  return p === 'tcp' || p === 'tls' || p === 'ws' || p === 'wss' ? p : 'udp';
+}
+
+/** The `start` event of an initial INVITE (what the call events do not carry: From/To, R-URI, source). */
+export function startEvent(msg: SipMessage, source: { proto: string; address: string; port: number }, user: UserOf): AccEventInput {
+  const from = msg.from();
+  const to = msg.to();
+  const u = user(msg);
+  return {
+    t: 'start',
+    call: msg.callId() ?? '',
+    at: Date.now(),
+    from: from?.uriText ?? '',
+    fromTag: msg.fromTag() ?? '',
+    to: to?.uriText ?? '',
+    ruri: msg.uri,
+    src: { ip: source.address, port: source.port, proto: protoOf(source.proto) },
+    ...(u !== undefined ? { user: u } : {}),
+  };
+}
+
+/**
+ * The acc step (place `final`): every initial INVITE about to be relayed
+ * gives its `start` event. Retransmissions never get here (the transaction
+ * step absorbs them), so each INVITE counts once per node.
+ */
+export function accStartStep(emit: Emit, user: UserOf): Step<RequestContext> {
+  return {
+    name: 'acc',
+    run(ctx) {
+      if (ctx.msg.method === 'INVITE' && !ctx.inDialog) emit(startEvent(ctx.msg, ctx.source, user));
+      return 'next';
+    },
+  };
+}
+
+/** Refusals that are no call: malformed requests and floods (sanity, pike, bans) would only fill the accounting with noise. */
+const NOT_CALLS = /^(sanity|pike|bans)\./;
+
+/** An initial INVITE the node refused: a record (Kamailio failed_transaction_flag), unless it was noise. */
+function refusedInvite(ev: Extract<CallEvent, { type: 'request.refused' }>, emit: Emit, user: UserOf): void {
+  if (NOT_CALLS.test(ev.code)) return;
+  const start = startEvent(ev.request, ev.source, user);
+  emit(start);
+  emit({ t: 'refused', call: ev.callId, at: ev.at, status: ev.status, reason: ev.reason, code: ev.code });
+}

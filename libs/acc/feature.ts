@@ -1,0 +1,100 @@
+// The accounting feature: subscribes to the call events, adds the `acc` step
+// (place final) that notes each initial INVITE's From/To/source, and sends
+// the events in batches to the queue (cluster: services/cdr-writer writes the
+// records to PostgreSQL) or to the node's own assembler (embedded: a JSON
+// Lines file). acc.stats tells how far behind it is.
+import type { NodeConfig } from '#libs/config';
+import { dispatcherFeature, type DispatcherHandle } from '#libs/dispatcher';
+import { defineFeature, type FeatureContext } from '#libs/feature';
+import { createRedisJobQueue, type JobQueue } from '#libs/state';
+import { accStartStep, callEventToAcc, hopDuid, type UserOf } from './adapter.ts';
+import { accSection, type AccConfig } from './config.ts';
+import { AccEmitter, EMITTER_METRIC_NAMES } from './emitter.ts';
+import type { AccBatch } from './events.ts';
+import { LocalAssembler } from './local.ts';
+import { ACC_METRIC_NAMES, createCallMetrics } from './metrics.ts';
+
+type Cfg = NodeConfig & { readonly acc: AccConfig };
+
+/** No authentication feature yet: records carry no authenticated user (the column stays empty). */
+const NO_USER: UserOf = () => undefined;
+
+export const accFeature = defineFeature<Cfg>({
+  name: 'acc',
+  doc: 'Accounting (Kamailio acc): one record per call through a BullMQ queue to PostgreSQL (services/cdr-writer), or to a JSON Lines file on a single node.',
+  sections: [accSection],
+  metrics: [...Object.values(EMITTER_METRIC_NAMES), ...Object.values(ACC_METRIC_NAMES)],
+  start(ctx) {
+    const { config } = ctx;
+    const c = config.acc;
+    if (!c.enabled) return {};
+    const useQueue = c.sink === 'queue' || (c.sink === 'auto' && config.state.backend === 'redis');
+    const log = ctx.logger;
+    let queue: JobQueue<AccBatch> | undefined;
+    let local: LocalAssembler | undefined;
+    if (useQueue) {
+      const r = config.state.redis;
+      queue = createRedisJobQueue<AccBatch>({
+        cluster: config.node.cluster,
+        name: c.queue,
+        url: r.url,
+        keyPrefix: r.keyPrefix.replace(/:$/, ''),
+        redis: { ...(r.password !== undefined ? { password: r.password } : {}), ...(r.tls ? { tls: {} } : {}) },
+        logger: log,
+      });
+    } else {
+      local = new LocalAssembler({ file: c.file, expiry: { setupExpireMs: c.setup_expire, dialogExpireMs: c.dialog_expire }, metrics: createCallMetrics(ctx.registry), logger: log });
+    }
+    const q = queue;
+    const emitter = new AccEmitter({
+      node: config.node.id,
+      sink: q !== undefined ? { send: (b, id) => q.add(id, b) } : (local as LocalAssembler),
+      flushMs: c.flush_interval,
+      maxBatch: c.max_batch,
+      maxBuffered: c.max_buffered,
+      registry: ctx.registry,
+      logger: log,
+    });
+    const emit = (ev: Parameters<AccEmitter['emit']>[0]) => emitter.emit(ev);
+    const byUri = duidByUri(ctx);
+    const duidOf = (hop: Parameters<typeof hopDuid>[0]) => hopDuid(hop, byUri);
+    const off = ctx.calls.on((ev) => callEventToAcc(ev, emit, duidOf, NO_USER));
+    log.info({ sink: useQueue ? `queue ${c.queue}` : `file ${c.file}` }, 'accounting on');
+    return {
+      steps: [{ place: 'final', step: accStartStep(emit, NO_USER) }],
+      admin: [{
+        name: 'acc.stats',
+        help: 'Accounting on this node: events emitted, buffered and dropped; with the queue sink its depth, lag of the oldest batch and dead letters; with the file sink the open calls and records written.',
+        run: async () => ({
+          sink: useQueue ? 'queue' : 'file',
+          node: emitter.snapshot(),
+          ...(q !== undefined ? { queue: await q.counts() } : {}),
+          ...(local !== undefined ? { file: { path: c.file, ...local.stats() } } : {}),
+        }),
+      }],
+      async stop() {
+        off();
+        await emitter.close();
+        await q?.close();
+        await local?.close();
+      },
+    };
+  },
+});
+
+/** duid of a dispatcher destination by its URI (when the hop carries no destination of its own). */
+function duidByUri(ctx: FeatureContext<Cfg>): ((uri: string) => string | undefined) | undefined {
+  let handle: DispatcherHandle;
+  try { handle = ctx.use(dispatcherFeature); } catch { return undefined; }
+  let map = new Map<string, string>();
+  let builtAt = 0;
+  return (uri) => {
+    const now = Date.now();
+    if (now - builtAt > 1000) {
+      map = new Map();
+      for (const s of handle.state.list()) for (const d of s.destinations) if (d.duid !== undefined) map.set(d.uri, d.duid);
+      builtAt = now;
+    }
+    return map.get(uri);
+  };
+}
