@@ -213,7 +213,7 @@ export class PgAccStore {
           done.push(finishRecord(state));
           if (open.has(call)) finished.push(call);
         } else {
-          keep.push({ callid: call, state, deadline: new Date(deadlineOf(state, this.expiry)).toISOString() });
+          keep.push({ callid: call, state, deadline: new Date(deadlineOf(state, this.expiry, Date.now())).toISOString() });
         }
       }
       if (keep.length > 0) {

@@ -168,10 +168,12 @@ export function isComplete(s: CallState): boolean {
 /**
  * When an open call gives up waiting (ms since epoch): a call not yet
  * answered waits setupExpireMs for its final answer (its node may have died),
- * an answered one dialogExpireMs for its BYE; both count from the latest event.
+ * an answered one dialogExpireMs for its BYE; both count from the latest
+ * news: the latest event, or when the assembler learnt it (`seenAt`), so a
+ * backlog (a writer that was down) does not expire calls whose BYE is queued.
  */
-export function deadlineOf(s: CallState, opts: { setupExpireMs: number; dialogExpireMs: number }): number {
-  return s.lastAt + (isAnswered(s) ? opts.dialogExpireMs : opts.setupExpireMs);
+export function deadlineOf(s: CallState, opts: { setupExpireMs: number; dialogExpireMs: number }, seenAt = 0): number {
+  return Math.max(s.lastAt, seenAt) + (isAnswered(s) ? opts.dialogExpireMs : opts.setupExpireMs);
 }
 
 /** The record of a complete call, or of an open one closed at `now` because its deadline passed. */

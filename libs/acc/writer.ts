@@ -20,6 +20,8 @@ export interface CdrWriterOptions {
   concurrency: number;
   expiry: Expiry;
   sweepMs: number;
+  /** job lock: a killed writer's batch is retried after it (default 10 s) */
+  lockMs?: number;
   registry: Registry;
   logger: Logger;
 }
@@ -71,6 +73,7 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
     url: opts.redisUrl,
     ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}),
     concurrency: opts.concurrency,
+    ...(opts.lockMs !== undefined ? { lockMs: opts.lockMs } : {}),
     logger: log,
     async process(data, jobId) {
       const batch = parseBatch(data);

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     concurrency: c.concurrency,
     expiry: { setupExpireMs: c.setup_expire, dialogExpireMs: c.dialog_expire },
     sweepMs: c.sweep_interval,
+    lockMs: c.job_lock,
     registry,
     logger,
   });
