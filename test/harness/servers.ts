@@ -111,9 +111,16 @@ class SpawnedServer implements ServerHandle {
   }
 }
 
-export async function spawnRedis(port?: number): Promise<SpawnedServer> {
+/**
+ * A private redis-server. `persist`: append-only file fsynced on every write
+ * in a temp dir, so a restart (kill + start) keeps the data, as a production
+ * Redis holding a job queue would.
+ */
+export async function spawnRedis(port?: number, opts: { persist?: boolean } = {}): Promise<SpawnedServer> {
   const p = port ?? await freePort();
-  const srv = new SpawnedServer(`redis://127.0.0.1:${p}`, p, 'redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const dir = opts.persist === true ? mkdtempSync(join(tmpdir(), 'sbc-redis-')) : undefined;
+  const persistence = dir !== undefined ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] : ['--appendonly', 'no'];
+  const srv = new SpawnedServer(`redis://127.0.0.1:${p}`, p, 'redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', ...persistence], dir);
   await srv.start();
   return srv;
 }

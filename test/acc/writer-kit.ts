@@ -1,0 +1,74 @@
+// Starts services/cdr-writer as its own process (what `npm run cdr-writer`
+// runs), for end-to-end tests: kill -9 and restart like an operator's pod.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../harness/index.ts';
+import { spawnGroup, type ProcessGroup } from '../sipp/index.ts';
+import { tailOf } from '../sipp/proc.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = join(REPO, 'node_modules/.bin/tsx');
+const ENTRY = join(REPO, 'services/cdr-writer/main.ts');
+
+export interface WriterKitOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  cluster: string;
+  /** extra cdr_writer keys (--set cdr_writer.<key>=<value>) */
+  settings?: Record<string, string | number>;
+}
+
+export interface WriterProcess {
+  readonly httpPort: number;
+  start(): Promise<void>;
+  /** SIGKILL, no goodbye (kill -9) */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+  logTail(): string;
+  admin(name: string): Promise<unknown>;
+  metrics(): Promise<string>;
+}
+
+export async function writerProcess(o: WriterKitOptions): Promise<WriterProcess> {
+  const httpPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sbc-cdr-writer-'));
+  const logFile = join(dir, 'writer.log');
+  const sets = { database_url: o.databaseUrl, redis_url: o.redisUrl, cluster: o.cluster, http_port: httpPort, log_level: 'info', ...o.settings };
+  const args = [ENTRY, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `cdr_writer.${k}=${v}`])];
+  let group: ProcessGroup | undefined;
+  const url = (path: string) => `http://127.0.0.1:${httpPort}${path}`;
+  const self: WriterProcess = {
+    httpPort,
+    async start() {
+      group = spawnGroup({ cmd: TSX, args, cwd: REPO, logFile, lifetimeMs: 300_000 });
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const ok = await fetch(url('/readyz')).then((r) => r.ok, () => false);
+        if (ok) return;
+        if (!group.isRunning() || Date.now() > deadline) throw new Error(`cdr-writer did not start:\n${tailOf(logFile, 3000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async kill() {
+      const g = group;
+      if (g === undefined || !g.isRunning()) return;
+      try { process.kill(-g.pgid, 'SIGKILL'); } catch { /* gone */ }
+      await g.exited;
+    },
+    async stop() {
+      await group?.stop(5000);
+      if (!process.env.KEEP_NODE_DIR) rmSync(dir, { recursive: true, force: true });
+    },
+    logTail: () => tailOf(logFile, 4000),
+    async admin(name) {
+      const res = await fetch(url(`/admin/${name}`), { method: 'POST', body: '{}' });
+      const body = (await res.json()) as { result?: unknown; error?: string };
+      if (!res.ok) throw new Error(`${name}: ${res.status} ${body.error}`);
+      return body.result;
+    },
+    metrics: () => fetch(url('/metrics')).then((r) => r.text()),
+  };
+  return self;
+}
