@@ -12,6 +12,32 @@ export type Emit = (ev: AccEventInput) => void;
 /** The authenticated user of a request, once authentication exists (undefined: not known). */
 export type UserOf = (msg: SipMessage) => string | undefined;
 
+/**
+ * Wraps `emit` so that each call's final (or refused) event says how many
+ * events about the call this node emitted before it (`k`): the writer then
+ * knows when it has them all, whatever order batches are written in. One
+ * counter per call in setup, dropped at its final event; bounded (maxCalls,
+ * oldest dropped first: its final then carries no count and the writer
+ * does without).
+ */
+export function countingEmit(emit: Emit, maxCalls = 100_000): Emit {
+  const counts = new Map<string, number>();
+  return (ev) => {
+    if (ev.t === 'final' || ev.t === 'refused') {
+      const k = counts.get(ev.call);
+      counts.delete(ev.call);
+      emit(k === undefined ? ev : { ...ev, k });
+      return;
+    }
+    if (ev.t !== 'ended' && ev.t !== 'refresh') {
+      const n = counts.get(ev.call);
+      if (n === undefined && counts.size >= maxCalls) counts.delete(counts.keys().next().value as string);
+      counts.set(ev.call, (n ?? 0) + 1);
+    }
+    emit(ev);
+  };
+}
+
 /** Finds the duid of a hop: from what the routing step attached, else by its URI. */
 export type DuidOf = (hop: Hop) => string | undefined;
 

@@ -45,10 +45,14 @@ export type AccEvent =
   | (Base & { readonly t: 'answered'; readonly n: number; readonly status: number; readonly toTag?: string })
   /** the caller cancelled */
   | (Base & { readonly t: 'cancelled' })
-  /** the caller got its final answer: relayed, or made by the node (`local`) */
-  | (Base & { readonly t: 'final'; readonly status: number; readonly local: boolean; readonly reason?: string })
-  /** the node refused the INVITE before relaying it (policy, no route...) */
-  | (Base & { readonly t: 'refused'; readonly status: number; readonly reason: string; readonly code: string })
+  /**
+   * the caller got its final answer: relayed, or made by the node (`local`).
+   * `k`: how many events about this call the node emitted before this one, so
+   * the writer knows when it has them all (batches may be written out of order).
+   */
+  | (Base & { readonly t: 'final'; readonly status: number; readonly local: boolean; readonly reason?: string; readonly k?: number })
+  /** the node refused the INVITE before relaying it (policy, no route...); `k` as for final */
+  | (Base & { readonly t: 'refused'; readonly status: number; readonly reason: string; readonly code: string; readonly k?: number })
   /** a BYE ended the dialog; by = the side that sent it */
   | (Base & { readonly t: 'ended'; readonly by: 'caller' | 'callee' | 'unknown'; readonly toTag?: string })
   /** an in-dialog request (re-INVITE, UPDATE) showed the dialog is alive */

@@ -7,7 +7,7 @@ import type { NodeConfig } from '#libs/config';
 import { dispatcherFeature, type DispatcherHandle } from '#libs/dispatcher';
 import { defineFeature, type FeatureContext } from '#libs/feature';
 import { createRedisJobQueue, type JobQueue } from '#libs/state';
-import { accStartStep, callEventToAcc, hopDuid, type UserOf } from './adapter.ts';
+import { accStartStep, callEventToAcc, countingEmit, hopDuid, type UserOf } from './adapter.ts';
 import { accSection, type AccConfig } from './config.ts';
 import { AccEmitter, EMITTER_METRIC_NAMES } from './emitter.ts';
 import type { AccBatch } from './events.ts';
@@ -55,7 +55,7 @@ export const accFeature = defineFeature<Cfg>({
       registry: ctx.registry,
       logger: log,
     });
-    const emit = (ev: Parameters<AccEmitter['emit']>[0]) => emitter.emit(ev);
+    const emit = countingEmit((ev) => emitter.emit(ev));
     const byUri = duidByUri(ctx);
     const duidOf = (hop: Parameters<typeof hopDuid>[0]) => hopDuid(hop, byUri);
     const off = ctx.calls.on((ev) => callEventToAcc(ev, emit, duidOf, NO_USER));

@@ -16,4 +16,4 @@ export { DEFAULT_EXPIRY, listMigrations, migrate, PgAccStore, type BatchResult, 
 export { FAILURE_CLASSES, finishRecord, type AccRecord, type AttemptRecord, type EndReason, type FailureClass } from './record.ts';
 export { startCdrWriter, WRITER_METRIC_NAMES, type CdrWriter, type CdrWriterOptions, type WriterStats } from './writer.ts';
 export { accFeature } from './feature.ts';
-export { accStartStep, callEventToAcc, hopDuid, startEvent } from './adapter.ts';
+export { accStartStep, callEventToAcc, countingEmit, hopDuid, startEvent } from './adapter.ts';

@@ -30,8 +30,6 @@ const RECENT_CLOSED = 10_000;
 export class LocalAssembler implements AccSink {
   private readonly open = new Map<string, CallState>();
   private readonly closed = new Set<string>();
-  /** when this node last had news of each open call (its own clock) */
-  private readonly seenAt = new Map<string, number>();
   private readonly out: WriteStream;
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
@@ -56,7 +54,6 @@ export class LocalAssembler implements AccSink {
         this.open.set(ev.call, s);
       }
       applyEvent(s, ev);
-      this.seenAt.set(ev.call, this.now());
       if (isComplete(s)) this.closeCall(s);
     }
   }
@@ -71,7 +68,6 @@ export class LocalAssembler implements AccSink {
 
   private closeCall(s: CallState, now?: number): void {
     this.open.delete(s.call);
-    this.seenAt.delete(s.call);
     this.closed.add(s.call);
     if (this.closed.size > RECENT_CLOSED) this.closed.delete(this.closed.values().next().value as string);
     this.write(finishRecord(s, now));
@@ -86,8 +82,8 @@ export class LocalAssembler implements AccSink {
   /** Closes calls whose deadline passed (node lost mid-setup, no BYE before the dialog expired). */
   sweep(): void {
     const now = this.now();
-    for (const [call, s] of this.open) {
-      if (deadlineOf(s, this.opts.expiry, this.seenAt.get(call)) < now) this.closeCall(s, now);
+    for (const s of this.open.values()) {
+      if (deadlineOf(s, this.opts.expiry) < now) this.closeCall(s, now);
     }
   }
 

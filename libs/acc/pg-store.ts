@@ -213,7 +213,7 @@ export class PgAccStore {
           done.push(finishRecord(state));
           if (open.has(call)) finished.push(call);
         } else {
-          keep.push({ callid: call, state, deadline: new Date(deadlineOf(state, this.expiry, Date.now())).toISOString() });
+          keep.push({ callid: call, state, deadline: new Date(deadlineOf(state, this.expiry)).toISOString() });
         }
       }
       if (keep.length > 0) {
@@ -229,7 +229,13 @@ export class PgAccStore {
     });
   }
 
-  /** Closes open calls whose deadline passed (node lost, dialog expired); at most `limit` per call. */
+  /**
+   * Closes open calls whose deadline passed (node lost, dialog expired); at
+   * most `limit` per call. `now` must be a time up to which every event is
+   * known: the writer passes the time of the oldest batch still queued when
+   * there is a backlog (a writer that was down), so no call expires while
+   * its BYE waits in the queue.
+   */
   async sweep(now = Date.now(), limit = 500): Promise<AccRecord[]> {
     return inTransaction(this.pool, async (c) => {
       const rows = (await c.query<{ callid: string; state: CallState }>(

@@ -52,6 +52,20 @@ describe('call record assembly', () => {
     expect(finishRecord(noRoute).failure).toBe('route_select_failure');
   });
 
+  it('batches written out of order: the record waits for every event the final one counts', () => {
+    const evs = callEvents({ call: 'ooo', attempts: [{ gw: 'sip:a', duid: 'a', outcome: 'congestion' }, { gw: 'sip:b', duid: 'b', outcome: 'busy' }] });
+    const fin = evs.findIndex((e) => e.t === 'final');
+    const s = newCallState('ooo');
+    // the batch with the final event first, then the earlier ones
+    for (const e of evs.slice(fin)) applyEvent(s, e);
+    expect(isComplete(s)).toBe(false);
+    for (const e of evs.slice(2, fin)) applyEvent(s, e);
+    expect(isComplete(s)).toBe(false);
+    for (const e of evs.slice(0, 2)) applyEvent(s, e);
+    expect(isComplete(s)).toBe(true);
+    expect(finishRecord(s)).toMatchObject({ reroutes: 1, duid: 'b', failure: 'busy', fromUri: 'sip:alice@example.com' });
+  });
+
   it('a BYE that overtakes the answer keeps the call open until the answer comes', () => {
     const evs = callEvents({ call: 'o', attempts: [{ gw: 'sip:a', outcome: 'answer' }], talkMs: 3000, byeNode: 'n2' });
     const bye = evs.pop() as AccEvent;

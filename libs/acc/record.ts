@@ -92,20 +92,23 @@ export interface CallState {
   ringAt?: number;
   answer?: { at: number; n: number; status: number; toTag?: string };
   cancelledAt?: number;
-  final?: { at: number; status: number; local: boolean; reason?: string };
-  refused?: { at: number; status: number; reason: string; code: string };
+  final?: { at: number; status: number; local: boolean; reason?: string; node: string; k?: number };
+  refused?: { at: number; status: number; reason: string; code: string; node: string; k?: number };
+  /** setup events (everything but ended/refresh) received, per emitting node */
+  setup: Record<string, number>;
   ended?: { at: number; by: 'caller' | 'callee' | 'unknown'; node: string; toTag?: string };
   /** the latest event time seen (deadlines count from it) */
   lastAt: number;
 }
 
 export function newCallState(call: string): CallState {
-  return { call, attempts: [], lastAt: 0 };
+  return { call, attempts: [], setup: {}, lastAt: 0 };
 }
 
 /** Folds one event into the state (idempotent per event; the caller drops repeated ids). */
 export function applyEvent(s: CallState, ev: AccEvent): void {
   if (ev.at > s.lastAt) s.lastAt = ev.at;
+  if (ev.t !== 'ended' && ev.t !== 'refresh') s.setup[ev.node] = (s.setup[ev.node] ?? 0) + 1;
   switch (ev.t) {
     case 'start':
       s.start ??= ev;
@@ -136,10 +139,10 @@ export function applyEvent(s: CallState, ev: AccEvent): void {
       s.cancelledAt ??= ev.at;
       return;
     case 'final':
-      s.final ??= { at: ev.at, status: ev.status, local: ev.local, ...(ev.reason !== undefined ? { reason: ev.reason } : {}) };
+      s.final ??= { at: ev.at, status: ev.status, local: ev.local, node: ev.node, ...(ev.reason !== undefined ? { reason: ev.reason } : {}), ...(ev.k !== undefined ? { k: ev.k } : {}) };
       return;
     case 'refused':
-      s.refused ??= { at: ev.at, status: ev.status, reason: ev.reason, code: ev.code };
+      s.refused ??= { at: ev.at, status: ev.status, reason: ev.reason, code: ev.code, node: ev.node, ...(ev.k !== undefined ? { k: ev.k } : {}) };
       return;
     case 'ended':
       if (s.ended === undefined || ev.at < s.ended.at) s.ended = { at: ev.at, by: ev.by, node: ev.node, ...(ev.toTag !== undefined ? { toTag: ev.toTag } : {}) };
@@ -158,22 +161,29 @@ function isAnswered(s: CallState): boolean {
   return s.answer !== undefined || (s.final !== undefined && s.final.status >= 200 && s.final.status < 300);
 }
 
-/** A record can be written: refused, failed, or answered and hung up. */
+/**
+ * A record can be written: refused, failed, or answered and hung up, and
+ * every event the INVITE's node emitted before its final one is in (the
+ * final event counts them: batches may arrive out of order).
+ */
 export function isComplete(s: CallState): boolean {
+  const fin = s.refused ?? s.final;
+  if (fin === undefined) return false;
+  if (fin.k !== undefined && (s.setup[fin.node] ?? 0) < fin.k + 1) return false;
   if (s.refused !== undefined) return true;
   if (isAnswered(s)) return s.ended !== undefined;
-  return s.final !== undefined && s.final.status >= 300;
+  return fin.status >= 300;
 }
 
 /**
- * When an open call gives up waiting (ms since epoch): a call not yet
- * answered waits setupExpireMs for its final answer (its node may have died),
- * an answered one dialogExpireMs for its BYE; both count from the latest
- * news: the latest event, or when the assembler learnt it (`seenAt`), so a
- * backlog (a writer that was down) does not expire calls whose BYE is queued.
+ * When an open call gives up waiting (ms since epoch, the nodes' clocks): a
+ * call not yet answered waits setupExpireMs for its final answer (its node
+ * may have died), an answered one dialogExpireMs for its BYE, both from its
+ * latest event. Whoever closes calls by this deadline must have seen every
+ * event up to it (the writer compares it with the oldest batch still queued).
  */
-export function deadlineOf(s: CallState, opts: { setupExpireMs: number; dialogExpireMs: number }, seenAt = 0): number {
-  return Math.max(s.lastAt, seenAt) + (isAnswered(s) ? opts.dialogExpireMs : opts.setupExpireMs);
+export function deadlineOf(s: CallState, opts: { setupExpireMs: number; dialogExpireMs: number }): number {
+  return s.lastAt + (isAnswered(s) ? opts.dialogExpireMs : opts.setupExpireMs);
 }
 
 /** The record of a complete call, or of an open one closed at `now` because its deadline passed. */

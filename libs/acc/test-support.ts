@@ -70,6 +70,9 @@ export function callEvents(c: CallScript): AccEvent[] {
         return;
     }
   });
+  // as the node's countingEmit does: the final event counts the events before it
+  const k = out.findIndex((e) => e.t === 'final');
+  if (k >= 0) out[k] = { ...out[k], k } as AccEventInput;
   const evs = out.map((e) => stamp(e, node));
   if (answered && c.talkMs !== undefined) {
     t += c.talkMs;

@@ -119,7 +119,11 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
   const sweep = async () => {
     try {
       for (;;) {
-        const recs = await store.sweep();
+        // only up to where every event is known: a backlog (the writer was down, a node's buffer
+        // just arrived) may hold the BYE of a call that looks expired
+        const c = await counts();
+        const upTo = Math.min(Date.now(), c.oldestPendingAt ?? Number.POSITIVE_INFINITY);
+        const recs = await store.sweep(upTo);
         ok = true;
         for (const rec of recs) calls.observe(rec);
         recordsWritten += recs.length;

@@ -130,7 +130,7 @@ describe('accounting end to end (sipp, 3 nodes, Redis queue, cdr-writer, Postgre
     });
     const services = plan.map((p) => p.service);
     await waitUntil(async () => (await cdrCount(services)) >= 200, 40_000, 200).catch(() => undefined);
-    expect(await cdrCount(services), writer.logTail()).toBe(200);
+    expect(await cdrCount(services), await diagnose()).toBe(200);
 
     const ans = await cdrs('ans');
     expect(ans).toHaveLength(60);
@@ -296,6 +296,15 @@ async function establishCall(caller: ScriptedUa, gateway: ScriptedUa, node: SbcN
   caller.ack(ackFor(callerDialog, 1));
   await gateway.nextRequest('ACK', callId);
   return { callId, callerTag, calleeTag, caller: callerDialog, callee: uasDialog(at.rq, calleeTag, 700) };
+}
+
+/** what is still open, what the writer and the nodes say: the message of a failed count */
+async function diagnose(): Promise<string> {
+  const open = (await pool.query('SELECT callid, state FROM acc_open_calls LIMIT 20')).rows;
+  const others = (await pool.query("SELECT callid, ruri, end_reason, attempts FROM acc_cdrs WHERE ruri IS NULL OR ruri NOT SIMILAR TO 'sip:(ans|busy|ring|noans|fo|rr|kill[0-9])@%' LIMIT 20")).rows;
+  const stats = await writer.admin('acc.stats').catch((e: Error) => e.message);
+  const nodeStats = await Promise.all(nodes.map((n) => nodeAdmin(n, 'acc.stats').catch((e: Error) => e.message)));
+  return JSON.stringify({ open, others, stats, nodeStats }, null, 1).slice(0, 6000) + writer.logTail();
 }
 
 async function nodeAdmin(node: SbcNodeHandle, name: string): Promise<unknown> {

@@ -33,8 +33,10 @@ export interface JobQueueCounts {
   completed: number;
   /** jobs in the dead-letter queue */
   dead: number;
-  /** age in ms of the oldest waiting job (0 when none waits): how far the consumer lags */
+  /** age in ms of the oldest job not done yet (waiting, active, delayed; 0 when none): how far the consumer lags */
   lagMs: number;
+  /** when that job was added (the producer's clock); absent when nothing is pending */
+  oldestPendingAt?: number;
 }
 
 /** The producer side. */
@@ -124,9 +126,10 @@ async function countsOf(queue: Queue, dead: Queue): Promise<JobQueueCounts> {
   const [c, d, oldest] = await Promise.all([
     queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
     dead.getJobCounts('waiting'),
-    queue.getJobs(['wait'], -1, -1, true),
+    // the oldest job of each pending state (ascending order, first one)
+    queue.getJobs(['wait', 'active', 'delayed', 'prioritized', 'paused'], 0, 0, true),
   ]);
-  const first = oldest[0];
+  const first = oldest.length === 0 ? undefined : Math.min(...oldest.map((j) => j.timestamp));
   return {
     waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
     active: c.active ?? 0,
@@ -134,7 +137,8 @@ async function countsOf(queue: Queue, dead: Queue): Promise<JobQueueCounts> {
     failed: c.failed ?? 0,
     completed: c.completed ?? 0,
     dead: d.waiting ?? 0,
-    lagMs: first !== undefined ? Math.max(0, Date.now() - first.timestamp) : 0,
+    lagMs: first !== undefined ? Math.max(0, Date.now() - first) : 0,
+    ...(first !== undefined ? { oldestPendingAt: first } : {}),
   };
 }
 
