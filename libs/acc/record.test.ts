@@ -56,14 +56,16 @@ describe('call record assembly', () => {
     const evs = callEvents({ call: 'ooo', attempts: [{ gw: 'sip:a', duid: 'a', outcome: 'congestion' }, { gw: 'sip:b', duid: 'b', outcome: 'busy' }] });
     const fin = evs.findIndex((e) => e.t === 'final');
     const s = newCallState('ooo');
-    // the batch with the final event first, then the earlier ones
+    // the batch with the final event first, then the earlier ones, the first attempt's own event last
     for (const e of evs.slice(fin)) applyEvent(s, e);
     expect(isComplete(s)).toBe(false);
     for (const e of evs.slice(2, fin)) applyEvent(s, e);
     expect(isComplete(s)).toBe(false);
-    for (const e of evs.slice(0, 2)) applyEvent(s, e);
+    for (const e of evs.slice(0, 2).reverse()) applyEvent(s, e);
     expect(isComplete(s)).toBe(true);
-    expect(finishRecord(s)).toMatchObject({ reroutes: 1, duid: 'b', failure: 'busy', fromUri: 'sip:alice@example.com' });
+    const r = finishRecord(s);
+    expect(r).toMatchObject({ reroutes: 1, duid: 'b', failure: 'busy', fromUri: 'sip:alice@example.com' });
+    expect(r.attempts.map((a) => [a.n, a.gateway, a.duid, a.result, a.status])).toEqual([[0, 'sip:a', 'a', 'failed', 503], [1, 'sip:b', 'b', 'failed', 486]]);
   });
 
   it('a BYE that overtakes the answer keeps the call open until the answer comes', () => {

@@ -114,17 +114,18 @@ export function applyEvent(s: CallState, ev: AccEvent): void {
       s.start ??= ev;
       return;
     case 'attempt':
-      if (!s.attempts.some((a) => a.n === ev.n)) {
-        s.attempts.push({ n: ev.n, gw: ev.gw, ...(ev.duid !== undefined ? { duid: ev.duid } : {}), at: ev.at });
-        s.attempts.sort((a, b) => a.n - b.n);
-      }
+      markAttempt(s, ev.n, ev.at, (a) => {
+        a.gw = ev.gw;
+        a.at = ev.at;
+        if (ev.duid !== undefined) a.duid = ev.duid;
+      });
       return;
     case 'ringing':
       if (s.ringAt === undefined || ev.at < s.ringAt) s.ringAt = ev.at;
-      markAttempt(s, ev.n, (a) => { a.provisional = true; });
+      markAttempt(s, ev.n, ev.at, (a) => { a.provisional = true; });
       return;
     case 'attempt-failed':
-      markAttempt(s, ev.n, (a) => {
+      markAttempt(s, ev.n, ev.at, (a) => {
         a.cause = ev.cause;
         if (ev.status !== undefined) a.status = ev.status;
         if (ev.provisional === true) a.provisional = true;
@@ -133,7 +134,7 @@ export function applyEvent(s: CallState, ev: AccEvent): void {
       return;
     case 'answered':
       s.answer ??= { at: ev.at, n: ev.n, status: ev.status, ...(ev.toTag !== undefined ? { toTag: ev.toTag } : {}) };
-      markAttempt(s, ev.n, (a) => { a.result = 'answered'; a.status = ev.status; });
+      markAttempt(s, ev.n, ev.at, (a) => { a.result = 'answered'; a.status = ev.status; });
       return;
     case 'cancelled':
       s.cancelledAt ??= ev.at;
@@ -152,9 +153,15 @@ export function applyEvent(s: CallState, ev: AccEvent): void {
   }
 }
 
-function markAttempt(s: CallState, n: number, f: (a: Attempt) => void): void {
-  const a = s.attempts.find((x) => x.n === n);
-  if (a !== undefined) f(a);
+/** Updates attempt n, made first if its own event has not come yet (batches arrive in any order). */
+function markAttempt(s: CallState, n: number, at: number, f: (a: Attempt) => void): void {
+  let a = s.attempts.find((x) => x.n === n);
+  if (a === undefined) {
+    a = { n, gw: '', at };
+    s.attempts.push(a);
+    s.attempts.sort((x, y) => x.n - y.n);
+  }
+  f(a);
 }
 
 function isAnswered(s: CallState): boolean {
