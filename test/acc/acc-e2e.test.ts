@@ -70,8 +70,7 @@ beforeAll(async () => {
   writeFileSync(listFile, `1 sip:127.0.0.1:${gw1.port} 0 10 duid=gw1\n1 sip:127.0.0.1:${gw2.port} 0 5 duid=gw2\n`);
   writer = await writerProcess({
     databaseUrl: db.url, redisUrl: redis.url, cluster,
-    // setup_expire beyond the longest setup here: a CANCEL the gateway never answers ends after 64*T1 = 32 s
-    settings: { dialog_expire: '4s', setup_expire: '60s', job_lock: '2s', sweep_interval: '500ms' },
+    settings: { dialog_expire: '4s', setup_expire: '20s', job_lock: '2s', sweep_interval: '500ms' },
   });
   await writer.start();
   const n1 = await startNode('n1');
@@ -130,7 +129,7 @@ describe('accounting end to end (sipp, 3 nodes, Redis queue, cdr-writer, Postgre
       expect(ok, `${plan[i].service}: ${rs.map((r) => r.errors).join('\n')}`).toBe(plan[i].calls);
     });
     const services = plan.map((p) => p.service);
-    await waitUntil(async () => (await cdrCount(services)) >= 200, 60_000, 200).catch(() => undefined);
+    await waitUntil(async () => (await cdrCount(services)) >= 200, 40_000, 200).catch(() => undefined);
     expect(await cdrCount(services), await diagnose()).toBe(200);
     expect(await pool.query('SELECT count(DISTINCT callid)::int AS n FROM acc_cdrs').then((r) => r.rows[0].n)).toBe(200);
 
@@ -190,8 +189,6 @@ describe('accounting end to end (sipp, 3 nodes, Redis queue, cdr-writer, Postgre
     expect(fo).toHaveLength(40);
     for (const r of fo) {
       expect(r).toMatchObject({ end_reason: 'caller_bye', failure: null, sip_code: 200, duid: 'gw2', gateway: `sip:127.0.0.1:${gw2.port}`, reroutes: 1 });
-      const evs = async () => JSON.stringify((await pool.query('SELECT node, event, sip_code, time, data FROM acc WHERE callid = $1 ORDER BY time', [r.callid])).rows);
-      if (r.attempts.length !== 2 || r.attempts[1].status !== 200) expect(r.attempts, await evs()).toEqual('x');
       expect(r.attempts).toMatchObject([{ n: 0, duid: 'gw1', result: 'failed', status: 503 }, { n: 1, duid: 'gw2', result: 'answered', status: 200 }]);
       expect(secs(r.duration)).toBeGreaterThanOrEqual(HOLD_MS / 1000 - 0.05);
     }
@@ -204,7 +201,7 @@ describe('accounting end to end (sipp, 3 nodes, Redis queue, cdr-writer, Postgre
     const text = await writer.metrics();
     expect(text).toMatch(/sbc_acc_calls_succeeded_total\{gateway="gw2",reroute="yes"\} \d+/);
     expect(text).toMatch(/sbc_acc_session_establishment_ratio\{gateway="gw1"\} /);
-  }, 150_000);
+  }, 120_000);
 
   it('Redis restarted under load: events wait on the nodes and arrive after; none lost, none doubled', async () => {
     const runs = Promise.all(callsOver(nodes, 45, { scenario: 'uac', service: 'rr', holdMs: 500, rate: 5 }));
