@@ -37,7 +37,7 @@ export const cdrWriterSection = defineSection(
     dialog_expire: t.duration({ doc: 'An answered call with no BYE and no news for this long is closed as expired (Kamailio dialog timeout; topology.dialog_expire is the same idea).', min: 1000, default: 10_800_000 }),
     job_lock: t.duration({ doc: 'How long a batch stays claimed by a writer without renewal: a writer killed mid-batch has its batch taken up by another (or by itself restarted) after this.', min: 1000, max: 600_000, default: 10_000 }),
     sweep_interval: t.duration({ doc: 'How often open calls are checked against their deadline.', min: 100, max: 60_000, default: 1000 }),
-    http_host: t.string({ doc: 'Address of the writer\'s HTTP face (/metrics, /health, /admin).', default: '127.0.0.1', nonEmpty: true }),
+    http_host: t.string({ doc: 'Address of the writer\'s HTTP face (/metrics, /healthz, /readyz, /admin).', default: '127.0.0.1', nonEmpty: true }),
     http_port: t.int({ doc: 'Port of the writer\'s HTTP face; 0 = any free port.', min: 0, max: 65535, default: 9465 }),
     log_level: t.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { doc: 'pino log level.', default: 'info' }),
   },
