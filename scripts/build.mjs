@@ -1,5 +1,5 @@
-// Bundles the node service into dist/sbc.mjs and the admin CLI into
-// dist/sbcctl.mjs (esbuild: TypeScript stripped, libs inlined, npm packages
+// Bundles the node service into dist/sbc.mjs, the admin CLI into
+// dist/sbcctl.mjs and the accounting writer into dist/cdr-writer.mjs (esbuild: TypeScript stripped, libs inlined, npm packages
 // left as imports). `npm start` runs the bundle
 // with plain node: no TypeScript loader in the process that carries calls.
 // The test harness rebuilds it before the tests that start node processes.
@@ -11,6 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bundles = [
   { entry: 'services/sbc/main.ts', outfile: 'dist/sbc.mjs' },
   { entry: 'services/sbcctl/cli.ts', outfile: 'dist/sbcctl.mjs' },
+  { entry: 'services/cdr-writer/main.ts', outfile: 'dist/cdr-writer.mjs' },
 ];
 
 export async function buildNode() {

@@ -42,10 +42,12 @@ export function countingEmit(emit: Emit, maxCalls = 100_000): Emit {
 export type DuidOf = (hop: Hop) => string | undefined;
 
 export function hopDuid(hop: Hop, byUri?: (uri: string) => string | undefined): string | undefined {
-  const d = hop.data as { duid?: unknown; attrs?: { duid?: unknown } } | undefined;
+  // the dispatcher attaches its DispatchedHop { setId, dest: Destination } (libs/dispatcher step.ts)
+  const d = hop.data as { duid?: unknown; attrs?: { duid?: unknown }; dest?: { attrs?: { duid?: unknown } } } | undefined;
   if (d !== undefined && d !== null && typeof d === 'object') {
     if (typeof d.duid === 'string') return d.duid;
     if (typeof d.attrs?.duid === 'string') return d.attrs.duid;
+    if (typeof d.dest?.attrs?.duid === 'string') return d.dest.attrs.duid;
   }
   return hop.label !== undefined ? byUri?.(hop.label) : undefined;
 }

@@ -64,6 +64,7 @@ export const accFeature = defineFeature<Cfg>({
       steps: [{ place: 'final', step: accStartStep(emit, NO_USER) }],
       admin: [{
         name: 'acc.stats',
+        mutates: false,
         help: 'Accounting on this node: events emitted, buffered and dropped; with the queue sink its depth, lag of the oldest batch and dead letters; with the file sink the open calls and records written.',
         run: async () => ({
           sink: useQueue ? 'queue' : 'file',

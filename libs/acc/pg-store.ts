@@ -5,10 +5,9 @@
 // once (callid is unique). A batch handled twice (a retry, a writer killed
 // before it acknowledged the job) finds its events already stored and changes
 // nothing: records are written exactly once.
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { AccEvent } from './events.ts';
+import { MIGRATIONS, type Migration } from './migrations.ts';
 import { applyEvent, deadlineOf, finishRecord, isComplete, newCallState, type AccRecord, type CallState } from './record.ts';
 
 export interface Expiry {
@@ -20,21 +19,11 @@ export interface Expiry {
 
 export const DEFAULT_EXPIRY: Expiry = { setupExpireMs: 300_000, dialogExpireMs: 10_800_000 };
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 /** any constant: serializes writers that migrate at the same moment */
 const MIGRATION_LOCK = 0x5bc_acc;
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
-    .sort()
-    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(`${dir}${f}`, 'utf8') }));
+export function listMigrations(): readonly Migration[] {
+  return MIGRATIONS;
 }
 
 /** Applies the migrations not applied yet, each in its own transaction; returns their names. */

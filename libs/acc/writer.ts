@@ -141,7 +141,7 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
   const stats = async (): Promise<WriterStats> => ({ ...(await counts()), openCalls: await store.openCalls(), recordsWritten, batches, deadLetters });
   log.info({ queue: opts.queue, cluster: opts.cluster, concurrency: opts.concurrency }, 'cdr-writer started');
   return {
-    admin: [{ name: 'acc.stats', help: 'Accounting queue depth, lag of the oldest batch, dead letters, open calls and records written by this writer.', run: () => stats() }],
+    admin: [{ name: 'acc.stats', mutates: false, help: 'Accounting queue depth, lag of the oldest batch, dead letters, open calls and records written by this writer.', run: () => stats() }],
     stats,
     healthy: () => ok,
     async close() {

@@ -37,6 +37,7 @@ describe('keySpace', () => {
   it('locationExpiry', () => expect(k.locationExpiry('alice@example.com')).toBe('sbc:east:locx:{alice@example.com}'));
   it('configDocs', () => expect(k.configDocs()).toBe('sbc:east:cfg:{east:cfg}:docs'));
   it('configVersions', () => expect(k.configVersions()).toBe('sbc:east:cfg:{east:cfg}:ver'));
+  it('jobQueue (BullMQ prefix: the queue name is the tag)', () => expect(k.jobQueue('acc')).toBe('sbc:east:q:{acc}'));
   it('keeps kinds apart: the segment after the root names the kind', () => {
     const all = [k.counterWindow('a', 1, 1, 0), k.tableEntry('a', 'b'), k.tableIndex('a', 0), k.dialog('a'), k.dialogBranch('a', 'b'),
       k.callLoad('a'), k.leaseMembers('a'), k.lease('a', 'b'), k.claim('a', 'b'), k.location('a'), k.locationExpiry('a'), k.configDocs(), k.configVersions()];

@@ -62,6 +62,12 @@ export interface KeySpace {
   configDocs(): string;
   /** config versions: hash, field = kind, value = integer version */
   configVersions(): string;
+  /**
+   * BullMQ prefix of one job queue (libs/state jobs.ts): BullMQ adds
+   * `:<queue>:<suffix>`, so every key of the queue shares the tag {<queue>}
+   * (its scripts touch one slot) and each queue may sit on its own shard.
+   */
+  jobQueue(queue: string): string;
   /** The three slot rules, for contracts added later (see the comment at the top). */
   perEntity(kind: string, id: string, rest?: string): string;
   striped(kind: string, set: string, stripe: number, rest?: string): string;
@@ -101,6 +107,7 @@ export function keySpace(cluster: string, prefix = 'sbc'): KeySpace {
     locationExpiry: (aor) => perEntity('locx', aor),
     configDocs: () => clusterWide('cfg', 'docs'),
     configVersions: () => clusterWide('cfg', 'ver'),
+    jobQueue: (queue) => perEntity('q', queue),
     perEntity,
     striped,
     clusterWide,

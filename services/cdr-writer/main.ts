@@ -1,17 +1,19 @@
 // `npm run cdr-writer [-- --config FILE] [--set cdr_writer.key=value]`: the
-// accounting writer. Wiring only: loads its config section (YAML + SBC_CDR_WRITER_*
-// variables), starts libs/acc's writer and an HTTP face (/metrics, /healthz,
-// /readyz, /admin: acc.stats), stops on SIGTERM/SIGINT. Run one or more per
-// cluster; each batch is written in its own transaction, exactly once.
+// accounting writer (bundled into dist/cdr-writer.mjs by scripts/build.mjs).
+// Wiring only: loads its config sections (cdr_writer and admin: YAML +
+// SBC_CDR_WRITER_* / SBC_ADMIN_* variables), starts libs/acc's writer and an
+// HTTP face (/metrics, /healthz, /readyz, /admin: acc.stats behind the admin
+// tokens), stops on SIGTERM/SIGINT. Run one or more per cluster; each batch
+// is written in its own transaction, exactly once.
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { cdrWriterSection, startCdrWriter } from '#libs/acc';
-import { AdminRegistry, createHttpServer } from '#libs/admin';
+import { AdminRegistry, AdminTokens, adminSection, createAdminMetrics, createHttpServer } from '#libs/admin';
 import { formatConfigErrors, loadConfig } from '#libs/config';
 
 async function main(): Promise<void> {
-  const res = loadConfig({ sections: [cdrWriterSection] as const, env: process.env, argv: process.argv.slice(2) });
+  const res = loadConfig({ sections: [cdrWriterSection, adminSection] as const, env: process.env, argv: process.argv.slice(2) });
   if (!res.ok) {
     process.stderr.write(`${formatConfigErrors(res.errors)}\n`);
     process.exit(2);
@@ -33,8 +35,14 @@ async function main(): Promise<void> {
     registry,
     logger,
   });
-  const admin = new AdminRegistry();
-  for (const cmd of writer.admin) admin.register(cmd);
+  const commands = new AdminRegistry();
+  for (const cmd of writer.admin) commands.register(cmd);
+  // the admin API is closed unless admin.tokens_file names bearer tokens (the node's rules, docs/admin.md)
+  const tokens = new AdminTokens({
+    ...(res.config.admin.tokens_file !== undefined ? { file: res.config.admin.tokens_file } : {}),
+    onReloadError: (err) => logger.error({ problem: err.message }, 'admin tokens file unreadable: the previous tokens stay'),
+  });
+  const admin = { commands, tokens, logger, metrics: createAdminMetrics(registry) };
   const http = createHttpServer({ registry, admin, notReadyReason: () => (writer.healthy() ? undefined : 'postgres not answering') });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

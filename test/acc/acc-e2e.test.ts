@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, freePort, spawnRedis, uniqueName, waitUntil } from '../harness/index.ts';
 import { runUac, startSbcNode, startUas, type SbcNodeHandle, type UacResult, type UasHandle } from '../sipp/index.ts';
+import { adminPost } from '../sipp/sbc-node.ts';
 import { ackFor, inDialogRequest, newTag, ScriptedUa, uacDialog, uasDialog } from '../e2e/sip-ua.ts';
 import { writerProcess, type WriterProcess } from './writer-kit.ts';
 
@@ -313,7 +314,7 @@ async function diagnose(): Promise<string> {
 }
 
 async function nodeAdmin(node: SbcNodeHandle, name: string): Promise<unknown> {
-  const res = await fetch(`http://${node.host}:${node.httpPort}/admin/${name}`, { method: 'POST', body: '{}' });
+  const res = await fetch(`http://${node.host}:${node.httpPort}/admin/${name}`, adminPost(node));
   const body = (await res.json()) as { result?: unknown; error?: string };
   if (!res.ok) throw new Error(`${name}: ${res.status} ${body.error}`);
   return body.result;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../harness/index.ts';
 import { runUac, startSbcNode, startUas, type SbcNodeHandle, type UasHandle } from '../sipp/index.ts';
+import { adminPost } from '../sipp/sbc-node.ts';
 
 const SCEN = fileURLToPath(new URL('./scenarios/', import.meta.url));
 
@@ -60,7 +61,7 @@ describe('accounting on one node without Redis (JSON Lines file)', () => {
     const text = await (await fetch(`http://${node.host}:${node.httpPort}/metrics`)).text();
     expect(text).toMatch(/sbc_acc_calls_succeeded_total\{gateway="gw1",reroute="no"[^}]*\} 5/);
     expect(text).toMatch(/sbc_acc_calls_failed_total\{gateway="gw1",reason="busy"[^}]*\} 5/);
-    const stats = await (await fetch(`http://${node.host}:${node.httpPort}/admin/acc.stats`, { method: 'POST', body: '{}' })).json() as { result: { sink: string; file: { written: number; open: number } } };
+    const stats = await (await fetch(`http://${node.host}:${node.httpPort}/admin/acc.stats`, adminPost(node))).json() as { result: { sink: string; file: { written: number; open: number } } };
     expect(stats.result).toMatchObject({ sink: 'file', file: { written: 10, open: 0 } });
   }, 60_000);
 });

@@ -1,6 +1,7 @@
-// Starts services/cdr-writer as its own process (what `npm run cdr-writer`
-// runs), for end-to-end tests: kill -9 and restart like an operator's pod.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Starts services/cdr-writer as its own process (the bundle `npm run
+// cdr-writer` runs), for end-to-end tests: kill -9 and restart like an
+// operator's pod. Its admin API opens to a read token the kit writes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +10,9 @@ import { spawnGroup, type ProcessGroup } from '../sipp/index.ts';
 import { tailOf } from '../sipp/proc.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = join(REPO, 'node_modules/.bin/tsx');
-const ENTRY = join(REPO, 'services/cdr-writer/main.ts');
+/** what `npm run cdr-writer` runs: the bundle scripts/build.mjs makes (the test harness builds it first) */
+const BUNDLE = join(REPO, 'dist/cdr-writer.mjs');
+const TOKEN = 'test-writer-token-0123456789';
 
 export interface WriterKitOptions {
   databaseUrl: string;
@@ -35,14 +37,16 @@ export async function writerProcess(o: WriterKitOptions): Promise<WriterProcess>
   const httpPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sbc-cdr-writer-'));
   const logFile = join(dir, 'writer.log');
+  const tokensFile = join(dir, 'admin-tokens');
+  writeFileSync(tokensFile, `test read ${TOKEN}\n`, { mode: 0o600 });
   const sets = { database_url: o.databaseUrl, redis_url: o.redisUrl, cluster: o.cluster, http_port: httpPort, log_level: 'info', ...o.settings };
-  const args = [ENTRY, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `cdr_writer.${k}=${v}`])];
+  const args = [BUNDLE, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `cdr_writer.${k}=${v}`]), '--set', `admin.tokens_file=${tokensFile}`];
   let group: ProcessGroup | undefined;
   const url = (path: string) => `http://127.0.0.1:${httpPort}${path}`;
   const self: WriterProcess = {
     httpPort,
     async start() {
-      group = spawnGroup({ cmd: TSX, args, cwd: REPO, logFile, lifetimeMs: 300_000 });
+      group = spawnGroup({ cmd: process.execPath, args, cwd: REPO, logFile, lifetimeMs: 300_000 });
       const deadline = Date.now() + 20_000;
       for (;;) {
         const ok = await fetch(url('/readyz')).then((r) => r.ok, () => false);
@@ -63,7 +67,7 @@ export async function writerProcess(o: WriterKitOptions): Promise<WriterProcess>
     },
     logTail: () => tailOf(logFile, 4000),
     async admin(name) {
-      const res = await fetch(url(`/admin/${name}`), { method: 'POST', body: '{}' });
+      const res = await fetch(url(`/admin/${name}`), { headers: { authorization: `Bearer ${TOKEN}` } });
       const body = (await res.json()) as { result?: unknown; error?: string };
       if (!res.ok) throw new Error(`${name}: ${res.status} ${body.error}`);
       return body.result;

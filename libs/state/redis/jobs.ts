@@ -109,9 +109,9 @@ function connect(opts: JobQueueOptions, blocking: boolean): Redis {
   return redis;
 }
 
-/** BullMQ prefix: the cluster's key root, so queue keys share the cluster's hash tag (docs/state.md). */
-export function jobPrefix(cluster: string, keyPrefix?: string): string {
-  return keySpace(cluster, keyPrefix).root.replace(/:$/, '');
+/** BullMQ prefix of a queue: every key of the queue in one slot (keys.ts jobQueue, docs/state.md). */
+export function jobPrefix(cluster: string, queue: string, keyPrefix?: string): string {
+  return keySpace(cluster, keyPrefix).jobQueue(queue);
 }
 
 function checkName(name: string): void {
@@ -144,13 +144,12 @@ async function countsOf(queue: Queue, dead: Queue): Promise<JobQueueCounts> {
 
 export function createRedisJobQueue<T>(opts: JobQueueOptions & { retry?: JobRetry; retention?: JobRetention }): JobQueue<T> {
   checkName(opts.name);
-  const prefix = jobPrefix(opts.cluster, opts.keyPrefix);
   const connection = connect(opts, false);
   const retry = opts.retry ?? DEFAULT_RETRY;
   const retention = opts.retention ?? DEFAULT_RETENTION;
   const queue = new Queue(opts.name, {
     connection,
-    prefix,
+    prefix: jobPrefix(opts.cluster, opts.name, opts.keyPrefix),
     skipVersionCheck: true,
     defaultJobOptions: {
       attempts: retry.attempts,
@@ -159,7 +158,7 @@ export function createRedisJobQueue<T>(opts: JobQueueOptions & { retry?: JobRetr
       removeOnFail: { count: retention.failCount },
     },
   });
-  const dead = new Queue(deadLetterName(opts.name), { connection, prefix, skipVersionCheck: true });
+  const dead = new Queue(deadLetterName(opts.name), { connection, prefix: jobPrefix(opts.cluster, deadLetterName(opts.name), opts.keyPrefix), skipVersionCheck: true });
   queue.on('error', () => undefined);
   dead.on('error', () => undefined);
   return {
@@ -184,12 +183,11 @@ export function createRedisJobQueue<T>(opts: JobQueueOptions & { retry?: JobRetr
 /** The consumer side: takes jobs, retries failures with backoff, dead-letters the hopeless ones. */
 export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & { counts(): Promise<JobQueueCounts> } {
   checkName(opts.name);
-  const prefix = jobPrefix(opts.cluster, opts.keyPrefix);
   const retention = opts.retention ?? DEFAULT_RETENTION;
   const connection = connect(opts, true);
   const side = connect(opts, true);
-  const queue = new Queue(opts.name, { connection: side, prefix, skipVersionCheck: true });
-  const dead = new Queue(deadLetterName(opts.name), { connection: side, prefix, skipVersionCheck: true, defaultJobOptions: { removeOnComplete: true } });
+  const queue = new Queue(opts.name, { connection: side, prefix: jobPrefix(opts.cluster, opts.name, opts.keyPrefix), skipVersionCheck: true });
+  const dead = new Queue(deadLetterName(opts.name), { connection: side, prefix: jobPrefix(opts.cluster, deadLetterName(opts.name), opts.keyPrefix), skipVersionCheck: true, defaultJobOptions: { removeOnComplete: true } });
   queue.on('error', () => undefined);
   dead.on('error', () => undefined);
   const worker = new Worker<T>(opts.name, async (job: Job<T>) => {
@@ -201,7 +199,7 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & 
     }
   }, {
     connection,
-    prefix,
+    prefix: jobPrefix(opts.cluster, opts.name, opts.keyPrefix),
     skipVersionCheck: true,
     concurrency: opts.concurrency ?? 1,
     // a job whose worker died (kill -9) goes back to waiting once its lock lapses: lockMs, checked every lockMs / 2

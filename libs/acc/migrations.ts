@@ -1,3 +1,20 @@
+// The accounting schema's migrations, in order. Each runs once, in its own
+// transaction, recorded in acc_schema_migrations (pg-store.ts migrate()). Kept
+// as TypeScript so the bundled writer (dist/cdr-writer.mjs) carries them; a
+// new version is a new entry at the end, never an edit of an applied one.
+// To read or apply one by hand: `npx tsx -e "import('./libs/acc/migrations.ts').then(m => console.log(m.MIGRATIONS[0].sql))" | psql`.
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: '001_acc',
+    sql: `
 -- Accounting schema, version 1. Tables close to Kamailio's acc module (db_url
 -- tables acc, missed_calls and acc_cdrs), so operators can reuse their queries:
 --   acc          one row per accounted event (INVITE attempts and answers, BYE, CANCEL)
@@ -79,3 +96,6 @@ CREATE TABLE acc_open_calls (
   updated     timestamptz  NOT NULL DEFAULT now()
 );
 CREATE INDEX acc_open_calls_deadline_idx ON acc_open_calls (deadline);
+`,
+  },
+];
