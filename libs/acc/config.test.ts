@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, nodeSections } from '#libs/config';
-import { renderConfigDocs } from '../config/gen-docs.ts';
+import { renderConfigDocs } from '#libs/config';
 import { accSection, cdrWriterSection } from './config.ts';
 
 const DOC = readFileSync(new URL('../../docs/accounting.md', import.meta.url), 'utf8');

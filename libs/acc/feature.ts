@@ -38,7 +38,7 @@ export const accFeature = defineFeature<Cfg>({
         cluster: config.node.cluster,
         name: c.queue,
         url: r.url,
-        keyPrefix: r.keyPrefix.replace(/:$/, ''),
+        keyPrefix: r.key_prefix.replace(/:$/, ''),
         redis: { ...(r.password !== undefined ? { password: r.password } : {}), ...(r.tls ? { tls: {} } : {}) },
         logger: log,
       });
