@@ -3,10 +3,12 @@
 // algorithms 4 (round robin) and 6 (random), whose choice is per node: the
 // first node pins it in Redis for the request (Call-ID + branch).
 import { createSocket } from 'node:dgram';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SbcNodeHandle } from '../sipp/index.ts';
-import { uniqueName } from '../harness/index.ts';
-import { startClusterNode } from './cluster-kit.ts';
+import { uniqueName, waitUntil } from '../harness/index.ts';
+import { admin, destinations, startClusterNode } from './cluster-kit.ts';
 import { startOptionsGateway, type OptionsGateway } from './options-gateway.ts';
 
 const gws: OptionsGateway[] = [];
@@ -83,4 +85,23 @@ describe('cluster rule 1: a retransmitted INVITE reaches the same gateway throug
       for (const g of gws) g.reset();
     }, 60_000);
   }
+});
+
+describe('dispatcher.reload through one node', () => {
+  it('re-reads that node\'s list file and replaces the sets on every node', async () => {
+    const cluster = uniqueName('dsreload').replace(/[^A-Za-z0-9_-]/g, '_');
+    const start = (id: string) => startClusterNode({ id, cluster, redisUrl: inject('redisUrl'), natsUrl: inject('natsUrl') });
+    const pair = await Promise.all([start('n1'), start('n2')]);
+    started.push(...pair);
+    const [n1, n2] = pair;
+    const added = 'sip:127.0.0.1:5997';
+    appendFileSync(join(n1.dir, 'dispatcher.list'), `1 ${added} 0 0 duid=new\n`);
+    const r = (await admin(n1, 'dispatcher.reload')) as { added: number };
+    expect(r.added).toBe(1);
+    await waitUntil(async () => (await destinations(n2, 1)).some((d) => d.uri === added), 2000, 10);
+    // a bad file is refused with its line, and the sets stay
+    appendFileSync(join(n1.dir, 'dispatcher.list'), 'not a line\n');
+    await expect(admin(n1, 'dispatcher.reload')).rejects.toThrow(/422[\s\S]*dispatcher\.list:4/);
+    expect((await destinations(n2, 1)).some((d) => d.uri === added)).toBe(true);
+  }, 60_000);
 });
