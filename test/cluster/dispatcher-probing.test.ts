@@ -102,6 +102,9 @@ describe('OPTIONS probing shared by three nodes', () => {
       const l = await Promise.all(nodes.map(async (n) => (await destinations(n, 2)).find((d) => d.uri === gws[0].uri)?.latency?.count));
       return l.every((c) => c !== undefined && c > 0 && c === l[0]);
     }, 12_000, 20);
+    // and as metrics, on every node
+    for (const n of nodes) expect(await metric(n, 'sbc_dispatcher_probe_latency_ms', `uri="${gws[0].uri}",stat="avg"`)).toBeGreaterThanOrEqual(0);
+    expect(await metric(nodes[0], 'sbc_dispatcher_destination_up', `uri="${gws[0].uri}"`)).toBe(1);
   });
 
   it('marks a gateway that stops answering inactive on every node, and active again once it answers', async () => {
