@@ -16,7 +16,7 @@ import { DISPATCHER_METRIC_NAMES } from './metrics.ts';
 import { parseReplyCodes } from './reply-codes.ts';
 import { startDispatcherCluster } from './runtime.ts';
 import { DispatcherState, type ReloadSummary } from './state.ts';
-import { DISPATCHER_REJECTIONS, dispatchStep } from './step.ts';
+import { DISPATCHER_REJECTIONS, dispatchStep, failoverPolicyOf } from './step.ts';
 import type { AlgorithmId, DestinationSet } from './types.ts';
 
 type SbcConfig = NodeConfig;
@@ -60,13 +60,13 @@ export const dispatcherFeature = defineFeature<NodeConfig, DispatcherHandle>({
       logger: ctx.logger, registry: ctx.registry, resyncIntervalMs: config.bus.resync_interval,
     });
     const algorithm = ds.algorithm as AlgorithmId;
-    const failoverCodes = new Set(ds.failover_codes.filter((c): c is number => typeof c === 'number'));
+    const failover = failoverPolicyOf(ds);
     // only when there is something to learn: a listener makes the relay build call events for every request
     const watch = ds.mark_on_failure !== '' || algorithm === 10;
     const stopWatching = !watch ? () => undefined : watchCalls({
       ds: dispatcher, calls: ctx.calls, logger: ctx.logger, metrics: cluster.metrics,
       ...(ds.mark_on_failure !== '' ? { mark: { kind: ds.mark_on_failure.startsWith('i') ? 'inactive' : 'probing', probe: ds.mark_on_failure.endsWith('p') } as const } : {}),
-      failover: { codes: failoverCodes, onTimeout: ds.failover_codes.includes('timeout') },
+      failover,
       thresholds: cluster.rules.thresholds,
       ...(algorithm === 10 ? { callLoad: state.callLoad } : {}),
       initExpireMs: ds.ds_hash_initexpire,
@@ -84,6 +84,7 @@ export const dispatcherFeature = defineFeature<NodeConfig, DispatcherHandle>({
       // cluster rule 1: a retransmission reaching another node goes where the original went (64*T1: the transaction's lifetime)
       ...(state.backend === 'redis' ? { pin: (key: string, uri: string) => state.leases.claim(PIN_GROUP, key, uri, 64 * config.tm.t1) } : {}),
       failMode: config.state.fail_mode.dispatcher,
+      failover,
     });
     return {
       steps: [{ place: 'routing', step }],

@@ -50,7 +50,7 @@ export { seededRng, type Rng } from './rng.ts';
 /** dispatcher.list / dispatcher.set_state / dispatcher.reload */
 export { dispatcherAdminCommands, type DispatcherAdminDeps } from './admin.ts';
 /** the pipeline step (ds_select_dst) and its rejection */
-export { dispatchStep, selectContextOf, DispatchedHop, DISPATCHER_REJECTIONS, type DispatchStepOptions } from './step.ts';
+export { dispatchStep, failoverPolicyOf, selectContextOf, DispatchedHop, DISPATCHER_REJECTIONS, type DispatchStepOptions } from './step.ts';
 export { dispatcherFeature, DISPATCHER_CONFIG_KIND, type DispatcherHandle } from './feature.ts';
 /** cluster machinery: shared states, probing, call-event watching, metrics */
 export { DestinationSync, DS_STATE_TABLE } from './cluster-sync.ts';

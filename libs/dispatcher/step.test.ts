@@ -4,7 +4,7 @@ import { parseMessage, type SipMessage } from '#libs/sip';
 import { createMemoryState } from '#libs/state';
 import { seededRng } from './rng.ts';
 import { DispatcherState } from './state.ts';
-import { dispatchStep, selectContextOf } from './step.ts';
+import { dispatchStep, failoverPolicyOf, selectContextOf } from './step.ts';
 import { setsFromList } from './test-helpers.ts';
 import type { AlgorithmId } from './types.ts';
 
@@ -28,7 +28,7 @@ function invite(i: number, auth: boolean): SipMessage {
 }
 
 function ctxOf(msg: SipMessage): RequestContext {
-  return { msg, hops: [], inDialog: false, tx: {}, failover: false, recordRoute: false } as unknown as RequestContext;
+  return { msg, hops: [], inDialog: false, tx: {}, recordRoute: false } as unknown as RequestContext;
 }
 
 describe('dispatchStep', () => {
@@ -36,14 +36,16 @@ describe('dispatchStep', () => {
     for (const algorithm of [0, 1, 2, 3, 5, 8] as AlgorithmId[]) {
       const stepState = new DispatcherState(setsFromList(LIST));
       const refState = new DispatcherState(setsFromList(LIST));
-      const step = dispatchStep({ state: stepState, setId: 1, algorithm });
+      const failover = failoverPolicyOf({ failover_codes: [503, 'timeout'], failover_timeout: 2000 });
+      const step = dispatchStep({ state: stepState, setId: 1, algorithm, failover });
       for (let i = 0; i < 40; i++) {
         const msg = invite(i, i % 2 === 0);
         const ctx = ctxOf(msg);
         expect(step.run(ctx)).toBe('next');
         const expected = refState.select(1, algorithm, selectContextOf(msg)).map((d) => d.uri);
         expect(ctx.hops.map((h) => h.label)).toEqual(expected);
-        expect(ctx.failover).toBe(true);
+        // the step hands the relay its failover policy (failover_codes, failover_timeout)
+        expect(ctx.failover).toBe(failover);
       }
     }
   });
@@ -82,5 +84,15 @@ describe('dispatchStep', () => {
       if (algorithm !== 13) expect(differentWithoutPin, `algorithm ${algorithm} differs per node without a pin`).toBeGreaterThan(0);
     }
     await store.close();
+  });
+});
+
+describe('failoverPolicyOf', () => {
+  it('reads failover_codes (statuses and "timeout") and failover_timeout', () => {
+    const p = failoverPolicyOf({ failover_codes: [500, 503, 'timeout'], failover_timeout: 3000 });
+    expect([...p.codes]).toEqual([500, 503]);
+    expect(p.onTimeout).toBe(true);
+    expect(p.branchTimeoutMs).toBe(3000);
+    expect(failoverPolicyOf({ failover_codes: [503], failover_timeout: 500 }).onTimeout).toBe(false);
   });
 });

@@ -2,7 +2,8 @@
 // a Route header get the destination set's candidates as next hops, in
 // failover order (ds_next_dst). The relay tries them one after another.
 import type { Step } from '#libs/pipeline';
-import { hopForUri, type Hop, type RequestContext } from '#libs/proxy';
+import type { DispatcherConfig } from '#libs/config';
+import { hopForUri, type FailoverPolicy, type Hop, type RequestContext } from '#libs/proxy';
 import { defineRejections } from '#libs/rejections';
 import type { SipMessage } from '#libs/sip';
 import { socketId } from '#libs/transport';
@@ -48,6 +49,22 @@ export interface DispatchStepOptions {
   pin?: (key: string, uri: string) => Promise<string>;
   /** when loadsOf fails (Redis down): 'open' selects as if every destination were idle, 'closed' refuses (503) */
   failMode?: 'open' | 'closed';
+  /** when the relay moves on to the next destination (failoverPolicyOf(config.dispatcher)); absent: only the first is tried */
+  failover?: FailoverPolicy;
+}
+
+/**
+ * The failover policy of the dispatcher config: failover_codes (statuses,
+ * and "timeout" for a branch that never answered) and failover_timeout.
+ */
+export function failoverPolicyOf(ds: Pick<DispatcherConfig, 'failover_codes' | 'failover_timeout'>): FailoverPolicy {
+  const codes = new Set<number>();
+  let onTimeout = false;
+  for (const c of ds.failover_codes) {
+    if (c === 'timeout') onTimeout = true;
+    else codes.add(c);
+  }
+  return { codes, onTimeout, branchTimeoutMs: ds.failover_timeout };
 }
 
 const AUTH_USER_RE = /username\s*=\s*"([^"]*)"/i;
@@ -132,7 +149,7 @@ function applyHops(ctx: RequestContext, dests: readonly Destination[], opts: Dis
   if (hops.length === 0) return { reject: 'dispatcher.no_destination' };
   ctx.hops = hops;
   if (opts.algorithm === 12) ctx.parallel = true; // every destination at once (Kamailio alg 12 + t_relay)
-  else ctx.failover = true;
+  else ctx.failover = opts.failover;
   return 'next';
 }
 

@@ -5,6 +5,16 @@ import type { SipMessage } from '#libs/sip';
 import type { ServerTransaction, Target } from '#libs/transaction';
 import type { ListenSocketInfo, RemoteInfo, SocketId } from '#libs/transport';
 
+/** When a routing step lets the relay try its next hop (Kamailio failure_route with ds_next_dst). */
+export interface FailoverPolicy {
+  /** final statuses that move on to the next hop (Kamailio failure_route: 500, 503, 408) */
+  readonly codes: ReadonlySet<number>;
+  /** a branch that never answered at all (local 408 before any provisional) fails over */
+  readonly onTimeout: boolean;
+  /** ms without any response before a branch counts as silent (fr_timer for failover) */
+  readonly branchTimeoutMs: number;
+}
+
 /** One next-hop candidate. Routing steps push them in failover order. */
 export interface Hop {
   target: Target;
@@ -28,8 +38,8 @@ export interface RequestContext {
   recordRoute: boolean;
   /** next-hop candidates in failover order (loose-route: one; dispatcher: the set's order) */
   hops: Hop[];
-  /** try the next hop on a failover-able failure (initial requests routed by the dispatcher) */
-  failover: boolean;
+  /** set by the routing step that chose several hops: when to try the next one (undefined: no failover) */
+  failover?: FailoverPolicy;
   /** send to every hop at once and keep the best answer (parallel forking: dispatcher algorithm 12) */
   parallel?: boolean;
   /** what topology hiding learnt on the way in, for the way out (its own shape; the core never reads it) */
@@ -51,7 +61,7 @@ class Context implements RequestContext {
   tx?: ServerTransaction;
   recordRoute = false;
   hops: Hop[] = [];
-  failover = false;
+  failover?: FailoverPolicy;
   parallel = false;
   hidden?: unknown;
   ftag?: string;

@@ -10,5 +10,5 @@ export { hopForUri, recordRouteValue, viaValue, relayBranch } from './hops.ts';
 export { OwnAddresses } from './own-addresses.ts';
 export { PROXY_REJECTIONS } from './rejections.ts';
 export { PROXY_METRIC_NAMES, methodLabel } from './metrics.ts';
-export type { FailoverPolicy } from './relay.ts';
+export type { FailoverPolicy } from './context.ts';
 export type { TopologyHiding } from './topology.ts';

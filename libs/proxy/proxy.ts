@@ -18,7 +18,6 @@ import { STATELESS_TAG_PREFIX } from './stateless-tag.ts';
 import { relayBranch, viaValue } from './hops.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { OwnAddresses } from './own-addresses.ts';
-import type { FailoverPolicy } from './relay.ts';
 import { admissionStep } from './steps/admission.ts';
 import { looseRouteStep } from './steps/loose-route.ts';
 import { isOptionsToSelf, optionsSelfStep } from './steps/options-self.ts';
@@ -32,7 +31,6 @@ export interface ProxyConfig {
   aliases: readonly string[];
   /** Server header on locally generated replies; empty = none */
   serverHeader: string;
-  failover: FailoverPolicy;
   sanity: Readonly<SanityConfig>;
   limits: Readonly<ParseLimits>;
   /** answers to malformed requests per source: over the rate they are dropped (no reflection of a garbage flood) */
@@ -125,7 +123,6 @@ export class SipProxy {
       relayStep({
         tm,
         maxForwards: config.sanity,
-        failover: config.failover,
         metrics: this.metrics,
         reply,
         scrub: deps.scrubRelayed,

@@ -51,12 +51,12 @@ function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void) {
       if (ctx.hops.length > 0 || ctx.inDialog) return 'next';
       seen?.(ctx);
       ctx.hops = gateways.map((g) => ({ target: { proto: 'udp', host: g.address, port: g.port } }));
-      ctx.failover = true;
+      ctx.failover = { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 };
       return 'next';
     },
   };
   new SipProxy({
-    config: { aliases: [], serverHeader: '', failover: { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 }, sanity: resolveSanityConfig({}), limits: DEFAULT_PARSE_LIMITS },
+    config: { aliases: [], serverHeader: '', sanity: resolveSanityConfig({}), limits: DEFAULT_PARSE_LIMITS },
     transport, tm, logger, registry, recorder,
     routing: [route],
   });

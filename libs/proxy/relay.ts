@@ -8,19 +8,11 @@ import type { SipMessage } from '#libs/sip';
 import type { ClientFinalEvent, ClientTransaction, InviteServerTransaction, ServerTransaction, TransactionLayer } from '#libs/transaction';
 import type { ListenSocketInfo } from '#libs/transport';
 import type { BranchInfo, CallEvent, CallEventBase, CallEvents } from './call-events.ts';
-import type { Hop, RequestContext } from './context.ts';
+import type { FailoverPolicy, Hop, RequestContext } from './context.ts';
 import { recordRouteValue, relayBranch, viaValue } from './hops.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import type { TopologyHiding } from './topology.ts';
 
-export interface FailoverPolicy {
-  /** final statuses that move on to the next hop (Kamailio failure_route: 500, 503, 408) */
-  codes: ReadonlySet<number>;
-  /** a branch that never answered at all (local 408 before any provisional) fails over */
-  onTimeout: boolean;
-  /** ms without any response before a branch counts as silent (fr_timer for failover) */
-  branchTimeoutMs: number;
-}
 
 export type MaxForwardsPolicy = Pick<SanityConfig, 'maxForwardsDefault' | 'maxForwardsLimit'>;
 
@@ -28,7 +20,6 @@ export interface RelayDeps {
   tm: TransactionLayer;
   maxForwards: MaxForwardsPolicy;
   selectSocket(hop: Hop): ListenSocketInfo | undefined;
-  failover: FailoverPolicy;
   metrics: ProxyMetrics;
   /** local reply through the server transaction */
   reply(ctx: RequestContext, status: number, reason: string): void;
@@ -151,7 +142,7 @@ export class Relay {
           const branch: BranchInfo = { attempt: this.attempt, hop, target: hop.target, socket: hop.socket ?? '', transport: hop.target.proto };
           this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'transport-error' });
         }
-        if (this.attempt + 1 < ctx.hops.length && ctx.failover) {
+        if (this.attempt + 1 < ctx.hops.length && ctx.failover !== undefined) {
           this.rerouted();
           continue;
         }
@@ -164,7 +155,7 @@ export class Relay {
       deps.topology?.hideRequest(ctx, req, out);
       // a socket the routing step chose reaches the send (and the CANCEL / ACK of the branch); else the transport picks `out` again
       const target = hop.socket === undefined ? hop.target : { ...hop.target, socket: out.id };
-      const client = deps.tm.sendRequest(req, target, { frTimer: ctx.failover ? deps.failover.branchTimeoutMs : undefined });
+      const client = deps.tm.sendRequest(req, target, { frTimer: ctx.failover?.branchTimeoutMs });
       this.client = client;
       this.sentAt = performance.now();
       if (this.stamp !== undefined) {
@@ -210,8 +201,8 @@ export class Relay {
     const ctx = this.running;
     if (this.stamp !== undefined) this.branchFailed(ev);
     const silent = ev.local && !(this.client?.hasProvisional ?? false);
-    const failoverable = ev.local ? silent && deps.failover.onTimeout : deps.failover.codes.has(status);
-    if (ctx.failover && !this.cancelled && failoverable && this.attempt + 1 < ctx.hops.length) {
+    const failoverable = failoverAllowed(ctx.failover, ev.local, silent, status);
+    if (failoverable && !this.cancelled && this.attempt + 1 < ctx.hops.length) {
       deps.log.write('info', 'relay_failover', { callId: ctx.msg.callId(), status, local: ev.local, hop: hop.label ?? `${hop.target.host}:${hop.target.port}` }, 'relay: failing over to the next destination');
       deps.metrics.failover(this.method);
       this.rerouted();
@@ -225,7 +216,7 @@ export class Relay {
       deps.reply(ctx, status, ev.cause === 'transport-error' ? 'Service Unavailable' : 'Request Timeout');
       return;
     }
-    if (ctx.failover && failoverable && !this.cancelled) {
+    if (failoverable && !this.cancelled) {
       // every destination failed (Kamailio: ds_next_dst() false in failure_route)
       this.completed(503, true);
       deps.reply(ctx, 503, 'Service Unavailable - All Destinations Failed');
@@ -299,6 +290,12 @@ export class Relay {
     this.deps.metrics.replied(response.status);
     tx.respond(response);
   }
+}
+
+/** Whether a failed branch may fail over under the routing step's policy (none: never). */
+function failoverAllowed(policy: FailoverPolicy | undefined, local: boolean, silent: boolean, status: number): boolean {
+  if (policy === undefined) return false;
+  return local ? silent && policy.onTimeout : policy.codes.has(status);
 }
 
 /**

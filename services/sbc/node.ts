@@ -140,16 +140,10 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     // ---- the proxy pipeline: core steps with the features' steps in their places
     const catalog = createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, features.rejections);
     const recorder = new RejectionRecorder({ catalog, registry, logger, logRate });
-    const failoverCodes = new Set<number>();
-    let failoverOnTimeout = false;
-    for (const c of config.dispatcher.failover_codes) {
-      if (c === 'timeout') failoverOnTimeout = true; else failoverCodes.add(c);
-    }
     const proxy: SipProxy = new SipProxy({
       config: {
         aliases: config.sip.aliases,
         serverHeader: config.sip.server_header,
-        failover: { codes: failoverCodes, onTimeout: failoverOnTimeout, branchTimeoutMs: config.dispatcher.failover_timeout },
         sanity: resolveSanityConfig({ proxyRequireSupported: config.sanity.proxy_require, maxForwardsDefault: config.sanity.max_forwards, maxForwardsLimit: config.sanity.max_forwards_limit }),
         limits,
         malformedReplies: { perSecond: config.sip.malformed_replies.per_second, burst: config.sip.malformed_replies.burst },

@@ -5,6 +5,7 @@
 // follow a call (INVITE, 180, 200, ACK, BYE), and a BYE handled by a second
 // node that never saw the INVITE still says which side hung up.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from 'sip';
@@ -13,6 +14,7 @@ import { adminPost, startSbcNode, type SbcNodeHandle } from '../sipp/index.ts';
 import { ackFor, inDialogRequest, newTag, ScriptedUa, uacDialog, type Dialog } from './sip-ua.ts';
 
 const TOY_NODE = fileURLToPath(new URL('./fixtures/toy-node.ts', import.meta.url));
+const ARCHITECTURE = fileURLToPath(new URL('../../docs/architecture.md', import.meta.url));
 
 interface SeenEvent { type: string; method: string; callId: string; status?: number; by?: string; inDialog?: boolean; branch?: { socket: string; transport: string; hop?: string } }
 
@@ -83,6 +85,9 @@ describe('feature seam: a toy feature through its descriptor alone', () => {
       'sanity', 'pike', 'secfilter', 'permissions', 'preload-route', 'toy', 'transaction', 'admission', 'options-self',
       'loose-route', 'record-route', 'dispatch', 'hygiene', 'relay',
     ]);
+    // docs/architecture.md states the default order: it is the running node's, without the toy
+    const documented = /^\s*pipeline: `([^`]+)`/m.exec(readFileSync(ARCHITECTURE, 'utf8'))?.[1].split(' ');
+    expect(documented).toEqual((info.pipeline as string[]).filter((s) => s !== 'toy'));
   });
 
   it('call events follow a call, and the BYE through a node that never saw the INVITE says the caller hung up', async () => {

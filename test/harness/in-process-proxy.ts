@@ -55,9 +55,9 @@ export function startInProcessProxy(opts: InProcessProxyOptions): InProcessProxy
   const tm = new TransactionLayer({ send: (m, t) => transport.send(t, m.serialize()), logger, registry, config: opts.tm });
   const recorder = new RejectionRecorder({ catalog: createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS, ...(opts.rejections ?? [])), registry, logger });
   new SipProxy({
-    config: { aliases: opts.aliases ?? [], serverHeader: '', failover: { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 }, sanity: resolveSanityConfig({}), limits: DEFAULT_PARSE_LIMITS },
+    config: { aliases: opts.aliases ?? [], serverHeader: '', sanity: resolveSanityConfig({}), limits: DEFAULT_PARSE_LIMITS },
     transport, tm, logger, registry, recorder,
-    routing: [dispatchStep({ state: new DispatcherState(sets.sets), setId: 1, algorithm: 4 })],
+    routing: [dispatchStep({ state: new DispatcherState(sets.sets), setId: 1, algorithm: 4, failover: { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 } })],
     topology: opts.topology,
   });
   return {
