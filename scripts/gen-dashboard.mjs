@@ -38,6 +38,7 @@ const ROWS = [
       [`sum(rate(sbc_permissions_denied_total${sel()}${RATE}))`, 'permissions'],
       [`sum(rate(sbc_secfilter_blocked_total${sel()}${RATE}))`, 'secfilter'],
       [`sum(rate(sbc_sip_rejected_total${sel('reason="banned"')}${RATE}))`, 'banned sources'],
+      [`sum(rate(sbc_sip_malformed_unanswered_total${sel()}${RATE}))`, 'malformed, unanswered (over the reply rate)'],
     ]],
     ['Rejections per second by reason', 'reqps', [[`sum by (reason) (rate(sbc_sip_rejected_total${sel()}${RATE}))`, '{{reason}}']]],
     ['Bans active (cluster-wide ipban)', 'short', [[`max(sbc_bans_active${sel()})`, 'bans']], { type: 'stat' }],
@@ -50,6 +51,10 @@ const ROWS = [
     ['Gateways selectable per set', 'short', [[`count by (set) (max by (set, uri) (sbc_dispatcher_destination_up${sel()}) == 1)`, 'set {{set}}']]],
     ['Failovers per second (next destination)', 'ops', [[`sum by (method) (rate(sbc_relay_failovers_total${sel()}${RATE}))`, '{{method}}']]],
     ['Next-hop response time p99 by method', 's', [[`histogram_quantile(0.99, sum by (le, method) (rate(sbc_relay_response_seconds_bucket${sel()}${RATE})))`, '{{method}}']]],
+    ['Gateway OPTIONS latency (EWMA estimate, probing node)', 'ms', [[`max by (set, uri) (sbc_dispatcher_probe_latency_ms${sel('stat="est"')})`, 'set {{set}} {{uri}}']]],
+    ['Calls per gateway (call load, cluster-wide)', 'short', [[`max by (set, uri) (sbc_dispatcher_active_calls${sel()})`, 'set {{set}} {{uri}}']]],
+    ['Gateway probes per second by result', 'ops', [[`sum by (uri, result) (rate(sbc_dispatcher_probes_total${sel()}${RATE}))`, '{{uri}} {{result}}']]],
+    ['Gateways marked after relay failures (per 5 min)', 'short', [[`sum by (uri, cause) (increase(sbc_dispatcher_marks_total${sel()}[5m]))`, '{{uri}} {{cause}}']]],
   ]],
   ['Backends and process', [
     ['Redis / NATS up, per node', 'short', [[`min by (node, backend) (sbc_backend_up${sel()})`, '{{node}} {{backend}}']], { type: 'state-timeline' }],

@@ -51,7 +51,7 @@ describe('dashboard and alert files', () => {
     const all = dashboardExprs().join('\n');
     for (const m of ['sbc_sip_requests_total', 'sbc_sip_replies_total', 'sbc_relay_response_seconds_bucket', 'sbc_tm_transactions_active', 'sbc_sip_rejected_total', 'sbc_pike_blocked_total',
       'sbc_permissions_denied_total', 'sbc_secfilter_blocked_total', 'sbc_bans_active', 'sbc_dispatcher_destination_up', 'sbc_backend_up', 'sbc_nodejs_eventloop_lag_p99_seconds',
-      'sbc_process_cpu_seconds_total', 'sbc_process_resident_memory_bytes', 'sbc_transport_tcp_connections']) expect(all).toContain(m);
+      'sbc_process_cpu_seconds_total', 'sbc_process_resident_memory_bytes', 'sbc_transport_tcp_connections', 'sbc_dispatcher_probe_latency_ms', 'sbc_dispatcher_active_calls']) expect(all).toContain(m);
     const alerts = (parse(read(RULES)) as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert));
     expect(alerts).toEqual(expect.arrayContaining(['SbcNodeDown', 'SbcGatewayDown', 'SbcGatewaySetDown', 'SbcHigh5xxRatio', 'SbcSetupLatencyHigh', 'SbcFloodBansSpike', 'SbcBackendDown', 'SbcEventLoopLagHigh']));
   });
