@@ -229,6 +229,11 @@ describe('in both modes', () => {
     expect((secret.stringData['admin-tokens'] as string).trim()).toBe('ops admin ci-admin-token-0123456789abcdef\ngrafana read ci-read-token-0123456789abcdef');
     expect(secret.stringData['topology-mask-key']).toBe('ci-mask-key-0123456789abcdef');
     expect(envOf(objs).find((e) => e.name === 'SBC_TOPOLOGY_MASK_KEY')?.valueFrom?.secretKeyRef).toMatchObject({ key: 'topology-mask-key', optional: true });
+    // the Secret's keys reach the node's config through the variables the pod maps them to
+    const fromSecret = nodeConfigOf(objs, { SBC_TOPOLOGY_MASK_KEY: 'ci-mask-key-0123456789abcdef', SBC_STATE_REDIS_PASSWORD: 'ci-redis-password', SBC_BUS_SERVERS: 'nats://u:p@nats-a:4222,nats://u:p@nats-b:4222' });
+    expect(fromSecret.state.redis.password).toBe('ci-redis-password');
+    expect(fromSecret.bus.servers).toEqual(['nats://u:p@nats-a:4222', 'nats://u:p@nats-b:4222']);
+    expect(fromSecret.topology.mask_key).toBe('ci-mask-key-0123456789abcdef');
     // the tokens file the chart renders is one the node accepts
     const { parseTokens } = await import('#libs/admin');
     expect(parseTokens(secret.stringData['admin-tokens'] as string, 'admin-tokens').map((t) => t.role)).toEqual(['admin', 'read']);
