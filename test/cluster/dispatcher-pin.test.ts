@@ -88,7 +88,7 @@ describe('cluster rule 1: a retransmitted INVITE reaches the same gateway throug
 });
 
 describe('dispatcher.reload through one node', () => {
-  it('re-reads that node\'s list file and replaces the sets on every node', async () => {
+  it('re-reads that node\'s list file and replaces the sets on every node; a later node takes the states from Redis', async () => {
     const cluster = uniqueName('dsreload').replace(/[^A-Za-z0-9_-]/g, '_');
     const start = (id: string) => startClusterNode({ id, cluster, redisUrl: inject('redisUrl'), natsUrl: inject('natsUrl') });
     const pair = await Promise.all([start('n1'), start('n2')]);
@@ -103,5 +103,12 @@ describe('dispatcher.reload through one node', () => {
     appendFileSync(join(n1.dir, 'dispatcher.list'), 'not a line\n');
     await expect(admin(n1, 'dispatcher.reload')).rejects.toThrow(/422[\s\S]*dispatcher\.list:4/);
     expect((await destinations(n2, 1)).some((d) => d.uri === added)).toBe(true);
+
+    // a state set on one node holds on a node that starts later (it reads Redis at start)
+    await admin(n2, 'dispatcher.set_state', { state: 'ip', group: 1, address: added });
+    await waitUntil(async () => (await destinations(n1, 1)).find((d) => d.uri === added)?.flags === 'IP', 2000, 10);
+    const n3 = await start('n3');
+    started.push(n3);
+    expect((await destinations(n3, 1)).find((d) => d.uri === added)?.flags).toBe('IP');
   }, 60_000);
 });
