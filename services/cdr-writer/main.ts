@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const c = res.config.cdr_writer;
   const logger = pino({ level: c.log_level, base: { service: 'cdr-writer' } });
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'sbc_process_', eventLoopMonitoringPrecision: 1000 });
+  collectDefaultMetrics({ register: registry, prefix: 'sbc_', eventLoopMonitoringPrecision: 1000 });
   const writer = await startCdrWriter({
     databaseUrl: c.database_url,
     redisUrl: c.redis_url,

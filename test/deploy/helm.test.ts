@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { cdrWriterSection } from '#libs/acc';
+import { adminSection } from '#libs/admin';
 import { formatConfigErrors, loadConfig } from '#libs/config';
 import { loadDispatcherSets } from '#libs/dispatcher';
 import { sbcSections } from '../../services/sbc/config.ts';
@@ -166,6 +168,28 @@ describe('loadBalancer mode', () => {
   });
 });
 
+describe('accounting writer', () => {
+  it('runs services/cdr-writer from the same image, its database URL from the Secret, a config its loader accepts', async () => {
+    const objs = await render({ files: ['ci/loadbalancer-values.yaml'] });
+    const writer = get(objs, 'Deployment', '-cdr-writer');
+    const c = writer.spec.template.spec.containers[0] as K8s;
+    expect(c.image).toBe(container(objs).image);
+    expect(c.command).toEqual(['/usr/bin/tini', '--', 'node', 'dist/cdr-writer.mjs']);
+    const env = c.env as { name: string; value?: string; valueFrom?: K8s }[];
+    expect(env.find((e) => e.name === 'SBC_CDR_WRITER_DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 't-sbc-secrets', key: 'database-url' });
+    const vars = Object.fromEntries(env.map((e) => [e.name, e.value ?? 'postgres://cdr:x@postgres.voip:5432/cdr']));
+    const res = loadConfig({ sections: [cdrWriterSection, adminSection], env: vars, text: '{}' });
+    if (!res.ok) throw new Error(formatConfigErrors(res.errors));
+    expect(res.config.cdr_writer).toMatchObject({ redis_url: 'redis://redis:6379', cluster: 'default', http_host: '0.0.0.0', http_port: 9465 });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(nodeConfigOf(objs, { SBC_TOPOLOGY_MASK_KEY: 'k'.repeat(24) }).acc.enabled).toBe(true);
+  }, 60_000);
+
+  it('refuses to render without a database URL', async () => {
+    expect(await renderError(['sip.advertise.host=198.51.100.1', 'cdrWriter.enabled=true'])).toMatch(/database-url/);
+  }, 60_000);
+});
+
 describe('hostNetwork mode', () => {
   let objs: K8s[];
   beforeAll(async () => { objs = await render({ files: ['ci/hostnetwork-values.yaml'] }); }, 60_000);
@@ -218,9 +242,9 @@ describe('in both modes', () => {
 
   it('keeps secrets out of ConfigMaps: they are in the Secret and reach the pod as variables and a mounted file', async () => {
     const objs = await render({ files: ['ci/loadbalancer-values.yaml'] });
-    const secrets = ['ci-admin-token-0123456789abcdef', 'ci-read-token-0123456789abcdef', 'ci-mask-key-0123456789abcdef', 'ci-redis-password'];
+    const secrets = ['ci-admin-token-0123456789abcdef', 'ci-read-token-0123456789abcdef', 'ci-mask-key-0123456789abcdef', 'ci-redis-password', 'ci-db-password'];
     const configMaps = JSON.stringify(objs.filter((o) => o.kind === 'ConfigMap'));
-    const workloadText = JSON.stringify(workload(objs));
+    const workloadText = JSON.stringify(objs.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet'));
     for (const s of secrets) {
       expect(configMaps).not.toContain(s);
       expect(workloadText).not.toContain(s);
@@ -277,7 +301,7 @@ describe('chart README', () => {
   it('documents every value of values.yaml', () => {
     const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as K8s;
     const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
-    const opaque = new Set(['config', 'permissionsFiles', 'resources', 'podSecurityContext', 'securityContext', 'hostNetwork.nodeSelector', 'grafana.dashboard.labels']);
+    const opaque = new Set(['config', 'permissionsFiles', 'resources', 'cdrWriter.resources', 'podSecurityContext', 'securityContext', 'hostNetwork.nodeSelector', 'grafana.dashboard.labels']);
     const leaves: string[] = [];
     const walk = (o: K8s, prefix: string) => {
       for (const [k, v] of Object.entries(o)) {
