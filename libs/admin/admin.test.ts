@@ -22,6 +22,7 @@ function api(registry: Registry, audit: unknown[], file: string | null = tokensF
   const commands = new AdminRegistry();
   commands.register({ name: 'demo.echo', mutates: false, help: 'echoes its parameter', params: { text: 'what to echo' }, run: (p) => ({ echo: p.text }) });
   commands.register({ name: 'demo.set', mutates: true, help: 'changes state', params: { value: 'new value' }, run: (p) => ({ set: p.value }) });
+  commands.register({ name: 'demo.passwd', mutates: true, secretParams: ['password'], help: 'takes a secret', params: { user: 'who', password: 'the secret' }, run: () => ({ ok: true }) });
   commands.register({ name: 'demo.fail', mutates: false, help: 'fails with 409', run: () => { throw new AdminError('no such state', 409); } });
   return {
     commands,
@@ -96,7 +97,7 @@ describe('admin HTTP', () => {
     const { base } = await start();
     const h = bearer(ADMIN);
     const list = (await (await fetch(`${base}/admin`, { headers: h })).json()) as { commands: { name: string; mutates: boolean }[] };
-    expect(list.commands.map((c) => [c.name, c.mutates])).toEqual([['demo.echo', false], ['demo.fail', false], ['demo.set', true]]);
+    expect(list.commands.map((c) => [c.name, c.mutates])).toEqual([['demo.echo', false], ['demo.fail', false], ['demo.passwd', true], ['demo.set', true]]);
     const ok = await fetch(`${base}/admin/demo.echo`, { method: 'POST', headers: h, body: JSON.stringify({ text: 'hi' }) });
     expect(await ok.json()).toEqual({ result: { echo: 'hi' } });
     expect(await (await fetch(`${base}/admin/demo.echo?text=42`, { headers: h })).json()).toEqual({ result: { echo: 42 } });
@@ -122,6 +123,14 @@ describe('admin HTTP', () => {
     expect(await ok.json()).toEqual({ result: { set: 'xxx' } });
     expect(audit).toEqual([{ audit: 'admin', who: 'ops', role: 'admin', command: 'demo.set', params: { value: 'xxx' }, status: 200 }]);
     expect(JSON.stringify(audit)).not.toContain(ADMIN);
+  });
+
+  it('never writes a secret parameter into the audit line', async () => {
+    const { base, audit } = await start();
+    const ok = await fetch(`${base}/admin/demo.passwd`, { method: 'POST', headers: bearer(ADMIN), body: '{"user":"alice","password":"hunter2-secret"}' });
+    expect(ok.status).toBe(200);
+    expect(audit).toEqual([{ audit: 'admin', who: 'ops', role: 'admin', command: 'demo.passwd', params: { user: 'alice', password: '(secret)' }, status: 200 }]);
+    expect(JSON.stringify(audit)).not.toContain('hunter2');
   });
 
   it('serves admin on a server of its own, and then not on the metrics server', async () => {

@@ -11,6 +11,8 @@ export interface AdminCommand {
    * one) and each call writes an audit line.
    */
   readonly mutates: boolean;
+  /** parameters holding secrets (passwords, files of them): the audit line shows "(secret)" instead of their value */
+  readonly secretParams?: readonly string[];
   run(params: Record<string, unknown>): unknown | Promise<unknown>;
 }
 

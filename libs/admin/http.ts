@@ -104,13 +104,14 @@ async function handleAdmin(api: AdminApi, req: IncomingMessage, res: ServerRespo
   const result = await api.commands.run(name, params);
   const status = result.ok ? 200 : result.status;
   api.metrics.calls.inc({ command: name, status: String(status) });
-  if (cmd.mutates) audit(api, who, name, params, status);
+  if (cmd.mutates) audit(api, who, name, params, status, cmd.secretParams ?? []);
   return result.ok ? send(res, 200, { result: result.result }) : send(res, result.status, { error: result.error });
 }
 
-function audit(api: AdminApi, who: AdminIdentity, command: string, params: Record<string, unknown>, status: number): void {
+function audit(api: AdminApi, who: AdminIdentity, command: string, params: Record<string, unknown>, status: number, secret: readonly string[]): void {
   const shown: Record<string, string> = {};
   for (const [k, v] of Object.entries(params)) {
+    if (secret.includes(k)) { shown[k] = '(secret)'; continue; }
     const text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
     shown[k] = text.length > AUDIT_VALUE_CHARS ? `${text.slice(0, AUDIT_VALUE_CHARS)}... (${text.length} chars)` : text;
   }

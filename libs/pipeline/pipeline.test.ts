@@ -33,6 +33,12 @@ describe('Pipeline', () => {
     expect(await p2.run({ trail: [] })).toEqual({ kind: 'error', step: 'b', error: boom });
   });
 
+  it('ends with an answer outcome when a step answers (a 2xx, not a refusal), sync or async', async () => {
+    const ok = { answer: 200, reason: 'OK', headers: [['Contact', '<sip:a@b>;expires=60']] as const };
+    expect(new Pipeline<Ctx>([step('a', ok), step('b', 'next')]).run({ trail: [] })).toEqual({ kind: 'answer', step: 'a', verdict: ok });
+    expect(await new Pipeline<Ctx>([step('a', () => Promise.resolve(ok))]).run({ trail: [] })).toEqual({ kind: 'answer', step: 'a', verdict: ok });
+  });
+
   it('reports a fall-through when no step takes the request', () => {
     expect(new Pipeline<Ctx>([step('a', 'next')]).run({ trail: [] })).toEqual({ kind: 'fell-through' });
   });

@@ -22,12 +22,26 @@ export interface Rejection {
 }
 
 /**
+ * A local final answer that is not a refusal: the registrar's 200 OK listing
+ * the bindings (Kamailio save() replies itself). The proxy sends it through
+ * the same path as refusals (through the server transaction after the
+ * `transaction` step), counted as a reply, not as a rejection.
+ */
+export interface Answer {
+  /** the status, 200-299 */
+  answer: number;
+  reason: string;
+  headers?: readonly (readonly [string, string])[];
+}
+
+/**
  * What a step decides about the request:
  * - 'next': go on with the next step.
- * - 'done': the step has taken the request over (relayed it, answered it); stop.
+ * - 'done': the step has taken the request over (relayed it); stop.
  * - a Rejection: stop and refuse (a reply with optional headers, or a drop).
+ * - an Answer: stop and answer with a 2xx built from it.
  */
-export type StepVerdict = 'next' | 'done' | Rejection;
+export type StepVerdict = 'next' | 'done' | Rejection | Answer;
 
 export interface Step<C> {
   /** unique, dotted or plain lower-case name shown in logs and metrics ("sanity", "pike", "relay") */
@@ -39,6 +53,7 @@ export interface Step<C> {
 export type PipelineOutcome =
   | { kind: 'done'; step: string }
   | { kind: 'reject'; step: string; code: string; detail?: string; verdict: Rejection }
+  | { kind: 'answer'; step: string; verdict: Answer }
   | { kind: 'error'; step: string; error: unknown }
   /** every step said 'next': nothing took the request (a configuration mistake) */
   | { kind: 'fell-through' };
@@ -92,7 +107,7 @@ export class Pipeline<C> {
       if (verdict === 'next') continue;
       if (verdict === 'done') return this.doneOutcomes[i];
       if (isPromise(verdict)) return this.awaitVerdict(verdict, i, ctx);
-      return rejectOutcome(verdict, steps[i].name);
+      return endOutcome(verdict, steps[i].name);
     }
     return FELL_THROUGH;
   }
@@ -107,11 +122,12 @@ export class Pipeline<C> {
   private afterVerdict(v: StepVerdict, i: number, ctx: C): PipelineOutcome | Promise<PipelineOutcome> {
     if (v === 'next') return this.runFrom(i + 1, ctx);
     if (v === 'done') return this.doneOutcomes[i];
-    return rejectOutcome(v, this.steps[i].name);
+    return endOutcome(v, this.steps[i].name);
   }
 }
 
-function rejectOutcome(v: Rejection, step: string): PipelineOutcome {
+function endOutcome(v: Rejection | Answer, step: string): PipelineOutcome {
+  if ('answer' in v) return { kind: 'answer', step, verdict: v };
   return { kind: 'reject', step, code: v.reject, detail: v.detail, verdict: v };
 }
 

@@ -13,6 +13,10 @@ export interface FailoverPolicy {
   readonly onTimeout: boolean;
   /** ms without any response before a branch counts as silent (fr_timer for failover) */
   readonly branchTimeoutMs: number;
+  /** with onTimeout: a branch that timed out after a provisional (a phone that rang, unanswered) fails over too */
+  readonly afterRinging?: boolean;
+  /** the answer when no hop is left (registrar: 480 Temporarily Unavailable); default 503 All Destinations Failed */
+  readonly exhausted?: { readonly status: number; readonly reason: string };
 }
 
 /** One next-hop candidate. Routing steps push them in failover order. */
@@ -24,6 +28,10 @@ export interface Hop {
   label?: string;
   /** what the step that chose the hop wants back in the call events of its branch (e.g. the dispatcher destination) */
   data?: unknown;
+  /** the Request-URI of this branch (registrar lookup: the registered contact); absent = the request's */
+  uri?: string;
+  /** Route values put on top of this branch's Route set (a contact's stored Path) */
+  routes?: readonly string[];
 }
 
 export interface RequestContext {

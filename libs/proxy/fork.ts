@@ -16,6 +16,8 @@ interface Fork {
   readonly info: BranchInfo;
   /** the branch's first final (undefined while pending) */
   final: SipMessage | undefined;
+  /** that final was our own (timeout, transport error) */
+  local: boolean;
 }
 
 export class ParallelRelay extends Relay {
@@ -31,14 +33,14 @@ export class ParallelRelay extends Relay {
       if (out === undefined) {
         deps.log.write('warn', 'relay_no_socket', { callId: ctx.msg.callId(), hop: hop.label ?? hop.target }, 'relay: no socket can reach the next hop');
         if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'branch.failed', branch: info, cause: 'transport-error' });
-        this.forks.push({ hop, client: undefined, info, final: undefined });
+        this.forks.push({ hop, client: undefined, info, final: undefined, local: true });
         return;
       }
-      const req = branchRequest(ctx, ctx.local, out, i, deps.maxForwards);
+      const req = branchRequest(ctx, hop, ctx.local, out, i, deps.maxForwards);
       deps.topology?.hideRequest(ctx, req, out);
       const target = hop.socket === undefined ? hop.target : { ...hop.target, socket: out.id };
       const client = deps.tm.sendRequest(req, target);
-      const fork: Fork = { hop, client, info, final: undefined };
+      const fork: Fork = { hop, client, info, final: undefined, local: false };
       this.forks.push(fork);
       if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'branch.sent', branch: info });
       let firstProvisional = true;
@@ -72,6 +74,7 @@ export class ParallelRelay extends Relay {
     }
     if (!ev.first || fork.final !== undefined) return;
     fork.final = ev.response;
+    fork.local = ev.local;
     if (this.stamp !== undefined) {
       if (!ev.local) this.emit({ ...this.base(), type: 'branch.failed', branch: fork.info, cause: 'status', status });
       else if (ev.cause === 'transport-error') this.emit({ ...this.base(), type: 'branch.failed', branch: fork.info, cause: 'transport-error' });
@@ -84,6 +87,12 @@ export class ParallelRelay extends Relay {
   /** Every branch has its final and none was a 2xx: the best one goes upstream. */
   private maybeDone(): void {
     if (this.finished || this.forks.some((f) => f.client !== undefined && f.final === undefined)) return;
+    // the request's fork policy (registrar): no branch reached anybody who answered for real -> its own answer (480)
+    const policy = this.running.failover;
+    if (policy?.exhausted !== undefined && !this.cancelled && this.forks.every((f) => f.local || (f.final !== undefined && policy.codes.has(f.final.status)))) {
+      this.allFailed(this.running);
+      return;
+    }
     const finals = this.forks.flatMap((f) => (f.final === undefined ? [] : [f.final]));
     const best = chooseBestResponse(finals);
     this.finish();

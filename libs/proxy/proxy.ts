@@ -222,6 +222,12 @@ export class SipProxy {
         this.reply(ctx, v.status ?? def.status, v.reason ?? def.reason, v.headers as HeaderList | undefined);
         return;
       }
+      case 'answer': {
+        // a 2xx a step made (registrar): a reply, not a refusal
+        const v = out.verdict;
+        this.reply(ctx, v.answer, v.reason, v.headers as HeaderList | undefined);
+        return;
+      }
       case 'error':
         this.failLog.write('error', `step_threw_${out.step}`, { callId: ctx.msg.callId(), err: out.error, step: out.step }, 'pipeline step threw');
         this.deps.recorder.recordRejection('proxy.internal_error', this.rejectionContext(ctx, `step ${out.step}`));

@@ -11,7 +11,7 @@ import { resolveSanityConfig } from '#libs/sanity';
 import { DEFAULT_PARSE_LIMITS } from '#libs/sip';
 import { TransactionLayer } from '#libs/transaction';
 import type { InboundHandler, ListenSocketInfo, RemoteInfo, SendTarget, TransportLayer } from '#libs/transport';
-import type { RequestContext } from './context.ts';
+import type { FailoverPolicy, RequestContext } from './context.ts';
 import { relayBranch } from './hops.ts';
 import { SipProxy } from './proxy.ts';
 import { PROXY_REJECTIONS } from './rejections.ts';
@@ -31,7 +31,7 @@ afterEach(() => {
   for (const tm of layers.splice(0)) tm.close();
 });
 
-function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void) {
+function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void, contacts?: { uri: string; routes?: string[] }[], fork?: FailoverPolicy) {
   let handler: InboundHandler | undefined;
   const sent: Sent[] = [];
   const transport = {
@@ -50,8 +50,8 @@ function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void) {
     run(ctx) {
       if (ctx.hops.length > 0 || ctx.inDialog) return 'next';
       seen?.(ctx);
-      ctx.hops = gateways.map((g) => ({ target: { proto: 'udp', host: g.address, port: g.port } }));
-      ctx.failover = { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 };
+      ctx.hops = gateways.map((g, i) => ({ target: { proto: 'udp', host: g.address, port: g.port }, ...(contacts?.[i] ?? {}) }));
+      ctx.failover = fork ?? { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 };
       return 'next';
     },
   };
@@ -118,6 +118,38 @@ describe('Relay', () => {
     expect(text).toContain('sbc_relay_response_seconds_count{method="INVITE"} 2');
     expect(text).toContain('sbc_relay_response_seconds_bucket{le="+Inf",method="INVITE"} 2');
     expect(text).toContain('sbc_sip_replies_total{class="2xx"} 1');
+  });
+
+  it('forks serially over contacts with their own Request-URI and Route, by the request\'s fork policy', () => {
+    const fork: FailoverPolicy = { codes: new Set([480, 503]), onTimeout: true, afterRinging: true, branchTimeoutMs: 3000, exhausted: { status: 480, reason: 'Temporarily Unavailable' } };
+    const contacts = [{ uri: 'sip:alice@192.168.1.20:5060' }, { uri: 'sip:alice@10.9.9.9:5062', routes: ['<sip:edge.example.net;lr>'] }];
+    const a = setup([gw1, gw2], undefined, contacts, fork);
+    a.deliver(invite(), caller);
+    expect(a.to(gw1.port)).toEqual(['INVITE sip:alice@192.168.1.20:5060 SIP/2.0']);
+    a.deliver(response('480 Temporarily Unavailable', 0, ';tag=g1'), gw1);
+    expect(a.to(gw2.port)).toEqual(['INVITE sip:alice@10.9.9.9:5062 SIP/2.0']);
+    expect(a.sent.find((s) => s.port === gw2.port)?.text).toContain('\r\nRoute: <sip:edge.example.net;lr>\r\n');
+    // a busy phone ends the search: its answer goes upstream
+    a.deliver(response('486 Busy Here', 1, ';tag=g2'), gw2);
+    expect(a.to(caller.port)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 486 Busy Here']);
+
+    const b = setup([gw1, gw2], undefined, contacts, fork);
+    b.deliver(invite(), caller);
+    b.deliver(response('480 Temporarily Unavailable', 0, ';tag=g1'), gw1);
+    b.deliver(response('503 Service Unavailable', 1, ';tag=g2'), gw2);
+    // no contact left: the policy's own answer, not the last contact's
+    expect(b.sent.filter((s) => s.port === caller.port).map((s) => s.text.slice(0, s.text.indexOf('\r\n')))).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 480 Temporarily Unavailable']);
+  });
+
+  it('forks in parallel with per-contact Request-URIs; nobody there for real -> the fork policy\'s answer', () => {
+    const fork: FailoverPolicy = { codes: new Set([480, 503]), onTimeout: true, afterRinging: true, branchTimeoutMs: 3000, exhausted: { status: 480, reason: 'Temporarily Unavailable' } };
+    const contacts = [{ uri: 'sip:alice@192.168.1.20:5060' }, { uri: 'sip:alice@10.9.9.9:5062' }];
+    const c = setup([gw1, gw2], (ctx) => { ctx.parallel = true; }, contacts, fork);
+    c.deliver(invite(), caller);
+    expect([...c.to(gw1.port), ...c.to(gw2.port)]).toEqual(['INVITE sip:alice@192.168.1.20:5060 SIP/2.0', 'INVITE sip:alice@10.9.9.9:5062 SIP/2.0']);
+    c.deliver(response('503 Service Unavailable', 0, ';tag=g1'), gw1);
+    c.deliver(response('503 Service Unavailable', 1, ';tag=g2'), gw2);
+    expect(c.to(caller.port)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 480 Temporarily Unavailable']);
   });
 
   it('relays a CANCEL before the answer and the 487 upstream', () => {

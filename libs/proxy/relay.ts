@@ -42,8 +42,10 @@ export interface EventStamp {
 }
 
 /** Prepare a copy of the request for one hop: Max-Forwards, Record-Route, our Via. */
-export function branchRequest(ctx: RequestContext, inbound: ListenSocketInfo, out: ListenSocketInfo, attempt: number, maxFwd: MaxForwardsPolicy): SipMessage {
+export function branchRequest(ctx: RequestContext, hop: Hop, inbound: ListenSocketInfo, out: ListenSocketInfo, attempt: number, maxFwd: MaxForwardsPolicy): SipMessage {
   const req = ctx.msg.clone();
+  if (hop.uri !== undefined) req.setUri(hop.uri);
+  if (hop.routes !== undefined) for (let i = hop.routes.length - 1; i >= 0; i--) req.prependHeader('Route', hop.routes[i]);
   req.setHeader('Max-Forwards', String(forwardedMaxForwards(req.maxForwards(), maxFwd)));
   if (ctx.recordRoute) {
     const ftag = ctx.msg.fromTag();
@@ -59,6 +61,8 @@ export function branchRequest(ctx: RequestContext, inbound: ListenSocketInfo, ou
   req.prependHeader('Via', viaValue(out, relayBranch(ctx.msg.topVia()?.params.get('branch') ?? undefined, attempt)));
   return req;
 }
+
+const ALL_FAILED = { status: 503, reason: 'Service Unavailable - All Destinations Failed' } as const;
 
 export class Relay {
   private attempt = -1;
@@ -130,9 +134,7 @@ export class Relay {
       const hop = ctx.hops[this.attempt];
       if (hop === undefined) {
         // every candidate failed over: nothing left to try
-        this.finish();
-        this.completed(503, true);
-        deps.reply(ctx, 503, 'Service Unavailable - All Destinations Failed');
+        this.allFailed(ctx);
         return;
       }
       const out = deps.selectSocket(hop);
@@ -151,7 +153,7 @@ export class Relay {
         deps.reply(ctx, 503, 'Service Unavailable - No Route To Destination');
         return;
       }
-      const req = branchRequest(ctx, ctx.local, out, this.attempt, deps.maxForwards);
+      const req = branchRequest(ctx, hop, ctx.local, out, this.attempt, deps.maxForwards);
       deps.topology?.hideRequest(ctx, req, out);
       // a socket the routing step chose reaches the send (and the CANCEL / ACK of the branch); else the transport picks `out` again
       const target = hop.socket === undefined ? hop.target : { ...hop.target, socket: out.id };
@@ -209,6 +211,11 @@ export class Relay {
       this.next();
       return;
     }
+    if (ctx.failover?.exhausted !== undefined && failoverable && !this.cancelled) {
+      // the last contact did not answer either: the request's own answer (480)
+      this.allFailed(ctx);
+      return;
+    }
     this.finish();
     if (ev.local) {
       // our own timeout or transport error: answer with a response built for the upstream request
@@ -218,12 +225,19 @@ export class Relay {
     }
     if (failoverable && !this.cancelled) {
       // every destination failed (Kamailio: ds_next_dst() false in failure_route)
-      this.completed(503, true);
-      deps.reply(ctx, 503, 'Service Unavailable - All Destinations Failed');
+      this.allFailed(ctx);
       return;
     }
     this.completed(status, false);
     this.forward(ev.response);
+  }
+
+  /** No hop left: the request's fork policy says what to answer, else 503 (Kamailio: ds_next_dst() false). */
+  protected allFailed(ctx: RequestContext): void {
+    const e = ctx.failover?.exhausted ?? ALL_FAILED;
+    this.finish();
+    this.completed(e.status, true);
+    this.deps.reply(ctx, e.status, e.reason);
   }
 
   private branchFailed(ev: ClientFinalEvent): void {
@@ -295,7 +309,7 @@ export class Relay {
 /** Whether a failed branch may fail over under the routing step's policy (none: never). */
 function failoverAllowed(policy: FailoverPolicy | undefined, local: boolean, silent: boolean, status: number): boolean {
   if (policy === undefined) return false;
-  return local ? silent && policy.onTimeout : policy.codes.has(status);
+  return local ? (silent || policy.afterRinging === true) && policy.onTimeout : policy.codes.has(status);
 }
 
 /**

@@ -3,14 +3,15 @@
 //   sbcctl htable.delete ipban 198.51.100.7
 //   sbcctl --json pike.top n=5
 // Positional arguments fill the command's parameters in the order it lists
-// them; name=value sets one by name. Values are JSON when they parse as JSON.
+// them; name=value sets one by name. Values are JSON when they parse as JSON;
+// name=@FILE sends the file's text (sbcctl subscriber.import text=@users.txt).
 // Its variables are SBCCTL_*, not SBC_*: a node refuses SBC_* variables its
 // config does not know, and both may share a container's environment.
 import { existsSync, readFileSync } from 'node:fs';
 import { CtlError, EXIT, listCommands, runCommand, type CommandInfo, type Endpoint } from './client.ts';
 import { render, renderTable } from './table.ts';
 
-const USAGE = `usage: sbcctl [options] <command> [param ...] [name=value ...]
+const USAGE = `usage: sbcctl [options] <command> [param ...] [name=value ...] [name=@FILE ...]
        sbcctl [options] list              the commands this node offers
        sbcctl [options] help <command>    a command's help and parameters
 
@@ -73,6 +74,16 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Opti
 
 const asValue = (s: string): unknown => { try { return JSON.parse(s); } catch { return s; } };
 
+/** name=@FILE: the file's text, as is (a subscriber list, a permissions document). */
+function namedValue(text: string): unknown {
+  if (!text.startsWith('@')) return asValue(text);
+  try {
+    return readFileSync(text.slice(1), 'utf8');
+  } catch (err) {
+    throw new CtlError(`cannot read ${text.slice(1)}: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
 /** Positional words fill the parameters in the command's order; name=value sets one by name. */
 export function paramsFor(cmd: CommandInfo, args: readonly string[]): Record<string, unknown> {
   const names = Object.keys(cmd.params);
@@ -81,7 +92,7 @@ export function paramsFor(cmd: CommandInfo, args: readonly string[]): Record<str
   for (const arg of args) {
     const eq = arg.indexOf('=');
     const named = eq > 0 ? arg.slice(0, eq) : undefined;
-    if (named !== undefined && names.includes(named)) { params[named] = asValue(arg.slice(eq + 1)); continue; }
+    if (named !== undefined && names.includes(named)) { params[named] = namedValue(arg.slice(eq + 1)); continue; }
     while (next < names.length && names[next] in params) next++;
     if (next >= names.length) throw new CtlError(`${cmd.name} takes ${names.length === 0 ? 'no parameters' : `${names.length} parameter(s): ${names.join(', ')}`}; "${arg}" is one too many`, EXIT.usage);
     params[names[next++]] = asValue(arg);

@@ -16,6 +16,14 @@ describe('sbcctl arguments', () => {
     expect(paramsFor({ ...setState, params: { doc: 'd' } }, ['a=b'])).toEqual({ doc: 'a=b' });
   });
 
+  it('sends a file\'s text for name=@FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sbcctl-'));
+    writeFileSync(join(dir, 'users.txt'), 'alice@example.com pw\n');
+    const imp = { name: 'subscriber.import', help: '', mutates: true, params: { text: 't' } };
+    expect(paramsFor(imp, [`text=@${join(dir, 'users.txt')}`])).toEqual({ text: 'alice@example.com pw\n' });
+    expect(() => paramsFor(imp, [`text=@${join(dir, 'missing')}`])).toThrow(/cannot read/);
+  });
+
   it('takes URL and token from flags over env, and a token from a tokens file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sbcctl-'));
     const f = join(dir, 'tokens');

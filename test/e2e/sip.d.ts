@@ -89,3 +89,23 @@ declare module 'sip' {
   const sip: SipModule;
   export default sip;
 }
+
+// The package's digest helpers (node_modules/sip/digest.js): MD5 only.
+declare module 'sip/digest' {
+  import type { Message } from 'sip';
+  export interface DigestContext {
+    nonce?: string;
+    nc?: number;
+    realm?: string;
+    [k: string]: unknown;
+  }
+  export interface Credentials {
+    user: string;
+    password?: string;
+    realm?: string;
+  }
+  /** Adds (Proxy-)Authorization to rq: from the challenge rs when given, else the next nc of ctx. Returns the context to reuse (qop) or null. */
+  export function signRequest(ctx: DigestContext | null | undefined, rq: Message, rs?: Message, creds?: Credentials): DigestContext | null;
+  const digest: { signRequest: typeof signRequest };
+  export default digest;
+}

@@ -18,6 +18,8 @@ export const SCENARIOS = {
   uas_ring: 'uas_ring.xml',
   /** one REGISTER per call, success on 200, failure when unanswered for 1 s */
   uac_register: 'uac_register.xml',
+  /** phone registering with digest: REGISTER, 401, REGISTER with [authentication] (user = -s; -key domain D, -auth_uri D, -au/-ap), 200 */
+  uac_register_auth: 'uac_register_auth.xml',
   /** registrar answering every REGISTER with 200 */
   uas_register: 'uas_register.xml',
 } as const;
