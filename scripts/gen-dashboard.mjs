@@ -46,6 +46,16 @@ const ROWS = [
     ['Sources tracked by pike, per node', 'short', [[`sum by (node) (sbc_pike_sources${sel()})`, '{{node}}']]],
     ['Refused admin requests per second', 'reqps', [[`sum by (reason) (rate(sbc_admin_refused_total${sel()}${RATE}))`, '{{reason}}']]],
   ]],
+  ['Subscribers (registrar, digest auth)', [
+    ['REGISTER requests per second', 'reqps', [[`sum by (node) (rate(sbc_sip_requests_total${sel('method="REGISTER"')}${RATE}))`, '{{node}}']]],
+    ['Registrar refusals per second by reason', 'reqps', [[`sum by (reason) (rate(sbc_sip_rejected_total${sel('reason=~"registrar_.*"')}${RATE}))`, '{{reason}}']]],
+    ['Digest auth per second: challenges, successes', 'reqps', [
+      [`sum by (kind) (rate(sbc_auth_challenges_total${sel()}${RATE}))`, 'challenge {{kind}}'],
+      [`sum by (kind) (rate(sbc_auth_successes_total${sel()}${RATE}))`, 'success {{kind}}'],
+    ]],
+    ['Auth failures per second by reason (no_credentials is the normal first step)', 'reqps', [[`sum by (reason) (rate(sbc_auth_failures_total${sel('reason!="no_credentials"')}${RATE}))`, '{{reason}}']]],
+    ['Users and sources blocked after auth failures', 'short', [[`max(sbc_auth_blocks_active${sel()})`, 'blocked now'], [`sum by (key) (increase(sbc_auth_blocks_total${sel()}[5m]))`, 'new {{key}} blocks / 5 min']]],
+  ]],
   ['Gateways', [
     ['Gateway state (1 selectable, 0 inactive/disabled)', 'short', [[`min by (set, uri, state) (sbc_dispatcher_destination_up${sel()})`, 'set {{set}} {{uri}} ({{state}})']], { type: 'state-timeline' }],
     ['Gateways selectable per set', 'short', [[`count by (set) (max by (set, uri) (sbc_dispatcher_destination_up${sel()}) == 1)`, 'set {{set}}']]],

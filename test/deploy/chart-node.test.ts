@@ -47,6 +47,7 @@ describe('a node started from the chart (ci/loadbalancer-values.yaml)', () => {
       SBC_CONFIG: join(dir, 'sbc.yaml'),
       SBC_NODE_ID: 't-sbc-7d9f-abcde',
       SBC_TOPOLOGY_MASK_KEY: secret.stringData['topology-mask-key'] as string,
+      SBC_AUTH_SECRET: secret.stringData['auth-secret'] as string,
       // what cannot exist on this machine: the pod's addresses and the cluster's backends
       SBC_NODE_CLUSTER: uniqueName('chart').replace(/[^A-Za-z0-9_-]/g, '-'),
       SBC_SIP_LISTEN: `udp:127.0.0.1:${sipPort} advertise 203.0.113.10:5060,tcp:127.0.0.1:${sipPort} advertise 203.0.113.10:5060`,
@@ -80,7 +81,7 @@ describe('a node started from the chart (ci/loadbalancer-values.yaml)', () => {
     });
     const info = JSON.parse(stdout) as { node: string; state: string; stateUp: boolean; busUp: boolean; features: string[]; sockets: { advertisedHost: string }[] };
     expect(info).toMatchObject({ node: 't-sbc-7d9f-abcde', state: 'redis', stateUp: true, busUp: true });
-    expect(info.features).toEqual(expect.arrayContaining(['pike', 'topology', 'acc', 'dispatcher']));
+    expect(info.features).toEqual(expect.arrayContaining(['pike', 'topology', 'acc', 'auth', 'dispatcher']));
     expect(info.sockets.map((s) => s.advertisedHost)).toEqual(['203.0.113.10', '203.0.113.10']);
   });
 

@@ -116,7 +116,7 @@ describe('every rendered object is a valid Kubernetes object', () => {
     const objs = await render(opts);
     expect(objs.length).toBeGreaterThan(3);
     for (const o of objs) await validate(o);
-    nodeConfigOf(objs, { HOST_IP: '192.0.2.55', SBC_TOPOLOGY_MASK_KEY: 'k'.repeat(24) });
+    nodeConfigOf(objs, { HOST_IP: '192.0.2.55', SBC_TOPOLOGY_MASK_KEY: 'k'.repeat(24), SBC_AUTH_SECRET: 's'.repeat(40) });
   }, 60_000);
 });
 
@@ -134,7 +134,7 @@ describe('loadBalancer mode', () => {
   });
 
   it('advertises the load balancer address in the node config, never a pod IP', () => {
-    const config = nodeConfigOf(objs, { SBC_TOPOLOGY_MASK_KEY: 'k'.repeat(24) });
+    const config = nodeConfigOf(objs, { SBC_TOPOLOGY_MASK_KEY: 'k'.repeat(24), SBC_AUTH_SECRET: 's'.repeat(40) });
     expect(config.sip.listen.map((l) => `${l.proto} ${l.host}:${l.port} -> ${l.advertise?.host}:${l.advertise?.port}`)).toEqual(['udp 0.0.0.0:5060 -> 203.0.113.10:5060', 'tcp 0.0.0.0:5060 -> 203.0.113.10:5060']);
     expect(config.admin).toMatchObject({ port: 9061, host: '0.0.0.0', tokens_file: '/etc/sbc/secrets/admin-tokens' });
     expect(config.node.drain_timeout).toBe(30_000);
@@ -182,7 +182,7 @@ describe('accounting writer', () => {
     if (!res.ok) throw new Error(formatConfigErrors(res.errors));
     expect(res.config.cdr_writer).toMatchObject({ redis_url: 'redis://redis:6379', cluster: 'default', http_host: '0.0.0.0', http_port: 9465 });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-    expect(nodeConfigOf(objs, { SBC_TOPOLOGY_MASK_KEY: 'k'.repeat(24) }).acc.enabled).toBe(true);
+    expect(nodeConfigOf(objs, { SBC_TOPOLOGY_MASK_KEY: 'k'.repeat(24), SBC_AUTH_SECRET: 's'.repeat(40) }).acc.enabled).toBe(true);
   }, 60_000);
 
   it('refuses to render without a database URL', async () => {
@@ -242,7 +242,7 @@ describe('in both modes', () => {
 
   it('keeps secrets out of ConfigMaps: they are in the Secret and reach the pod as variables and a mounted file', async () => {
     const objs = await render({ files: ['ci/loadbalancer-values.yaml'] });
-    const secrets = ['ci-admin-token-0123456789abcdef', 'ci-read-token-0123456789abcdef', 'ci-mask-key-0123456789abcdef', 'ci-redis-password', 'ci-db-password'];
+    const secrets = ['ci-admin-token-0123456789abcdef', 'ci-read-token-0123456789abcdef', 'ci-mask-key-0123456789abcdef', 'ci-redis-password', 'ci-db-password', 'ci-nonce-secret-0123456789abcdef0123456789'];
     const configMaps = JSON.stringify(objs.filter((o) => o.kind === 'ConfigMap'));
     const workloadText = JSON.stringify(objs.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet'));
     for (const s of secrets) {
@@ -254,7 +254,12 @@ describe('in both modes', () => {
     expect(secret.stringData['topology-mask-key']).toBe('ci-mask-key-0123456789abcdef');
     expect(envOf(objs).find((e) => e.name === 'SBC_TOPOLOGY_MASK_KEY')?.valueFrom?.secretKeyRef).toMatchObject({ key: 'topology-mask-key', optional: true });
     // the Secret's keys reach the node's config through the variables the pod maps them to
-    const fromSecret = nodeConfigOf(objs, { SBC_TOPOLOGY_MASK_KEY: 'ci-mask-key-0123456789abcdef', SBC_STATE_REDIS_PASSWORD: 'ci-redis-password', SBC_BUS_SERVERS: 'nats://u:p@nats-a:4222,nats://u:p@nats-b:4222' });
+    const fromSecret = nodeConfigOf(objs, {
+      SBC_TOPOLOGY_MASK_KEY: 'ci-mask-key-0123456789abcdef', SBC_STATE_REDIS_PASSWORD: 'ci-redis-password', SBC_BUS_SERVERS: 'nats://u:p@nats-a:4222,nats://u:p@nats-b:4222',
+      SBC_AUTH_SECRET: 'ci-nonce-secret-0123456789abcdef0123456789', SBC_AUTH_PREVIOUS_SECRETS: 'old-nonce-secret-0123456789abcdef0123456789,older-nonce-secret-0123456789abcdef012345678',
+    });
+    expect(fromSecret.auth.secret).toBe('ci-nonce-secret-0123456789abcdef0123456789');
+    expect(fromSecret.auth.previous_secrets).toHaveLength(2);
     expect(fromSecret.state.redis.password).toBe('ci-redis-password');
     expect(fromSecret.bus.servers).toEqual(['nats://u:p@nats-a:4222', 'nats://u:p@nats-b:4222']);
     expect(fromSecret.topology.mask_key).toBe('ci-mask-key-0123456789abcdef');

@@ -51,7 +51,7 @@ describe('dashboard and alert files', () => {
     const all = dashboardExprs().join('\n');
     for (const m of ['sbc_sip_requests_total', 'sbc_sip_replies_total', 'sbc_relay_response_seconds_bucket', 'sbc_tm_transactions_active', 'sbc_sip_rejected_total', 'sbc_pike_blocked_total',
       'sbc_permissions_denied_total', 'sbc_secfilter_blocked_total', 'sbc_bans_active', 'sbc_dispatcher_destination_up', 'sbc_backend_up', 'sbc_nodejs_eventloop_lag_p99_seconds',
-      'sbc_process_cpu_seconds_total', 'sbc_process_resident_memory_bytes', 'sbc_transport_tcp_connections', 'sbc_dispatcher_probe_latency_ms', 'sbc_dispatcher_active_calls']) expect(all).toContain(m);
+      'sbc_process_cpu_seconds_total', 'sbc_process_resident_memory_bytes', 'sbc_transport_tcp_connections', 'sbc_dispatcher_probe_latency_ms', 'sbc_dispatcher_active_calls', 'sbc_auth_failures_total', 'sbc_auth_blocks_active']) expect(all).toContain(m);
     const alerts = (parse(read(RULES)) as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert));
     expect(alerts).toEqual(expect.arrayContaining(['SbcNodeDown', 'SbcGatewayDown', 'SbcGatewaySetDown', 'SbcHigh5xxRatio', 'SbcSetupLatencyHigh', 'SbcFloodBansSpike', 'SbcBackendDown', 'SbcEventLoopLagHigh']));
   });
@@ -61,7 +61,12 @@ describe('metrics named by the dashboard and the rules, against a running node',
   let node: SbcNodeHandle;
   let exposed: Map<string, string>;
   beforeAll(async () => {
-    node = await startSbcNode({ gateways: [{ host: '127.0.0.1', port: 9 }], readiness: 'bound' });
+    // every feature that exports metrics only while enabled is on (auth: its metrics exist once it runs)
+    node = await startSbcNode({
+      gateways: [{ host: '127.0.0.1', port: 9 }],
+      readiness: 'bound',
+      config: { auth: { enabled: true, domains: ['example.com'], secret: 'monitoring-test-nonce-secret-0123456789' }, auth_block: { enabled: true } },
+    });
     const text = await (await fetch(`http://${node.host}:${node.httpPort}/metrics`)).text();
     exposed = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]));
   }, 30_000);
