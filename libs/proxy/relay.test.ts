@@ -9,8 +9,9 @@ import type { Step } from '#libs/pipeline';
 import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
 import { resolveSanityConfig } from '#libs/sanity';
 import { DEFAULT_PARSE_LIMITS } from '#libs/sip';
-import { TransactionLayer } from '#libs/transaction';
+import { FakeClock, TransactionLayer } from '#libs/transaction';
 import type { InboundHandler, ListenSocketInfo, RemoteInfo, SendTarget, TransportLayer } from '#libs/transport';
+import { CallEvents, type CallEvent } from './call-events.ts';
 import type { FailoverPolicy, RequestContext } from './context.ts';
 import { relayBranch } from './hops.ts';
 import { SipProxy } from './proxy.ts';
@@ -31,7 +32,8 @@ afterEach(() => {
   for (const tm of layers.splice(0)) tm.close();
 });
 
-function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void, contacts?: { uri: string; routes?: string[] }[], fork?: FailoverPolicy) {
+function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void, contacts?: { uri: string; routes?: string[] }[], fork?: FailoverPolicy, extra: { events?: CallEvents; clock?: FakeClock } = {}) {
+  const { events, clock } = extra;
   let handler: InboundHandler | undefined;
   const sent: Sent[] = [];
   const transport = {
@@ -42,7 +44,7 @@ function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void, con
   } as unknown as TransportLayer;
   const logger = pino({ level: 'silent' });
   const registry = new Registry();
-  const tm = new TransactionLayer({ send: (m, t) => transport.send(t, m.serialize()), logger, registry });
+  const tm = new TransactionLayer({ send: (m, t) => transport.send(t, m.serialize()), logger, registry, ...(clock !== undefined ? { clock } : {}) });
   layers.push(tm);
   const recorder = new RejectionRecorder({ catalog: createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS), registry, logger });
   const route: Step<RequestContext> = {
@@ -59,6 +61,7 @@ function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void, con
     config: { aliases: [], serverHeader: '', sanity: resolveSanityConfig({}), limits: DEFAULT_PARSE_LIMITS },
     transport, tm, logger, registry, recorder,
     routing: [route],
+    ...(events !== undefined ? { events } : {}),
   });
   const deliver = (text: string, remote: RemoteInfo) => handler?.({ data: Buffer.from(text, 'latin1'), remote, local: sock });
   const to = (port: number) => sent.filter((s) => s.port === port).map((s) => s.text.slice(0, s.text.indexOf('\r\n')));
@@ -161,5 +164,119 @@ describe('Relay', () => {
     deliver(response('200 OK', 0, ';tag=g1', 'CANCEL'), gw1);
     deliver(response('487 Request Terminated', 0, ';tag=g1'), gw1);
     expect(to(caller.port)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 180 Ringing', 'SIP/2.0 200 OK', 'SIP/2.0 487 Request Terminated']);
+  });
+});
+
+describe('call events from the relay', () => {
+  /** the events of the test call, as "type status/cause attempt" lines */
+  function recorded(): { events: CallEvents; lines: () => string[]; all: CallEvent[] } {
+    const events = new CallEvents();
+    const all: CallEvent[] = [];
+    events.on((e) => all.push(e));
+    const line = (e: CallEvent): string => {
+      const parts: string[] = [e.type];
+      if ('branch' in e) parts.push(`#${e.branch.attempt}`);
+      if ('status' in e) parts.push(String(e.status));
+      if (e.type === 'branch.failed') parts.push(e.cause);
+      if (e.type === 'request.rerouted') parts.push(`${e.from}->${e.to}`);
+      if (e.type === 'request.completed' && e.local) parts.push('local');
+      return parts.join(' ');
+    };
+    return { events, all, lines: () => all.map(line) };
+  }
+
+  it('a failover: the failed branch, the reroute, the answered branch, the completion', () => {
+    const r = recorded();
+    const { deliver } = setup([gw1, gw2], undefined, undefined, undefined, { events: r.events });
+    deliver(invite(), caller);
+    deliver(response('503 Service Unavailable', 0, ';tag=g1'), gw1);
+    deliver(response('180 Ringing', 1, ';tag=g2'), gw2);
+    deliver(response('200 OK', 1, ';tag=g2'), gw2);
+    expect(r.lines()).toEqual([
+      'request.accepted',
+      'branch.sent #0',
+      'branch.failed #0 503 status',
+      'request.rerouted 0->1',
+      'branch.sent #1',
+      'branch.provisional #1 180',
+      'branch.answered #1 200',
+      'request.completed 200',
+    ]);
+    const sent = r.all.find((e) => e.type === 'branch.sent');
+    expect(sent).toMatchObject({ callId: 'relay-test@127.0.0.1', method: 'INVITE', fromTag: 'a1', branch: { socket: sock.id, transport: 'udp', target: { port: gw1.port } } });
+  });
+
+  it('every destination failing: the node answers 503 itself (completed, local)', () => {
+    const r = recorded();
+    const { deliver, to } = setup([gw1, gw2], undefined, undefined, undefined, { events: r.events });
+    deliver(invite(), caller);
+    deliver(response('503 Service Unavailable', 0, ';tag=g1'), gw1);
+    deliver(response('503 Service Unavailable', 1, ';tag=g2'), gw2);
+    expect(to(caller.port)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 503 Service Unavailable - All Destinations Failed']);
+    expect(r.lines().slice(-3)).toEqual(['branch.sent #1', 'branch.failed #1 503 status', 'request.completed 503 local']);
+  });
+
+  it('a CANCEL: cancelled, then the 487 fails the branch and completes the request', () => {
+    const r = recorded();
+    const { deliver } = setup([gw1], undefined, undefined, undefined, { events: r.events });
+    deliver(invite(), caller);
+    deliver(response('180 Ringing', 0, ';tag=g1'), gw1);
+    deliver(cancel(), caller);
+    deliver(response('200 OK', 0, ';tag=g1', 'CANCEL'), gw1);
+    deliver(response('487 Request Terminated', 0, ';tag=g1'), gw1);
+    expect(r.lines()).toEqual([
+      'request.accepted',
+      'branch.sent #0',
+      'branch.provisional #0 180',
+      'request.cancelled',
+      'branch.failed #0 487 status',
+      'request.completed 487',
+    ]);
+  });
+
+  it('timeouts: a silent destination fails over (no provisional); one that rang then went quiet ends the call with 408', () => {
+    const silent = recorded();
+    const clock = new FakeClock();
+    const a = setup([gw1, gw2], undefined, undefined, undefined, { events: silent.events, clock });
+    a.deliver(invite(), caller);
+    clock.advance(3000); // the failover policy's branch timeout
+    expect(silent.lines().slice(0, 5)).toEqual(['request.accepted', 'branch.sent #0', 'branch.failed #0 timeout', 'request.rerouted 0->1', 'branch.sent #1']);
+    expect(silent.all.find((e) => e.type === 'branch.failed')).toMatchObject({ cause: 'timeout', provisionalReceived: false });
+
+    const rang = recorded();
+    const clock2 = new FakeClock();
+    const b = setup([gw1, gw2], undefined, undefined, undefined, { events: rang.events, clock: clock2 });
+    b.deliver(invite(), caller);
+    b.deliver(response('180 Ringing', 0, ';tag=g1'), gw1);
+    clock2.advance(200_000); // past fr_inv_timer (Timer C)
+    const failed = rang.all.find((e) => e.type === 'branch.failed');
+    expect(failed).toMatchObject({ cause: 'timeout', provisionalReceived: true });
+    expect(rang.lines()).not.toContain('request.rerouted 0->1');
+    expect(rang.lines()).toContain('request.completed 408 local');
+  });
+
+  it('a BYE says who hung up from the ftag of the Route naming the node (any node can tell)', () => {
+    const r = recorded();
+    const { deliver, to } = setup([gw1], undefined, undefined, undefined, { events: r.events });
+    const bye = (from: string, toTag: string, ruri: string, via: string) =>
+      `BYE ${ruri} SIP/2.0\r\nVia: SIP/2.0/UDP ${via};branch=z9hG4bK-bye-${from}\r\nRoute: <sip:127.0.0.1:5060;lr;ftag=a1>\r\n` +
+      `From: <sip:${from}@127.0.0.1>;tag=${from === 'alice' ? 'a1' : 'g1'}\r\nTo: <sip:x@127.0.0.1>;tag=${toTag}\r\n${CID}\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+    deliver(bye('gw', 'a1', 'sip:alice@127.0.0.1:5070', '127.0.0.1:5080'), gw1);
+    deliver(bye('alice', 'g1', 'sip:gw@127.0.0.1:5080', '127.0.0.1:5070'), caller);
+    expect(to(caller.port)[0]).toBe('BYE sip:alice@127.0.0.1:5070 SIP/2.0');
+    expect(r.all.filter((e) => e.type === 'dialog.ended').map((e) => (e.type === 'dialog.ended' ? e.by : ''))).toEqual(['callee', 'caller']);
+  });
+
+  it('builds no event while nobody listens', () => {
+    const events = new CallEvents();
+    const { deliver, to } = setup([gw1], undefined, undefined, undefined, { events });
+    let built = 0;
+    const off = events.on(() => { built++; });
+    off();
+    deliver(invite(), caller);
+    deliver(response('200 OK', 0, ';tag=g1'), gw1);
+    expect(to(caller.port)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 200 OK']);
+    expect(events.active).toBe(false);
+    expect(built).toBe(0);
   });
 });
