@@ -2,7 +2,8 @@
 // (127.0.0.1 and 127.0.0.2, same port): a branch leaves from the socket its
 // destination names (dispatcher `socket=`), whatever socket the request came
 // in on; every response (relayed, local through the transaction, stateless)
-// leaves from the socket its request arrived on.
+// leaves from the socket its request arrived on. The same node also shows the
+// sanity config section reaching the proxy (Proxy-Require tags, Max-Forwards).
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +86,8 @@ describe('sockets honoured both ways (two listen sockets: 127.0.0.1 and 127.0.0.
         sip: { listen: [{ proto: 'udp', host: A, port }, { proto: 'udp', host: B, port }] },
         // the gateway is reached from the second socket
         dispatcher: { sets: [{ setid: 1, uri: `sip:${A}:${gateway.port}`, attrs: `socket=udp:${B}:${port}` }] },
+        // (and the sanity section, checked at the end)
+        sanity: { proxy_require: ['foo'], max_forwards: 20 },
       },
     });
   }, 60_000);
@@ -129,5 +132,20 @@ describe('sockets honoured both ways (two listen sockets: 127.0.0.1 and 127.0.0.
     const hops = request('INVITE', `sip:gw@${B}:${port}`, caller.port, ['Max-Forwards: 0']);
     caller.send(hops.text.replace('Max-Forwards: 70\r\n', ''), B, port);
     expect((await caller.answer(hops.callId, 483)).from, 'sanity 483, stateless').toMatchObject({ address: B, port });
+  });
+
+  it('the sanity section reaches the node: Proxy-Require tags it supports, Max-Forwards it puts on', async () => {
+    const unsupported = request('INVITE', `sip:gw@${A}:${port}`, caller.port, ['Proxy-Require: bar']);
+    caller.send(unsupported.text, A, port);
+    const bad = await caller.answer(unsupported.callId, 420);
+    expect(bad.msg.header('unsupported')).toBe('bar');
+
+    // a supported tag passes, and a request without Max-Forwards leaves with sanity.max_forwards
+    const ok = request('INVITE', `sip:gw@${A}:${port}`, caller.port, ['Proxy-Require: foo']);
+    caller.send(ok.text.replace('Max-Forwards: 70\r\n', ''), A, port);
+    const atGw = await gateway.nextRequest('INVITE', ok.callId);
+    expect(Number(atGw.rq.headers['max-forwards'])).toBe(20);
+    gateway.reply(atGw.rq, 200, 'OK', { toTag: newTag(), headers: { contact: [gateway.contact] } });
+    await caller.answer(ok.callId, 200);
   });
 });
