@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage, type SipMessage } from '#libs/sip';
 import { createMemoryState } from '#libs/state';
-import { Authenticator, type AuthOutcome } from './authenticator.ts';
+import { Authenticator, consumeCredentials, type AuthOutcome } from './authenticator.ts';
 import { AuthBlockList, type BlockTable } from './block-list.ts';
 import { CREDENTIALS_LIMITS, parseCredentials, type DigestCredentials } from './credentials.ts';
 import { computeHa1, expectedResponse } from './digest.ts';
@@ -178,6 +178,8 @@ describe('authenticator', () => {
     expect(ch.headers[1]).toMatch(/algorithm=MD5$/);
     const msg = register(answer(ch, 'right'));
     expect(await run(msg)).toEqual({ kind: 'ok', username: 'alice', domain: 'example.com' });
+    expect(msg.hasHeader('authorization')).toBe(true); // removed just before relaying (auth.consume)
+    consumeCredentials(msg, 'www', 'example.com');
     expect(msg.hasHeader('authorization')).toBe(false);
     const md5 = register(answer(ch, 'right', { algorithm: 'MD5', nc: '00000002' }));
     expect(await run(md5)).toMatchObject({ kind: 'ok' });

@@ -8,7 +8,7 @@
 //   unknown user, wrong password          -> failure counted (auth_block_list), challenge or 403 Blocked Forbidden
 //   nonce + nc seen before (any node)     -> challenge (replay)
 //   From/To identity not the user's       -> 403 (auth_check)
-//   success                               -> ok; the credentials are removed before relaying
+//   success                               -> ok (consumeCredentials removes ours before relaying)
 // Shared state is touched only for requests that carry credentials: the
 // subscriber read and the nc claim (leases.claim) leave in the same tick
 // (one round trip).
@@ -125,7 +125,6 @@ export class Authenticator {
     if (this.deps.options.checkIdentity && !identityMatches(req, c)) {
       return { kind: 'reject', failure: 'identity_mismatch', code: 'auth.identity_mismatch', detail: `${c.username} may not use this ${req.kind === 'www' ? 'To' : 'From'} identity` };
     }
-    consumeCredentials(req, c.realm);
     return { kind: 'ok', username: c.username, domain: req.realm };
   }
 
@@ -213,13 +212,13 @@ function identityMatches(req: AuthRequest, c: DigestCredentials): boolean {
 }
 
 /** consume_credentials: our realm's credentials do not travel further; others' do. */
-function consumeCredentials(req: AuthRequest, realm: string): void {
-  const name = credentialsHeader(req.kind);
-  const values = req.msg.headerValues(name);
-  req.msg.removeHeader(name);
+export function consumeCredentials(msg: SipMessage, kind: ChallengeKind, realm: string): void {
+  const name = credentialsHeader(kind);
+  const values = msg.headerValues(name);
+  msg.removeHeader(name);
   for (const v of values) {
     const r = parseCredentials(v);
     const theirs = r.ok ? r.credentials.realm : r.realm;
-    if (theirs !== undefined && theirs.toLowerCase() !== realm.toLowerCase()) req.msg.appendHeader(name, v);
+    if (theirs !== undefined && theirs.toLowerCase() !== realm.toLowerCase()) msg.appendHeader(name, v);
   }
 }

@@ -16,7 +16,7 @@ import { authBlockSection, authSection, type AuthBlockConfig, type AuthConfig } 
 import { AUTH_METRIC_NAMES, createAuthMetrics } from './metrics.ts';
 import { NonceCodec, type NonceBinding } from './nonce.ts';
 import { AUTH_REJECTIONS } from './rejections.ts';
-import { authStep } from './step.ts';
+import { authSteps } from './step.ts';
 import { SubscriberStore } from './subscribers.ts';
 
 type AuthNodeConfig = NodeConfig & { readonly auth: AuthConfig; readonly auth_block: AuthBlockConfig; readonly permissions: PermissionsConfig };
@@ -67,9 +67,9 @@ export const authFeature = defineFeature<AuthNodeConfig, AuthHandle>({
       },
     });
     const trusted = trustedSources(ctx.config);
-    const step = authStep({ authenticator, domains, challengeMethods: new Set(auth.challenge_methods), isTrusted: (ip) => trusted.has(ip), metrics, logger: ctx.logger });
+    const steps = authSteps({ authenticator, domains, challengeMethods: new Set(auth.challenge_methods), isTrusted: (ip) => trusted.has(ip), metrics, logger: ctx.logger });
     return {
-      steps: [{ place: 'routing', step }],
+      steps: [{ place: 'routing', step: steps.check }, { place: 'final', step: steps.consume }],
       admin: [...subscriberAdmin, ...blockAdminCommands(blocks)],
       provides,
       stop: () => table.close(),

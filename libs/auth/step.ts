@@ -8,7 +8,7 @@ import type { Step, StepVerdict } from '#libs/pipeline';
 import type { RequestContext } from '#libs/proxy';
 import { LogLimiter } from '#libs/rejections';
 import { isUnavailable } from '#libs/state';
-import type { AuthOutcome, AuthRequest, Authenticator, ChallengeKind } from './authenticator.ts';
+import { consumeCredentials, type AuthOutcome, type AuthRequest, type Authenticator, type ChallengeKind } from './authenticator.ts';
 import type { AuthMetrics } from './metrics.ts';
 
 export interface AuthStepDeps {
@@ -44,13 +44,33 @@ export function authRequestOf(ctx: RequestContext, deps: Pick<AuthStepDeps, 'dom
 const LOGGED: ReadonlySet<string> = new Set(['malformed', 'unknown_algorithm', 'other_realm', 'bad_nonce', 'replayed_nc', 'bad_password', 'unknown_user']);
 const LOG_RATE = { perSecond: 2, burst: 10 };
 
-export function authStep(deps: AuthStepDeps): Step<RequestContext> {
+/**
+ * The auth step, and the step that removes the credentials it accepted just
+ * before the request is relayed (place `final`): routing steps in between
+ * still see them (dispatcher algorithm 5 hashes the auth username).
+ */
+export function authSteps(deps: AuthStepDeps): { check: Step<RequestContext>; consume: Step<RequestContext> } {
+  const accepted = new WeakMap<object, { kind: ChallengeKind; realm: string }>();
+  const check = authStep(deps, (ctx, req) => accepted.set(ctx.msg, { kind: req.kind, realm: req.realm }));
+  const consume: Step<RequestContext> = {
+    name: 'auth.consume',
+    run(ctx) {
+      const a = accepted.get(ctx.msg);
+      if (a !== undefined) consumeCredentials(ctx.msg, a.kind, a.realm);
+      return 'next';
+    },
+  };
+  return { check, consume };
+}
+
+export function authStep(deps: AuthStepDeps, onAccepted: (ctx: RequestContext, req: AuthRequest) => void = () => undefined): Step<RequestContext> {
   const limiter = new LogLimiter(LOG_RATE);
   const log = deps.logger;
   const settle = (ctx: RequestContext, req: AuthRequest, o: AuthOutcome): StepVerdict => {
     switch (o.kind) {
       case 'ok':
         deps.metrics.success(req.kind);
+        onAccepted(ctx, req);
         return 'next';
       case 'reject':
         deps.metrics.failure(o.failure);

@@ -14,7 +14,7 @@ export interface RegistrarMetrics {
 
 /** counts() is cluster-wide (a table dump): read at most every cacheMs. */
 export function createRegistrarMetrics(registry: Registry, counts: () => Promise<{ aors: number; contacts: number }>, cacheMs = 5000): RegistrarMetrics {
-  const registers = new Counter({ name: REGISTRAR_METRIC_NAMES.registers, help: 'REGISTERs answered by the registrar, by outcome (saved, removed, fetched, refused, challenged, blocked)', labelNames: ['outcome'], registers: [registry] });
+  const registers = new Counter({ name: REGISTRAR_METRIC_NAMES.registers, help: 'REGISTERs answered by the registrar (after auth), by outcome (saved, removed, fetched, refused)', labelNames: ['outcome'], registers: [registry] });
   const lookups = new Counter({ name: REGISTRAR_METRIC_NAMES.lookups, help: 'location lookups for requests to local users', labelNames: ['result'], registers: [registry] });
   let cached: { at: number; v: { aors: number; contacts: number } } | undefined;
   const read = async () => {

@@ -104,6 +104,14 @@ export function md5Only(rs: Message): Message {
   return copy;
 }
 
+/** The same for a 407 (Proxy-Authenticate). */
+export function md5OnlyProxy(rs: Message): Message {
+  const copy = sip.copyMessage(rs, true);
+  const list = copy.headers['proxy-authenticate'] as { algorithm?: string }[] | undefined;
+  if (list) copy.headers['proxy-authenticate'] = list.filter((c) => (c.algorithm ?? 'MD5').toUpperCase() === 'MD5');
+  return copy;
+}
+
 export function challengeAlgorithms(rs: Message): string[] {
   return ((rs.headers['www-authenticate'] as { algorithm?: string }[] | undefined) ?? []).map((c) => String(c.algorithm));
 }

@@ -7,11 +7,12 @@
 // over the three nodes is blocked on all of them, per user and per IP.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Message } from 'sip';
+import digest from 'sip/digest';
 import { uniqueName } from '../harness/index.ts';
 import { newTag, ScriptedUa } from '../e2e/sip-ua.ts';
 import { runUac, type SbcNodeHandle } from '../sipp/index.ts';
 import { admin, metric, startClusterNode } from './cluster-kit.ts';
-import { challengeAlgorithms, contactsOf, DOMAIN, Phone, viaNode } from './subscriber-kit.ts';
+import { challengeAlgorithms, contactsOf, DOMAIN, md5OnlyProxy, Phone, viaNode } from './subscriber-kit.ts';
 
 const FAILURES = 5;
 
@@ -144,6 +145,36 @@ describe('subscribers on three nodes (auth_block mode user)', () => {
     expect((await desk.register(nodes[2], 0)).status).toBe(200);
     const last = await caller.request(invite(caller, nodes[1], 'dave')).response('final', 8000);
     expect([last.status, last.reason]).toEqual([480, 'Temporarily Unavailable']);
+  });
+
+  it('challenges a local user\'s INVITE with 407 and relays it without the credentials', async () => {
+    await admin(nodes[0], 'subscriber.add', { username: 'frank', domain: DOMAIN, password: 'frank-secret' });
+    const callee = await phone('frank', 'frank-secret', '127.0.0.77');
+    expect((await callee.register(nodes[0])).status).toBe(200);
+    const alice = await phone('alice', 'alice-secret', '127.0.0.78');
+    const call = (cseq: number): Message => ({
+      method: 'INVITE',
+      uri: `sip:frank@${DOMAIN}`,
+      headers: {
+        to: { uri: `sip:frank@${DOMAIN}`, params: {} },
+        from: { uri: `sip:alice@${DOMAIN}`, params: { tag: 'a-tag-1' } },
+        'call-id': 'proxy-auth-call@phone',
+        cseq: { seq: cseq, method: 'INVITE' },
+        contact: [alice.ua.contact],
+        route: [viaNode(nodes[1])],
+        'max-forwards': 70,
+      },
+    });
+    const challenge = await alice.ua.request(call(1)).response('final');
+    expect(challenge.status).toBe(407);
+    const signed = call(2);
+    digest.signRequest({}, signed, md5OnlyProxy(challenge), { user: 'alice', password: 'alice-secret' });
+    const tx = alice.ua.request(signed);
+    const got = await callee.ua.nextRequest('INVITE', 'proxy-auth-call@phone');
+    expect(got.rq.headers['proxy-authorization']).toBeUndefined();
+    callee.ua.reply(got.rq, 486, 'Busy Here', { toTag: newTag() });
+    expect((await tx.response('final')).status).toBe(486);
+    expect(await metric(nodes[1], 'sbc_auth_successes_total', 'kind="proxy"')).toBe(1);
   });
 
   it('refuses malformed credentials with 400 or a new challenge, counted', async () => {

@@ -20,6 +20,8 @@ export const SCENARIOS = {
   uac_register: 'uac_register.xml',
   /** phone registering with digest: REGISTER, 401, REGISTER with [authentication] (user = -s; -key domain D, -auth_uri D, -au/-ap), 200 */
   uac_register_auth: 'uac_register_auth.xml',
+  /** a local user calling with proxy auth: INVITE, 407, ACK, INVITE with [authentication], 200, ACK, BYE (-key user/domain, -au/-ap, -auth_uri) */
+  uac_auth: 'uac_auth.xml',
   /** registrar answering every REGISTER with 200 */
   uas_register: 'uas_register.xml',
 } as const;
