@@ -1,0 +1,242 @@
+// npm run bench — CPU per call, our node against Kamailio configured as the
+// same SBC (../shared/bench/kamailio-sbc.cfg: maxfwd, sanity, htable ipban,
+// pike, dispatcher round robin with failure_route, tm, rr, topoh with
+// mask_callid), in one invocation, alternating: every proxy is started and
+// warmed up once, then each round measures every mode in turn (the order
+// reversed every other round, since a shared machine's load drifts), prints
+// each mode's ratio to Kamailio in that round, and at the end the medians.
+//
+//   npx tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos]
+//                            [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400,500]
+//
+// A node mode is <state>-<hiding>: state memory (one process), redis (one
+// redis-server + one nats-server) or cluster (a 3-master Redis Cluster + a
+// 3-server NATS cluster); hiding none, topoh or topos. Every node runs pike
+// (density set high, as in the Kamailio cfg), round robin over the same two
+// gateways, Record-Route; secfilter and permissions are off (Kamailio has
+// neither). For redis and cluster modes the CPU of their Redis and NATS
+// servers per call is printed beside the node's (all modes of a state kind
+// share those servers, so that figure is measured per round over the mode's
+// own step only).
+// --max R1,R2,...: after the rounds, each mode at each rate (one step of
+// 10 s, alternating) and the highest rate with zero failed calls.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildNode } from '../scripts/build.mjs';
+import { freePort, spawnNats, spawnRedis } from '../test/harness/index.ts';
+import { startNatsCluster } from '../test/harness/nats-cluster.ts';
+import { startRedisCluster } from '../test/harness/redis-cluster.ts';
+import { groupCpuMs, groupPids, spawnGroup, tailOf, waitForGroupPort, type ProxyProcess } from '../test/sipp/proc.ts';
+import { dispatcherList, runUac, startSbcNode, startUas, type UasHandle } from '../test/sipp/index.ts';
+
+const SHARED_CFG = fileURLToPath(new URL('../../shared/bench/kamailio-sbc.cfg', import.meta.url));
+const CALLER_HOST = '127.0.0.2'; // not 127.0.0.1: pike exempts the node's own and its gateways' address
+const STATES = ['memory', 'redis', 'cluster'] as const;
+const HIDINGS = ['none', 'topoh', 'topos'] as const;
+type StateKind = (typeof STATES)[number];
+type Hiding = (typeof HIDINGS)[number];
+type Mode = { name: string; kind: 'kamailio' } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding };
+
+interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[] }
+
+function usage(msg: string): never {
+  console.error(`${msg}\nusage: tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos] [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400]`);
+  process.exit(2);
+}
+
+function parseMode(s: string): Mode {
+  if (s === 'kamailio') return { name: s, kind: 'kamailio' };
+  const [state, hiding] = s.split('-');
+  if (!(STATES as readonly string[]).includes(state) || !(HIDINGS as readonly string[]).includes(hiding)) usage(`unknown mode ${s}`);
+  if (state === 'memory' && hiding === 'topos') usage('topos keeps dialogs in Redis: use redis-topos or cluster-topos');
+  return { name: s, kind: 'node', state: state as StateKind, hiding: hiding as Hiding };
+}
+
+function parseArgs(argv: string[]): Args {
+  const f = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--') || argv[i + 1] === undefined) usage(`bad argument ${argv[i]}`);
+    f.set(argv[i].slice(2), argv[i + 1]);
+  }
+  for (const k of f.keys()) if (!['modes', 'rate', 'calls', 'rounds', 'max'].includes(k)) usage(`unknown option --${k}`);
+  const modes = (f.get('modes') ?? 'kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos').split(',').map(parseMode);
+  const rate = Number(f.get('rate') ?? 200);
+  const calls = Number(f.get('calls') ?? 3000);
+  const rounds = Number(f.get('rounds') ?? 3);
+  if (!(rate > 0 && calls > 0 && rounds > 0 && rounds <= 9)) usage('--rate, --calls > 0, --rounds 1..9');
+  const max = f.get('max')?.split(',').map(Number) ?? [];
+  return { modes, rate, calls, rounds, max };
+}
+
+// ------------------------------------------------------------- processes
+
+/** utime+stime (ms) of the processes whose command line matches. */
+function cpuOfProcesses(match: (cmdline: string) => boolean): number {
+  let ticks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (!match(cmd)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch { /* gone */ }
+  }
+  return ticks * 10; // CLK_TCK 100 on Linux
+}
+
+interface Backend { config: Record<string, unknown>; serversCpuMs(): number; stop(): Promise<void> }
+
+async function startBackend(kind: StateKind, cluster: string): Promise<Backend | undefined> {
+  if (kind === 'memory') return undefined;
+  if (kind === 'redis') {
+    const [redis, nats] = await Promise.all([spawnRedis(), spawnNats()]);
+    const ports = [redis.url, nats.url].map((u) => new URL(u).port);
+    return {
+      config: { node: { cluster }, state: { backend: 'redis', redis: { url: redis.url } }, bus: { servers: [nats.url] } },
+      serversCpuMs: () => cpuOfProcesses((c) => (/redis-server|nats-server/.test(c)) && ports.some((p) => c.includes(`:${p}`) || c.includes(` ${p} `) || c.endsWith(` ${p}`))),
+      stop: async () => { await Promise.all([redis.stop(), nats.stop()]); },
+    };
+  }
+  const [rc, nc] = await Promise.all([startRedisCluster({ masters: 3, replicasPerMaster: 0 }), startNatsCluster(3)]);
+  const ports = [...rc.nodes.map((n) => String(n.port)), ...nc.urls.map((u) => new URL(u).port)];
+  return {
+    config: { node: { cluster }, state: { backend: 'redis', redis: { mode: 'cluster', nodes: rc.urls } }, bus: { servers: nc.urls } },
+    serversCpuMs: () => cpuOfProcesses((c) => (/redis-server|nats-server/.test(c)) && ports.some((p) => c.includes(`:${p}`) || c.includes(` ${p} `) || c.endsWith(` ${p}`))),
+    stop: async () => { await Promise.all([rc.stop(), nc.stop()]); },
+  };
+}
+
+/** Node config with the Kamailio cfg's features. */
+function nodeConfig(m: Extract<Mode, { kind: 'node' }>, backend: Backend | undefined): Record<string, unknown> {
+  const topology = m.hiding === 'none' ? { mode: 'none' }
+    : { mode: m.hiding, mask_callid: true, sdp: 'keep', ...(m.hiding === 'topoh' ? { mask_key: 'bench-mask-key-0123456789abcdef', mask_ip: '10.1.1.10' } : {}) };
+  return {
+    pike: { enabled: true, sampling_time_unit: '2s', reqs_density_per_unit: 1_000_000 },
+    secfilter: { enabled: false },
+    permissions: { enabled: false },
+    topology,
+    log: { level: 'warn' },
+    ...backend?.config,
+  };
+}
+
+async function startKamailioSbc(gateways: UasHandle[]): Promise<ProxyProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'kamailio-sbc-'));
+  const port = await freePort('127.0.0.1');
+  writeFileSync(join(dir, 'dispatcher.list'), dispatcherList(gateways, 1));
+  const cfg = readFileSync(SHARED_CFG, 'utf8')
+    .replaceAll('/tmp/kamailio-sbc-bench', dir)
+    .replace('listen=udp:127.0.0.1:15060', `listen=udp:127.0.0.1:${port}`);
+  writeFileSync(join(dir, 'kamailio.cfg'), cfg);
+  const logFile = join(dir, 'kamailio.log');
+  const group = spawnGroup({
+    cmd: '/usr/sbin/kamailio',
+    args: ['-f', join(dir, 'kamailio.cfg'), '-DD', '-E', '-Y', dir, '-P', join(dir, 'k.pid'), '-w', dir, '-m', '256', '-M', '16'],
+    cwd: dir, logFile, lifetimeMs: 3_600_000,
+  });
+  await waitForGroupPort(group, port, 'udp', 10_000, 'kamailio');
+  await new Promise((r) => setTimeout(r, 500)); // workers forked
+  return {
+    host: '127.0.0.1', port, pgid: group.pgid, dir,
+    cpuMs: () => groupCpuMs(group.pgid),
+    pids: () => groupPids(group.pgid),
+    logTail: (n = 3000) => tailOf(logFile, n),
+    async stop() { await group.stop(5000); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+// ------------------------------------------------------------- measuring
+
+interface Running { mode: Mode; proxy: ProxyProcess; gateways: UasHandle[]; backend: Backend | undefined }
+interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; serversUsPerCall?: number; why: string }
+
+async function step(r: Running, rate: number, calls: number): Promise<Omit<Sample, 'mode' | 'round'>> {
+  const cpu0 = r.proxy.cpuMs();
+  const srv0 = r.backend?.serversCpuMs();
+  const u = await runUac({ target: `${r.proxy.host}:${r.proxy.port}`, calls, rate, localHost: CALLER_HOST, timeoutMs: (calls / rate) * 2000 + 10_000, traceMessages: false });
+  if (u.artifactsDir) rmSync(u.artifactsDir, { recursive: true, force: true });
+  const cpu = r.proxy.cpuMs() - cpu0;
+  const srv = srv0 === undefined ? undefined : r.backend!.serversCpuMs() - srv0;
+  const why = [Object.entries(u.failedBy).map(([k, v]) => `${k}:${v}`).join(' '), u.errors.split('\n').find((l) => /^\d{4}-/.test(l))?.slice(0, 200) ?? ''].filter(Boolean).join('; ');
+  return { rate, calls: u.attempted, ok: u.successful, why, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  console.log('bench: sipp uac (127.0.0.2) -> proxy -> 2 sipp uas (round robin); INVITE/100/180/200/ACK/BYE/200');
+  console.log(`machine: ${cpus().length} cpus, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start (shared machine: figures are noisy; compare within a round)`);
+  console.log(`modes: ${args.modes.map((m) => m.name).join(', ')}; ${args.rounds} rounds of ${args.calls} calls at ${args.rate} cps each, order reversed every other round; warm-up 2 x 2000 calls at 200 cps per proxy`);
+  await buildNode();
+  const backends = new Map<StateKind, Backend | undefined>();
+  const running: Running[] = [];
+  try {
+    for (const mode of args.modes) {
+      const gateways = [await startUas({ scenario: 'uas', lifetimeMs: 3_600_000 }), await startUas({ scenario: 'uas', lifetimeMs: 3_600_000 })];
+      let proxy: ProxyProcess;
+      let backend: Backend | undefined;
+      if (mode.kind === 'kamailio') {
+        proxy = await startKamailioSbc(gateways);
+      } else {
+        if (!backends.has(mode.state)) backends.set(mode.state, await startBackend(mode.state, `bench-${process.pid}-${mode.state}`));
+        backend = backends.get(mode.state);
+        proxy = await startSbcNode({ gateways, config: nodeConfig(mode, backend), lifetimeMs: 3_600_000 });
+      }
+      const r = { mode, proxy, gateways, backend };
+      running.push(r);
+      for (let i = 0; i < 2; i++) await step(r, 200, 2000);
+      console.log(`  ${mode.name} started and warmed up`);
+    }
+    const samples: Sample[] = [];
+    for (let round = 1; round <= args.rounds; round++) {
+      const order = round % 2 === 1 ? running : [...running].reverse();
+      const inRound: Sample[] = [];
+      for (const r of order) {
+        const s = { mode: r.mode.name, round, ...(await step(r, args.rate, args.calls)) };
+        inRound.push(s);
+        samples.push(s);
+      }
+      const k = inRound.find((s) => s.mode === 'kamailio');
+      console.log(`\nround ${round} (load ${loadavg()[0].toFixed(1)}):`);
+      for (const s of inRound.sort((a, b) => args.modes.findIndex((m) => m.name === a.mode) - args.modes.findIndex((m) => m.name === b.mode))) {
+        const ratio = k && s !== k ? ` = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x kamailio` : '';
+        const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs = ${(s.cpuUsPerCall + s.serversUsPerCall).toFixed(0)})`;
+        console.log(`  ${s.mode.padEnd(14)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
+      }
+    }
+    console.log(`\nmedians over ${args.rounds} rounds (ratio = median of the per-round ratios):`);
+    for (const m of args.modes) {
+      const mine = samples.filter((s) => s.mode === m.name);
+      const ratios = mine.map((s) => { const k = samples.find((x) => x.mode === 'kamailio' && x.round === s.round); return k ? s.cpuUsPerCall / k.cpuUsPerCall : NaN; }).filter((x) => !Number.isNaN(x));
+      const srv = mine.every((s) => s.serversUsPerCall !== undefined) ? `, servers ${median(mine.map((s) => s.serversUsPerCall!)).toFixed(0)} µs` : '';
+      const failed = mine.reduce((a, s) => a + s.calls - s.ok, 0);
+      console.log(`  ${m.name.padEnd(14)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${srv}${m.kind === 'node' && ratios.length ? `, ${median(ratios).toFixed(2)} x kamailio (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})` : ''}${failed ? `, ${failed} failed calls` : ''}`);
+    }
+    if (args.max.length > 0) {
+      console.log('\nhighest rate with zero failed calls (one 10 s step per rate and mode, alternating):');
+      const best = new Map<string, number>();
+      const out = new Set<string>();
+      for (const [i, rate] of args.max.entries()) {
+        const order = i % 2 === 0 ? running : [...running].reverse();
+        for (const r of order) {
+          if (out.has(r.mode.name)) continue;
+          const s = await step(r, rate, rate * 10);
+          console.log(`  ${r.mode.name.padEnd(14)} ${rate} cps: ${s.ok}/${s.calls} ok, ${s.cpuUsPerCall.toFixed(0)} µs/call${s.why ? ` (${s.why})` : ''}`);
+          if (s.ok === s.calls) best.set(r.mode.name, rate); else out.add(r.mode.name);
+        }
+      }
+      for (const m of args.modes) console.log(`  ${m.name.padEnd(14)} ${best.get(m.name) ?? 'none'}${best.get(m.name) !== undefined && !out.has(m.name) ? ' (no failure up to the last rate tried)' : ''}`);
+    }
+  } finally {
+    await Promise.all(running.flatMap((r) => [r.proxy.stop(), ...r.gateways.map((g) => g.stop())]));
+    await Promise.all([...backends.values()].map((b) => b?.stop()));
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
