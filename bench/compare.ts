@@ -167,15 +167,23 @@ async function step(r: Running, rate: number, calls: number): Promise<Omit<Sampl
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
+const backends = new Map<StateKind, Backend | undefined>();
+const running: Running[] = [];
+
+/** Stops proxies, gateways and the Redis / NATS servers (also on Ctrl-C: the servers are not in a process group the kit kills). */
+async function stopAll(): Promise<void> {
+  await Promise.all(running.splice(0).flatMap((r) => [r.proxy.stop(), ...r.gateways.map((g) => g.stop())]));
+  await Promise.all([...backends.values()].map((b) => b?.stop()));
+  backends.clear();
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void stopAll().finally(() => process.exit(130)); });
   console.log('bench: sipp uac (127.0.0.2) -> proxy -> 2 sipp uas (round robin); INVITE/100/180/200/ACK/BYE/200');
   console.log(`machine: ${cpus().length} cpus, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start (shared machine: figures are noisy; compare within a round)`);
   console.log(`modes: ${args.modes.map((m) => m.name).join(', ')}; ${args.rounds} rounds of ${args.calls} calls at ${args.rate} cps each, order reversed every other round; warm-up 2 x 2000 calls at 200 cps per proxy`);
   await buildNode();
-  const backends = new Map<StateKind, Backend | undefined>();
-  const running: Running[] = [];
   try {
     for (const mode of args.modes) {
       const gateways = [await startUas({ scenario: 'uas', lifetimeMs: 3_600_000 }), await startUas({ scenario: 'uas', lifetimeMs: 3_600_000 })];
@@ -234,8 +242,7 @@ async function main(): Promise<void> {
       for (const m of args.modes) console.log(`  ${m.name.padEnd(14)} ${best.get(m.name) ?? 'none'}${best.get(m.name) !== undefined && !out.has(m.name) ? ' (no failure up to the last rate tried)' : ''}`);
     }
   } finally {
-    await Promise.all(running.flatMap((r) => [r.proxy.stop(), ...r.gateways.map((g) => g.stop())]));
-    await Promise.all([...backends.values()].map((b) => b?.stop()));
+    await stopAll();
   }
 }
 

@@ -28,7 +28,10 @@ export const cdrWriterSection = defineSection(
   'cdr_writer',
   {
     database_url: t.string({ doc: 'PostgreSQL URL the records are written to (postgres://user:password@host:port/db). The writer applies its migrations at start.', nonEmpty: true, secret: true, default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
-    redis_url: t.url({ doc: 'Redis holding the queue (the nodes\' state.redis.url).', protocols: ['redis:', 'rediss:'], default: 'redis://127.0.0.1:6379' }),
+    redis_url: t.url({ doc: 'Redis holding the queue (the nodes\' state.redis.url), when redis_mode is single.', protocols: ['redis:', 'rediss:'], default: 'redis://127.0.0.1:6379' }),
+    redis_mode: t.enum(['single', 'cluster', 'sentinel'], { doc: 'The nodes\' state.redis.mode: single (redis_url), cluster (redis_nodes are startup nodes) or sentinel (redis_nodes are the sentinels, sentinel_name the master group).', default: 'single' }),
+    redis_nodes: t.list(t.url({ doc: 'redis://host:port', protocols: ['redis:', 'rediss:'] }), { doc: 'The nodes\' state.redis.nodes (redis_mode cluster or sentinel).', default: [] }),
+    sentinel_name: t.string({ doc: 'The nodes\' state.redis.sentinel_name (redis_mode sentinel).', default: 'mymaster', nonEmpty: true }),
     cluster: t.string({ doc: 'SBC cluster name (the nodes\' node.cluster): the hash tag of the queue keys.', default: 'sbc', pattern: /^[A-Za-z0-9_.-]{1,64}$/, patternDoc: "letters, digits, '.', '-' and '_'" }),
     key_prefix: t.string({ doc: 'Key prefix (the nodes\' state.redis.keyPrefix, without its trailing ":").', default: 'sbc', pattern: /^[A-Za-z0-9_.-]{1,32}$/, patternDoc: "letters, digits, '.', '-' and '_'" }),
     queue: t.string({ doc: 'BullMQ queue name (the nodes\' acc.queue).', default: 'acc', pattern: QUEUE_NAME, patternDoc: 'lower-case letters, digits and "-", starting with a letter' }),

@@ -6,7 +6,7 @@
 import type { NodeConfig } from '#libs/config';
 import { dispatcherFeature, type DispatcherHandle } from '#libs/dispatcher';
 import { defineFeature, type FeatureContext } from '#libs/feature';
-import { createRedisJobQueue, type JobQueue } from '#libs/state';
+import { createRedisJobQueue, topologyOf, type JobQueue } from '#libs/state';
 import { accStartStep, callEventToAcc, countingEmit, hopDuid, type UserOf } from './adapter.ts';
 import { accSection, type AccConfig } from './config.ts';
 import { AccEmitter, EMITTER_METRIC_NAMES } from './emitter.ts';
@@ -38,6 +38,7 @@ export const accFeature = defineFeature<Cfg>({
         cluster: config.node.cluster,
         name: c.queue,
         url: r.url,
+        topology: topologyOf({ mode: r.mode, url: r.url, nodes: r.nodes, sentinelName: r.sentinel_name, ...(r.sentinel_password !== undefined ? { sentinelPassword: r.sentinel_password } : {}) }),
         keyPrefix: r.key_prefix.replace(/:$/, ''),
         redis: { ...(r.password !== undefined ? { password: r.password } : {}), ...(r.tls ? { tls: {} } : {}) },
         logger: log,

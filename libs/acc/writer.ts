@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AdminCommand } from '#libs/admin';
-import { createRedisJobWorker, PermanentJobError, type JobQueueCounts } from '#libs/state';
+import { createRedisJobWorker, PermanentJobError, type JobQueueCounts, type RedisTopology } from '#libs/state';
 import { parseBatch } from './events.ts';
 import { createCallMetrics } from './metrics.ts';
 import { migrate, PgAccStore, type Expiry } from './pg-store.ts';
@@ -14,6 +14,8 @@ import { migrate, PgAccStore, type Expiry } from './pg-store.ts';
 export interface CdrWriterOptions {
   databaseUrl: string;
   redisUrl: string;
+  /** a Redis Cluster or Sentinel instead of the single server redisUrl names (the nodes' state.redis) */
+  redisTopology?: RedisTopology;
   cluster: string;
   keyPrefix?: string;
   queue: string;
@@ -71,6 +73,7 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
     cluster: opts.cluster,
     name: opts.queue,
     url: opts.redisUrl,
+    ...(opts.redisTopology !== undefined ? { topology: opts.redisTopology } : {}),
     ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}),
     concurrency: opts.concurrency,
     ...(opts.lockMs !== undefined ? { lockMs: opts.lockMs } : {}),

@@ -11,6 +11,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { cdrWriterSection, startCdrWriter } from '#libs/acc';
 import { AdminRegistry, AdminTokens, adminSection, createAdminMetrics, createHttpServer } from '#libs/admin';
 import { formatConfigErrors, loadConfig } from '#libs/config';
+import { topologyOf } from '#libs/state';
 
 async function main(): Promise<void> {
   const res = loadConfig({ sections: [cdrWriterSection, adminSection] as const, env: process.env, argv: process.argv.slice(2) });
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const writer = await startCdrWriter({
     databaseUrl: c.database_url,
     redisUrl: c.redis_url,
+    redisTopology: topologyOf({ mode: c.redis_mode, url: c.redis_url, nodes: c.redis_nodes, sentinelName: c.sentinel_name }),
     cluster: c.cluster,
     keyPrefix: c.key_prefix,
     queue: c.queue,

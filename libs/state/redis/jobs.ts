@@ -6,11 +6,11 @@
 // (`<name>-dead`) and is reported. Finished jobs are kept only within bounds
 // (removeOnComplete / removeOnFail), so the queue never grows with history.
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { StateError } from '../errors.ts';
 import { keySpace } from '../keys.ts';
-import { redactUrl } from './errors.ts';
+import { describeTopology, hostPort, type RedisTopology } from './client.ts';
 
 export interface JobQueueOptions {
   /** SBC cluster name (hash tag of the queue's keys) */
@@ -18,6 +18,8 @@ export interface JobQueueOptions {
   /** queue name, /^[a-z][a-z0-9-]{0,31}$/ */
   name: string;
   url?: string;
+  /** a Redis Cluster or Sentinel instead of the single server `url` names (as the node's state) */
+  topology?: RedisTopology;
   redis?: RedisOptions;
   keyPrefix?: string;
   /** an add with no reply after this many ms rejects; default 2000 */
@@ -90,7 +92,7 @@ export class PermanentJobError extends Error {
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
 
-function connect(opts: JobQueueOptions, blocking: boolean): Redis {
+function connect(opts: JobQueueOptions, blocking: boolean): Redis | Cluster {
   const options: RedisOptions = {
     ...opts.redis,
     // a producer fails fast while Redis is away (the caller buffers); a blocking consumer waits for it
@@ -98,8 +100,14 @@ function connect(opts: JobQueueOptions, blocking: boolean): Redis {
     connectTimeout: opts.redis?.connectTimeout ?? 2000,
     retryStrategy: (times) => Math.min(100 * times, 1000),
   };
-  const redis = opts.url ? new Redis(opts.url, options) : new Redis(options);
-  const where = opts.url ? redactUrl(opts.url) : `${opts.redis?.host ?? '127.0.0.1'}:${opts.redis?.port ?? 6379}`;
+  const t: RedisTopology = opts.topology ?? { kind: 'single', ...(opts.url !== undefined ? { url: opts.url } : {}) };
+  // BullMQ's scripts touch one queue's keys, all tagged {<queue>} (jobPrefix): legal on a Redis Cluster
+  const redis = t.kind === 'cluster'
+    ? new Cluster(t.nodes.map(hostPort), { redisOptions: options, ...(blocking ? {} : { enableOfflineQueue: false }) })
+    : t.kind === 'sentinel'
+      ? new Redis({ ...options, sentinels: t.sentinels.map(hostPort), name: t.name, ...(t.sentinelPassword !== undefined ? { sentinelPassword: t.sentinelPassword } : {}) })
+      : t.url ? new Redis(t.url, options) : new Redis(options);
+  const where = describeTopology(t, opts.redis);
   let up = true;
   redis.on('error', (err: Error) => {
     if (up) opts.logger?.warn({ where, queue: opts.name, err: err.message }, 'job queue: redis error');
