@@ -49,6 +49,22 @@ describe('ProbePartition on one shared store', () => {
     expect(nodes[0].liveMembers()).toEqual(['n1', 'n3']);
   });
 
+  it('while Redis is away, each node probes its rendezvous share of the members it last saw', async () => {
+    const data = createMemoryData();
+    const real = createMemoryState({ data }).leases;
+    let down = false;
+    const leases = {
+      ...real,
+      sync: (...a: Parameters<typeof real.sync>) => (down ? Promise.reject(new Error('STATE_UNAVAILABLE')) : real.sync(...a)),
+    };
+    const [a, b] = ['n1', 'n2'].map((id) => new ProbePartition({ leases, member: id, names: () => names, tickMs: 100, ttlMs: 60_000, logger: quiet }));
+    for (let i = 0; i < 3; i++) { await a.tick(); await b.tick(); }
+    down = true;
+    await a.tick(); await b.tick();
+    for (const n of names) expect([a, b].filter((p) => p.owns(n)).length, n).toBe(1);
+    expect(a.ownedCount()).toBe(names.filter((n) => ownerOf(n, ['n1', 'n2']) === 'n1').length);
+  });
+
   it('hands its leases back on a graceful stop', async () => {
     const data = createMemoryData();
     const [a, b] = ['n1', 'n2'].map((id) => new ProbePartition({ leases: createMemoryState({ data }).leases, member: id, names: () => names, tickMs: 100, ttlMs: 60_000, logger: quiet }));

@@ -95,4 +95,11 @@ describe('failoverPolicyOf', () => {
     expect(p.branchTimeoutMs).toBe(3000);
     expect(failoverPolicyOf({ failover_codes: [503], failover_timeout: 500 }).onTimeout).toBe(false);
   });
+
+  it('uses its own choice when the pin cannot be taken (Redis away)', async () => {
+    const step = dispatchStep({ state: new DispatcherState(setsFromList(LIST)), setId: 1, algorithm: 4, pin: () => Promise.reject(new Error('STATE_UNAVAILABLE')) });
+    const ctx = ctxOf(invite(1, false));
+    expect(await step.run(ctx)).toBe('next');
+    expect(ctx.hops[0].target.host).toBe('10.0.0.1');
+  });
 });
