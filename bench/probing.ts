@@ -7,7 +7,7 @@
 // same traffic: none). Windows alternate off/on (the machine is shared), and
 // the summary gives the CPU cost per probe.
 //
-//   npx tsx bench/probing.ts [--gateways 50] [--nodes 3] [--interval-ms 1000] [--window-s 10] [--rounds 2] [--latency-stats 1|0]
+//   npx tsx bench/probing.ts [--gateways 50] [--nodes 3] [--interval-ms 1000] [--window-s 10] [--settle-s 15] [--rounds 2] [--latency-stats 1|0]
 //
 // Bounded: rounds x 2 windows of window-s seconds; everything on loopback and stopped at the end.
 import { loadavg } from 'node:os';
@@ -16,10 +16,10 @@ import { spawnNats, spawnRedis } from '../test/harness/index.ts';
 import { startSbcNode, type SbcNodeHandle } from '../test/sipp/sbc-node.ts';
 import { startOptionsGateway, type OptionsGateway } from '../test/cluster/options-gateway.ts';
 
-interface Args { gateways: number; nodes: number; intervalMs: number; windowS: number; rounds: number; latencyStats: boolean }
+interface Args { gateways: number; nodes: number; intervalMs: number; windowS: number; settleS: number; rounds: number; latencyStats: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { gateways: 50, nodes: 3, intervalMs: 1000, windowS: 10, rounds: 2, latencyStats: true };
+  const a: Args = { gateways: 50, nodes: 3, intervalMs: 1000, windowS: 10, settleS: 15, rounds: 2, latencyStats: true };
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--latency-stats') { a.latencyStats = argv[i + 1] !== '0'; continue; }
     const v = Number(argv[i + 1]);
@@ -29,6 +29,7 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--interval-ms') a.intervalMs = Math.max(100, v);
     else if (argv[i] === '--window-s') a.windowS = Math.min(60, v);
     else if (argv[i] === '--rounds') a.rounds = Math.min(5, v);
+    else if (argv[i] === '--settle-s') a.settleS = Math.min(120, v);
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return a;
@@ -58,8 +59,9 @@ async function startCluster(a: Args, gws: OptionsGateway[], redisUrl: string, na
 }
 
 async function measure(a: Args, gws: OptionsGateway[], nodes: SbcNodeHandle[], probing: boolean): Promise<Window> {
-  // let the partition settle and V8 warm up before the window
-  await new Promise((r) => setTimeout(r, 3 * a.intervalMs + 1000));
+  // let the partition settle and V8 compile the probe path before the window (a fresh node's first
+  // seconds are mostly JIT work on background threads, which counts as the process's CPU)
+  await new Promise((r) => setTimeout(r, Math.max(3 * a.intervalMs + 1000, a.settleS * 1000)));
   for (const g of gws) g.reset();
   const cpu0 = nodes.map((n) => n.cpuMs());
   const t0 = performance.now();
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
   const [redis, nats] = await Promise.all([spawnRedis(), spawnNats()]);
   process.once('exit', () => { void redis.kill(); void nats.kill(); });
   const gws = await Promise.all(Array.from({ length: a.gateways }, () => startOptionsGateway()));
-  console.log(`probing bench: ${a.gateways} gateways, ${a.nodes} nodes, ds_ping_interval ${a.intervalMs} ms, ds_ping_latency_stats ${a.latencyStats ? 1 : 0}, windows of ${a.windowS} s, load average ${loadavg().map((x) => f(x, 2)).join(' ')} (shared machine: off/on alternate)`);
+  console.log(`probing bench: ${a.gateways} gateways, ${a.nodes} nodes, ds_ping_interval ${a.intervalMs} ms, ds_ping_latency_stats ${a.latencyStats ? 1 : 0}, windows of ${a.windowS} s after ${a.settleS} s, load average ${loadavg().map((x) => f(x, 2)).join(' ')} (shared machine: off/on alternate)`);
   console.log('window  probing  probes/s (cluster)  expected  per gateway min..max  nodes per gateway  CPU ms/s (all nodes)  per node');
   const windows: Window[] = [];
   try {
