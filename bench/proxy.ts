@@ -5,9 +5,14 @@
 // set of live transactions stays steady, as in a node in service) and the
 // wait timer and T4 are 1 s: at 1000 calls/s that keeps about as many finished
 // transactions alive as a node at 200 calls/s with the default 5 s.
-// `npm run bench:proxy -- [--rate N] [--seconds N]` prints CPU µs per call
-// (process user+sys over the run), median of 5 runs.
-import { relayBranch } from '#libs/proxy';
+// `npm run bench:proxy -- [--rate N] [--seconds N] [--listen none|noop|acc]`
+// prints CPU µs per call (process user+sys over the run), median of 5 runs.
+// --listen: none = nobody listens to the call events (the relay builds none);
+// noop = one listener that does nothing (what the relay's events cost);
+// acc = accounting on (its step and listener, batches serialised as for the
+// queue, no Redis): noop and acc apart say what the seam and accounting cost.
+import { AccEmitter, accStartStep, callEventToAcc, countingEmit, hopDuid } from '#libs/acc';
+import { CallEvents, relayBranch } from '#libs/proxy';
 import type { ListenSocketInfo, RemoteInfo } from '#libs/transport';
 import { startInProcessProxy } from '../test/harness/in-process-proxy.ts';
 
@@ -16,10 +21,27 @@ const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family:
 const caller: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5070, family: 'IPv4' };
 const gw: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5080, family: 'IPv4' };
 
-function setup() {
+type Listen = 'none' | 'noop' | 'acc';
+
+/** The call event listeners of a --listen mode (and accounting's final step). */
+function listeners(listen: Listen): { events?: CallEvents; finalSteps?: ReturnType<typeof accStartStep>[] } {
+  if (listen === 'none') return {};
+  const events = new CallEvents();
+  if (listen === 'noop') {
+    events.on(() => undefined);
+    return { events };
+  }
+  // what the queue sink does with a batch, minus the Redis round trip: serialise it
+  const emitter = new AccEmitter({ node: 'bench', sink: { send: (b) => { JSON.stringify(b); } }, flushMs: 200, maxBatch: 500 });
+  const emit = countingEmit((e) => emitter.emit(e));
+  events.on((ev) => callEventToAcc(ev, emit, (h) => hopDuid(h), () => undefined));
+  return { events, finalSteps: [accStartStep(emit, () => undefined)] };
+}
+
+function setup(listen: Listen) {
   let sent = 0;
   // T4 and the wait timer at 1 s: see the header
-  const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: { t4: 1000, waitTimer: 1000 }, onSend: () => { sent++; } });
+  const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: { t4: 1000, waitTimer: 1000 }, onSend: () => { sent++; }, ...listeners(listen) });
   const deliver = (text: string, remote: RemoteInfo) => node.deliver(Buffer.from(text, 'latin1'), remote);
   return { deliver, tm: node.tm, sentCount: () => sent };
 }
@@ -72,7 +94,10 @@ async function paced(d: ReturnType<typeof setup>['deliver'], first: number, rate
 async function main(): Promise<void> {
   const rate = option('rate', 1000);
   const seconds = Math.min(option('seconds', 5), 20);
-  const s = setup();
+  const li = process.argv.indexOf('--listen');
+  const listen = (li >= 0 ? process.argv[li + 1] : 'none') as Listen;
+  if (!['none', 'noop', 'acc'].includes(listen)) throw new Error('--listen takes none, noop or acc');
+  const s = setup(listen);
   let n = 0;
   n += await paced(s.deliver, n, rate, 3); // warm-up: JIT and a steady set of live transactions
   const results: number[] = [];
@@ -88,7 +113,7 @@ async function main(): Promise<void> {
     console.log(`run ${run + 1}: ${perCall.toFixed(1)} µs CPU per call, ${sentPerCall.toFixed(1)} messages sent per call, ${s.tm.size()} transactions alive`);
   }
   results.sort((a, b) => a - b);
-  console.log(`proxy hot path: median ${results[2].toFixed(1)} µs CPU per call (INVITE/100/180/200/ACK/BYE/200, in process, no sockets), ${rate} calls/s x ${seconds} s x 5 runs`);
+  console.log(`proxy hot path (call events: ${listen}): median ${results[2].toFixed(1)} µs CPU per call (INVITE/100/180/200/ACK/BYE/200, in process, no sockets), ${rate} calls/s x ${seconds} s x 5 runs`);
   process.exit(0);
 }
 

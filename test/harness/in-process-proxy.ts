@@ -7,7 +7,8 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { DispatcherState, dispatchStep, loadDispatcherSets } from '#libs/dispatcher';
 import { loadConfig } from '#libs/config';
-import { PROXY_REJECTIONS, SipProxy, type TopologyHiding } from '#libs/proxy';
+import type { Step } from '#libs/pipeline';
+import { PROXY_REJECTIONS, SipProxy, type CallEvents, type RequestContext, type TopologyHiding } from '#libs/proxy';
 import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS, type RejectionGroup } from '#libs/rejections';
 import { resolveSanityConfig } from '#libs/sanity';
 import { DEFAULT_PARSE_LIMITS } from '#libs/sip';
@@ -28,6 +29,10 @@ export interface InProcessProxyOptions {
   /** rejection codes of the features plugged in, besides sanity's and the proxy's */
   rejections?: readonly RejectionGroup[];
   logLevel?: 'silent' | 'warn';
+  /** the call event stream the relay reports to (features subscribe to it) */
+  events?: CallEvents;
+  /** steps after routing (the feature seam's `final` place) */
+  finalSteps?: readonly Step<RequestContext>[];
 }
 
 export interface InProcessProxy {
@@ -57,8 +62,9 @@ export function startInProcessProxy(opts: InProcessProxyOptions): InProcessProxy
   new SipProxy({
     config: { aliases: opts.aliases ?? [], serverHeader: '', sanity: resolveSanityConfig({}), limits: DEFAULT_PARSE_LIMITS },
     transport, tm, logger, registry, recorder,
-    routing: [dispatchStep({ state: new DispatcherState(sets.sets), setId: 1, algorithm: 4, failover: { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 } })],
+    routing: [dispatchStep({ state: new DispatcherState(sets.sets), setId: 1, algorithm: 4, failover: { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 } }), ...(opts.finalSteps ?? [])],
     topology: opts.topology,
+    ...(opts.events !== undefined ? { events: opts.events } : {}),
   });
   return {
     deliver(data, from) {
