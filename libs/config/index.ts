@@ -32,10 +32,7 @@ export {
   busSection,
   tmSection,
   sanitySection,
-  dispatcherSection,
-  routingSection,
-  DISPATCHER_ALGORITHMS,
 } from './node-schema.ts';
-export type { NodeConfig, DispatcherConfig } from './types.ts';
+export type { NodeConfig } from './types.ts';
 /** docs/config.md rendering (services/sbc/gen-config-docs.ts runs it over every section) */
 export { renderConfigDocs, undocumented } from './gen-docs.ts';

@@ -2,11 +2,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { defineSection, formatConfigErrors, loadConfig, t, type ConfigError } from './index.ts';
+import { dispatcherSection, routingSection } from '#libs/dispatcher';
+import { defineSection, formatConfigErrors, loadConfig as loadSections, nodeSections, t, type ConfigError, type LoadOptions } from './index.ts';
+
+/** the core sections and the dispatcher's (a feature's sections, which several tests here read) */
+const SECTIONS = [...nodeSections, dispatcherSection, routingSection] as const;
+function loadConfig(opts: Omit<LoadOptions<typeof SECTIONS>, 'sections'>) {
+  return loadSections({ sections: SECTIONS, ...opts });
+}
 
 const defaults = { hostname: 'host1', pid: 42 };
 
-function errorsOf(res: ReturnType<typeof loadConfig>): readonly ConfigError[] {
+function errorsOf(res: { ok: true } | { ok: false; errors: readonly ConfigError[] }): readonly ConfigError[] {
   if (res.ok) throw new Error('expected errors, config loaded');
   return res.errors;
 }
@@ -310,24 +317,24 @@ describe('sections from feature libs', () => {
   );
 
   it('composes with the node sections and is typed', () => {
-    const res = loadConfig({ sections: [pike], text: 'pike:\n  reqs_density_per_unit: 50\n', file: 'p.yaml', env: { SBC_PIKE_SAMPLING_TIME_UNIT: '5s' }, defaults });
+    const res = loadSections({ sections: [pike], text: 'pike:\n  reqs_density_per_unit: 50\n', file: 'p.yaml', env: { SBC_PIKE_SAMPLING_TIME_UNIT: '5s' }, defaults });
     if (!res.ok) throw new Error(formatConfigErrors(res.errors));
     expectTypeOf(res.config.pike.reqs_density_per_unit).toEqualTypeOf<number>();
     expect(res.config.pike).toEqual({ sampling_time_unit: 5000, reqs_density_per_unit: 50, trusted: [] });
   });
 
   it('runs section checks with the line of the value', () => {
-    const errors = errorsOf(loadConfig({ sections: [pike], text: 'pike:\n  reqs_density_per_unit: 5000\n', file: 'p.yaml', env: {}, defaults }));
+    const errors = errorsOf(loadSections({ sections: [pike], text: 'pike:\n  reqs_density_per_unit: 5000\n', file: 'p.yaml', env: {}, defaults }));
     expect(errors[0]).toMatchObject({ path: 'pike.reqs_density_per_unit', line: 2, message: 'too high' });
   });
 
   it('refuses two sections with one name', () => {
-    expect(() => loadConfig({ sections: [pike, pike], env: {}, defaults })).toThrow(/defined twice/);
+    expect(() => loadSections({ sections: [pike, pike], env: {}, defaults })).toThrow(/defined twice/);
   });
 
   it('refuses two options mapping to one variable', () => {
     const clash = defineSection('x', { a_b: t.int({ doc: 'one', default: 1 }), aB: t.int({ doc: 'two', default: 2 }) }, { doc: 'clash' });
-    expect(() => loadConfig({ sections: [clash], env: {}, defaults })).toThrow(/SBC_X_A_B/);
+    expect(() => loadSections({ sections: [clash], env: {}, defaults })).toThrow(/SBC_X_A_B/);
   });
 });
 

@@ -4,4 +4,3 @@ import type { ConfigOf } from './section.ts';
 import type { nodeSections } from './node-schema.ts';
 
 export type NodeConfig = DeepReadonly<ConfigOf<typeof nodeSections>>;
-export type DispatcherConfig = NodeConfig['dispatcher'];

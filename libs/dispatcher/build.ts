@@ -2,7 +2,8 @@
 // frozen destination sets; and the checks that need the whole picture
 // (algorithm requirements, referenced sets, local sockets).
 import { readFileSync } from 'node:fs';
-import { configError, type ConfigError, type DispatcherConfig, type Origin } from '#libs/config';
+import { configError, type ConfigError, type Origin } from '#libs/config';
+import type { DispatcherConfig } from './config.ts';
 import { parseUri } from '#libs/sip';
 import { parseAttrs } from './attrs.ts';
 import { parseDispatcherList, type DestinationEntry } from './list-file.ts';

@@ -6,7 +6,8 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AdminError, type AdminCommand } from '#libs/admin';
-import { configError, formatConfigErrors, loadConfig, nodeSections, type ConfigError, type NodeConfig, type Origin } from '#libs/config';
+import { configError, formatConfigErrors, loadConfig, type ConfigError, type NodeConfig, type Origin } from '#libs/config';
+import { dispatcherSection, routingSection, type DispatcherConfig, type RoutingConfig } from './config.ts';
 import { defineFeature } from '#libs/feature';
 import type { ClusterConfig } from '#libs/replica';
 import { dispatcherAdminCommands } from './admin.ts';
@@ -19,7 +20,8 @@ import { DispatcherState, type ReloadSummary } from './state.ts';
 import { DISPATCHER_REJECTIONS, dispatchStep, failoverPolicyOf } from './step.ts';
 import type { AlgorithmId, DestinationSet } from './types.ts';
 
-type SbcConfig = NodeConfig;
+/** What the dispatcher reads: the core sections and its own two. */
+type SbcConfig = NodeConfig & { readonly dispatcher: DispatcherConfig; readonly routing: RoutingConfig };
 
 /** The lease group of per-request pins (cluster rule 1). */
 const PIN_GROUP = 'ds-pin';
@@ -44,9 +46,10 @@ export interface DispatcherHandle {
   readonly state: DispatcherState;
 }
 
-export const dispatcherFeature = defineFeature<NodeConfig, DispatcherHandle>({
+export const dispatcherFeature = defineFeature<SbcConfig, DispatcherHandle>({
   name: 'dispatcher',
   doc: 'Destination sets, selection algorithms, destination states shared cluster-wide, OPTIONS probing split among the nodes, call load (Kamailio dispatcher); the `dispatch` routing step.',
+  sections: [dispatcherSection, routingSection],
   rejections: Object.values(DISPATCHER_REJECTIONS),
   metrics: [...DISPATCHER_METRIC_NAMES],
   async start(ctx) {
@@ -151,7 +154,7 @@ function parseDispatcherDoc(doc: string, base: SbcConfig): DestinationSet[] | st
   try { parsed = JSON.parse(doc); } catch { return 'dispatcher document is not JSON'; }
   const sets = (parsed as { sets?: unknown }).sets;
   if (!Array.isArray(sets)) return 'dispatcher document needs "sets": a list of destinations';
-  const res = loadConfig({ sections: nodeSections, env: {}, text: JSON.stringify({ dispatcher: { sets } }), file: '<cluster dispatcher config>' });
+  const res = loadConfig({ sections: [dispatcherSection], env: {}, text: JSON.stringify({ dispatcher: { sets } }), file: '<cluster dispatcher config>' });
   if (!res.ok) return formatConfigErrors(res.errors);
   const loaded = loadDispatcherSets({ ...res.config.dispatcher, list_file: undefined }, { localSockets: base.sip.listen });
   return loaded.ok ? loaded.sets : formatConfigErrors(loaded.errors);

@@ -63,3 +63,5 @@ export { createDispatcherMetrics, DISPATCHER_METRIC_NAMES } from './metrics.ts';
 export { LatencyStats, congestionWeights, type LatencySnapshot } from './latency.ts';
 export { parseReplyCodes, type ReplyCodeCheck } from './reply-codes.ts';
 export { shouldProbe, afterProbe, type ProbingMode } from './probing.ts';
+/** its config sections (`dispatcher`, `routing`), part of the feature's descriptor */
+export { dispatcherSection, routingSection, DISPATCHER_ALGORITHMS, type DispatcherConfig, type RoutingConfig } from './config.ts';

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { adminSection } from '#libs/admin';
 import { formatConfigErrors, loadConfig, nodeSections } from '#libs/config';
 import { loadDispatcherSets } from './build.ts';
+import { dispatcherSection, routingSection } from './config.ts';
 import { DispatcherState } from './state.ts';
 import { ctxFor } from './test-helpers.ts';
 
@@ -15,7 +16,7 @@ function load(yaml: string, files: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sbc-ds-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   writeFileSync(join(dir, 'sbc.yaml'), yaml);
-  const cfg = loadConfig({ file: join(dir, 'sbc.yaml'), env: {}, defaults });
+  const cfg = loadConfig({ file: join(dir, 'sbc.yaml'), env: {}, defaults, sections: [...nodeSections, dispatcherSection, routingSection] });
   if (!cfg.ok) throw new Error(formatConfigErrors(cfg.errors));
   return { dir, cfg, res: loadDispatcherSets(cfg.config.dispatcher, { origin: cfg.origin, localSockets: cfg.config.sip.listen }) };
 }
@@ -85,7 +86,7 @@ describe('deploy sample', () => {
   it('deploy/sbc.yaml and deploy/dispatcher.list load cleanly', () => {
     const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../deploy/sbc.yaml');
     // the sample also configures the admin API (its own section, libs/admin)
-    const cfg = loadConfig({ file, env: {}, defaults, sections: [...nodeSections, adminSection] });
+    const cfg = loadConfig({ file, env: {}, defaults, sections: [...nodeSections, adminSection, dispatcherSection, routingSection] });
     if (!cfg.ok) throw new Error(formatConfigErrors(cfg.errors));
     expect(cfg.config.sip.listen.map((s) => `${s.proto}:${s.host}:${s.port}`)).toEqual(['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060']);
     expect(cfg.config.state.backend).toBe('memory');

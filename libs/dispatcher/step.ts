@@ -2,11 +2,11 @@
 // a Route header get the destination set's candidates as next hops, in
 // failover order (ds_next_dst). The relay tries them one after another.
 import type { Step } from '#libs/pipeline';
-import type { DispatcherConfig } from '#libs/config';
 import { hopForUri, type FailoverPolicy, type Hop, type RequestContext } from '#libs/proxy';
 import { defineRejections } from '#libs/rejections';
 import type { SipMessage } from '#libs/sip';
 import { socketId } from '#libs/transport';
+import type { DispatcherConfig } from './config.ts';
 import type { DispatcherState } from './state.ts';
 import type { AlgorithmId, CallLoadProvider, CallLoadStarter, Destination, SelectContext } from './types.ts';
 

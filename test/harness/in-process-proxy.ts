@@ -5,7 +5,7 @@
 // no sockets, kernel or peer processes.
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { DispatcherState, dispatchStep, loadDispatcherSets } from '#libs/dispatcher';
+import { dispatcherSection, DispatcherState, dispatchStep, loadDispatcherSets } from '#libs/dispatcher';
 import { loadConfig } from '#libs/config';
 import type { Step } from '#libs/pipeline';
 import { PROXY_REJECTIONS, SipProxy, type CallEvents, type RequestContext, type TopologyHiding } from '#libs/proxy';
@@ -53,7 +53,7 @@ export function startInProcessProxy(opts: InProcessProxyOptions): InProcessProxy
   } as unknown as TransportLayer;
   const logger = pino({ level: opts.logLevel ?? 'silent' });
   const registry = new Registry();
-  const cfg = loadConfig({ env: {}, text: `dispatcher: { sets: [{ setid: 1, uri: "sip:${opts.gateway.address}:${opts.gateway.port}" }] }`, file: 'in-process.yaml' });
+  const cfg = loadConfig({ sections: [dispatcherSection], env: {}, text: `dispatcher: { sets: [{ setid: 1, uri: "sip:${opts.gateway.address}:${opts.gateway.port}" }] }`, file: 'in-process.yaml' });
   if (!cfg.ok) throw new Error('in-process proxy: config did not load');
   const sets = loadDispatcherSets(cfg.config.dispatcher);
   if (!sets.ok) throw new Error('in-process proxy: dispatcher sets did not load');
