@@ -306,9 +306,21 @@ export const tmSection = defineSection(
       max: 120_000,
       default: TM.waitTimer,
     }),
+    max_transactions: t.int({
+      doc: 'Live server transactions (requests being handled) on this node. Beyond it a new request is answered 503 with Retry-After (stateless: no state is made for it) and counted in sbc_sip_rejected_total{reason="overloaded"}; retransmissions, ACKs and CANCELs of known transactions still pass. Size it from docs/limits.md (memory per 1,000 transactions).',
+      min: 1,
+      max: 10_000_000,
+      default: 20_000,
+    }),
+    max_transactions_per_source: t.int({
+      doc: 'Live server transactions one source IP address may hold. Beyond it its new requests are dropped (no answer: a flooder gets nothing to reflect) and counted in sbc_sip_rejected_total{reason="source_overloaded"}. Raise it for trunks that carry many simultaneous calls from one address.',
+      min: 1,
+      max: 10_000_000,
+      default: 2_000,
+    }),
   },
   {
-    doc: 'Transaction timers (Kamailio tm).',
+    doc: 'Transaction timers and limits (Kamailio tm).',
     checks: [
       (tm) => {
         const p: SectionProblem[] = [];

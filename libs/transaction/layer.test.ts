@@ -157,3 +157,27 @@ describe('robustness and lifecycle', () => {
     expect(() => layer.sendRequest(makeRequest('OPTIONS', { branch: 'z9hG4bKx' }), target())).toThrow(TransactionError);
   });
 });
+
+describe('live server transaction limits', () => {
+  it('refuses new requests over the node and the per-source limits; retransmissions and CANCELs pass; finished ones free their slot', () => {
+    const clock = new FakeClock();
+    const rec = recorder(clock);
+    const layer = new TransactionLayer({ send: rec.send, clock, config: { waitTimer: 0 }, limits: { maxServer: 3, maxServerPerSource: 2 } });
+    const a = { ...source(), host: '192.0.2.1' };
+    const b = { ...source(), host: '192.0.2.2' };
+    const r1 = makeRequest('INVITE', { branch: 'z9hG4bK-l1' });
+    const first = layer.receiveRequest(r1, a);
+    expect(first.kind).toBe('new');
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-l2' }), a).kind).toBe('new');
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-l3' }), a)).toEqual({ kind: 'overloaded', scope: 'source' });
+    expect(layer.receiveRequest(makeRequest('INVITE', { branch: 'z9hG4bK-l1' }), a).kind).toBe('retransmission');
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-l4' }), b).kind).toBe('new');
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-l5' }), b)).toEqual({ kind: 'overloaded', scope: 'node' });
+    expect(layer.receiveRequest(makeRequest('CANCEL', { branch: 'z9hG4bK-l1' }), a).kind).toBe('cancel');
+    // the INVITE is answered and its transaction ends: its slot (node and source) is free again
+    (first as { tx: ServerTransaction }).tx.respond(createResponse(r1, 487, 'Request Terminated', { toTag: 't' }));
+    layer.receiveRequest(makeRequest('ACK', { branch: 'z9hG4bK-l1', toTag: 't' }), a);
+    clock.advance(60_000);
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-l6' }), a).kind).toBe('new');
+  });
+});

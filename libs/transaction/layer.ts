@@ -33,6 +33,8 @@ export interface TransactionLayerDeps {
   logger?: Logger;
   /** rate of the per-transaction log lines (never answered, transport error, listener threw), per kind */
   logRate?: LogRateLimit;
+  /** bounds on live server transactions: beyond them a new request is refused (`overloaded`) instead of creating one */
+  limits?: Partial<ServerLimits>;
   /** when given, sbc_tm_* metrics are registered on it */
   registry?: Registry;
 }
@@ -56,13 +58,25 @@ export type RequestDisposition =
   /** CANCEL matched an INVITE server transaction: answered 200 here; `cancelled` says whether the INVITE was still unanswered */
   | { kind: 'cancel'; tx: NonInviteServerTransaction; invite: InviteServerTransaction; cancelled: boolean }
   /** no top Via / CSeq, or the layer is closed: nothing was created */
-  | { kind: 'invalid'; detail: string };
+  | { kind: 'invalid'; detail: string }
+  /** a new request over the live-transaction limits (the node's, or its source's): nothing was created */
+  | { kind: 'overloaded'; scope: 'node' | 'source' };
+
+export interface ServerLimits {
+  /** live server transactions on the node */
+  maxServer: number;
+  /** live server transactions from one source address */
+  maxServerPerSource: number;
+}
 
 export type ResponseDisposition = { kind: 'matched'; tx: ClientTransaction } | { kind: 'stray' };
 
 export class TransactionLayer extends Emitter<TransactionLayerEvents> {
   readonly config: Readonly<TransactionConfig>;
   private readonly servers = new Map<string, ServerTransaction>();
+  /** live server transactions by source address (bounded: one entry per source that has one) */
+  private readonly serversBySource = new Map<string, number>();
+  private readonly limits: Readonly<ServerLimits>;
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly ctx: TxContext;
   private readonly metrics: TmMetrics | undefined;
@@ -72,12 +86,16 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
     const log = deps.logger === undefined ? undefined : new RateLimitedLog(deps.logger, deps.logRate);
     super((err, event) => log?.write('error', 'tm_layer_listener', { err, event }, 'tm: layer listener threw'));
     this.config = resolveTransactionConfig(deps.config);
+    this.limits = { maxServer: deps.limits?.maxServer ?? Infinity, maxServerPerSource: deps.limits?.maxServerPerSource ?? Infinity };
     this.metrics = deps.registry === undefined ? undefined : createTmMetrics(deps.registry, () => this.counts());
     const metrics = this.metrics;
     const hooks: TxHooks = {
       terminated: (tx) => {
         const map: Map<string, unknown> = tx.side === 'server' ? this.servers : this.clients;
-        if (map.get(tx.key) === tx) map.delete(tx.key);
+        if (map.get(tx.key) === tx) {
+          map.delete(tx.key);
+          if (tx.side === 'server') this.uncountSource((tx as unknown as ServerTransaction).source.host);
+        }
       },
       retransmitted: (kind) => metrics?.retransmitted(kind),
       timedOut: (timer) => metrics?.timedOut(timer),
@@ -118,6 +136,11 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
       return { kind: 'retransmission', tx: existing };
     }
 
+    // (a CANCEL always passes: it ends work)
+    if (method !== 'CANCEL') {
+      if (this.servers.size >= this.limits.maxServer) return { kind: 'overloaded', scope: 'node' };
+      if ((this.serversBySource.get(source.host) ?? 0) >= this.limits.maxServerPerSource) return { kind: 'overloaded', scope: 'source' };
+    }
     const responseTarget = responseTargetFor(msg, source);
     if (method === 'INVITE') {
       const tx = new InviteServerTransaction(this.ctx, key, msg, responseTarget, source);
@@ -128,6 +151,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
       const invite = this.servers.get(serverKey(msg, 'INVITE') ?? '');
       if (invite instanceof InviteServerTransaction) {
         this.servers.set(key, tx);
+        this.countSource(source.host);
         this.metrics?.created('server', 'non_invite');
         // §9.2 / §16.10: a CANCEL that matches is answered 200 by us, whatever the INVITE's state.
         tx.respond(cancelOk(msg));
@@ -138,8 +162,19 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
     return this.adoptServer(tx, msg, source, 'non_invite');
   }
 
+  private countSource(host: string): void {
+    this.serversBySource.set(host, (this.serversBySource.get(host) ?? 0) + 1);
+  }
+
+  private uncountSource(host: string): void {
+    const n = (this.serversBySource.get(host) ?? 1) - 1;
+    if (n <= 0) this.serversBySource.delete(host);
+    else this.serversBySource.set(host, n);
+  }
+
   private adoptServer(tx: ServerTransaction, msg: SipMessage, source: Target, kind: 'invite' | 'non_invite'): RequestDisposition {
     this.servers.set(tx.key, tx);
+    this.countSource(source.host);
     this.metrics?.created('server', kind);
     this.emit('request', { tx, msg, source });
     return { kind: 'new', tx };

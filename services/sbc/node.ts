@@ -121,6 +121,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       logger,
       registry,
       logRate: { perSecond: config.log.rejects.per_second, burst: config.log.rejects.burst },
+      limits: { maxServer: config.tm.max_transactions, maxServerPerSource: config.tm.max_transactions_per_source },
     });
     closers.push(() => tm.close());
 

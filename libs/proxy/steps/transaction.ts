@@ -11,6 +11,8 @@ export interface TransactionStepDeps {
   reply(ctx: RequestContext, status: number, reason: string): void;
 }
 
+const RETRY_AFTER: ReadonlyArray<readonly [string, string]> = [['Retry-After', '5']];
+
 export function transactionStep(deps: TransactionStepDeps): Step<RequestContext> {
   return {
     name: 'transaction',
@@ -36,6 +38,9 @@ export function transactionStep(deps: TransactionStepDeps): Step<RequestContext>
           return 'done';
         case 'invalid':
           return { reject: 'proxy.no_transaction', detail: d.detail };
+        case 'overloaded':
+          // the node: 503 + Retry-After, stateless; one source over its share: dropped (nothing to reflect)
+          return d.scope === 'node' ? { reject: 'proxy.overloaded', headers: RETRY_AFTER } : { reject: 'proxy.source_overloaded' };
       }
     },
   };
