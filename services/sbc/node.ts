@@ -19,6 +19,7 @@ import { watchBackends } from './backends.ts';
 import type { SbcConfig } from './config.ts';
 import { SBC_FEATURES } from './features.ts';
 import { startHttp } from './http.ts';
+import { startPostLoadCollector } from './memory.ts';
 
 export interface NodeOptions {
   config: SbcConfig;
@@ -124,6 +125,8 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       limits: { maxServer: config.tm.max_transactions, maxServerPerSource: config.tm.max_transactions_per_source },
     });
     closers.push(() => tm.close());
+    const collector = startPostLoadCollector({ live: () => tm.size(), logger });
+    closers.push(() => collector.stop());
 
     // ---- features: each from its descriptor (config section, steps, admin, rejections, metrics, lifecycle)
     const calls = new CallEvents((err, event) => logger.error({ err, event: event.type }, 'call event listener threw'));

@@ -86,6 +86,17 @@ export class RawSipPeer {
     }
   }
 
+  /** Wait for a parsed response matching `match`. */
+  async waitForResponse(match: (m: SipMessage) => boolean, timeoutMs = 3000): Promise<SipMessage | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.inbox.find(match);
+      if (m !== undefined) return m;
+      if (Date.now() > deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** Wait for a message whose text matches (answers that lack From/To/Call-ID, which our parser refuses). */
   async waitForRaw(match: (text: string) => boolean, timeoutMs = 3000): Promise<string | undefined> {
     const deadline = Date.now() + timeoutMs;
