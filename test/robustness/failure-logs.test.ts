@@ -31,10 +31,10 @@ afterAll(async () => {
   if (node && !process.env.KEEP_NODE_DIR) rmSync(dirname(node.configFile), { recursive: true, force: true });
 });
 
-it('500 failing INVITEs and 500 failing BYEs write a bounded number of log lines, with the suppressed count', async () => {
+it('200 failing INVITEs and 200 failing BYEs write a bounded number of log lines, with the suppressed count', async () => {
   const peer = await RawSipPeer.open('udp', node.host, node.port);
   const t0 = Date.now();
-  const N = 500;
+  const N = 200;
   // paced by a window of unanswered requests: a burst beyond the socket buffers would be lost by the kernel, not by the node
   const heard = () => new Set(peer.inbox.map((m) => m.callId())).size;
   try {
@@ -49,7 +49,7 @@ it('500 failing INVITEs and 500 failing BYEs write a bounded number of log lines
     // every request has its final answer (408/503/404): the log lines are all written by then
     // (distinct Call-IDs: unACKed INVITE finals are retransmitted)
     const answered = () => new Set(peer.inbox.filter((m) => m.status >= 400).map((m) => m.callId())).size;
-    for (let waited = 0; answered() < 2 * N && waited < 60_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    for (let waited = 0; answered() < 2 * N && waited < 120_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
     expect(answered()).toBe(2 * N);
   } finally {
     peer.close();
@@ -66,4 +66,4 @@ it('500 failing INVITEs and 500 failing BYEs write a bounded number of log lines
   const perKind = new Map<string, number>();
   for (const l of lines) perKind.set(l.msg, (perKind.get(l.msg) ?? 0) + 1);
   for (const [msg, n] of perKind) expect(n, msg).toBeLessThanOrEqual(bound);
-}, 120_000);
+}, 240_000);
