@@ -98,7 +98,8 @@ async function legitCall(deadlineMs: number): Promise<number | undefined> {
       await peer.send(Buffer.from(head('ACK', 1, `${callId}-ack`, toTag).replace('Max-Forwards', `${route}Max-Forwards`)));
       // the BYE is retransmitted until answered (RFC 3261 Timer E), as a UA does: under the flood a datagram may be lost
       const bye = Buffer.from(head('BYE', 2, `${callId}-bye`, toTag).replace('Max-Forwards', `${route}Max-Forwards`));
-      for (let i = 0; i < 10 && Date.now() < until + 10_000; i++) {
+      const byeUntil = Date.now() + 40_000; // a UA retransmits for Timer F (32 s)
+      while (Date.now() < byeUntil) {
         await peer.send(bye);
         const res = await peer.waitForResponse((m) => m.cseq()?.method === 'BYE' && m.status >= 200, 1000);
         if (res !== undefined) return res.status;
