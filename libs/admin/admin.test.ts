@@ -10,6 +10,7 @@ import { AdminError, AdminRegistry, AdminTokens, createAdminMetrics, createAdmin
 const ADMIN = 'admin-token-0123456789abcdef';
 const READER = 'read-token-0123456789abcdef';
 const servers: Server[] = [];
+const refused: unknown[] = [];
 afterEach(() => Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r())))));
 
 function tokensFile(text = `ops admin ${ADMIN}\nviewer read ${READER}\n`): string {
@@ -27,7 +28,7 @@ function api(registry: Registry, audit: unknown[], file: string | null = tokensF
   return {
     commands,
     tokens: new AdminTokens(file === null ? {} : { file }),
-    logger: { info: (obj: unknown) => audit.push(obj), warn: () => {} } as unknown as AdminApi['logger'],
+    logger: { info: (obj: unknown) => audit.push(obj), warn: (obj: unknown) => refused.push(obj), isLevelEnabled: () => true } as unknown as AdminApi['logger'],
     metrics: createAdminMetrics(registry),
   };
 }
@@ -85,6 +86,12 @@ describe('admin HTTP', () => {
       expect(await res.text()).toBe('{"error":"unauthorized"}');
     }
     expect(await registry.getSingleMetricAsString('sbc_admin_refused_total')).toContain(`reason="unauthorized"} ${forms.length}`);
+    // logged, rate-limited (a burst of 20, then a few a second), never with the offered token
+    const lines = refused.filter((l) => (l as { reason: string }).reason === 'unauthorized');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(forms.length);
+    expect(lines[0]).toMatchObject({ reason: 'unauthorized', method: 'GET', path: '/admin', event: 'admin_unauthorized' });
+    expect(JSON.stringify(refused)).not.toContain(ADMIN);
   });
 
   it('is closed when no tokens file is configured', async () => {

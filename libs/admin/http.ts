@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
+import { RateLimitedLog } from '#libs/rejections';
 import type { AdminRegistry } from './commands.ts';
 import type { AdminIdentity, AdminTokens } from './tokens.ts';
 
@@ -11,8 +12,8 @@ import type { AdminIdentity, AdminTokens } from './tokens.ts';
 export interface AdminApi {
   commands: AdminRegistry;
   tokens: AdminTokens;
-  /** audit lines (one per mutating call) and refused-token lines */
-  logger: Pick<Logger, 'info' | 'warn'>;
+  /** audit lines (one per mutating call) and refused-request lines (rate-limited) */
+  logger: Logger;
   metrics: AdminMetrics;
 }
 
@@ -74,11 +75,22 @@ async function handle(deps: HttpServerDeps, req: IncomingMessage, res: ServerRes
 
 const isAdminPath = (path: string): boolean => path === '/admin' || path.startsWith('/admin/');
 
+/** one rate-limited log per admin API: a scanner hammering the port writes a few lines a second, not one per request */
+const refusedLogs = new WeakMap<AdminApi, RateLimitedLog>();
+
+function logRefused(api: AdminApi, req: IncomingMessage, reason: string, command?: string): void {
+  let log = refusedLogs.get(api);
+  if (log === undefined) refusedLogs.set(api, (log = new RateLimitedLog(api.logger)));
+  const path = (req.url ?? '').split('?')[0];
+  log.write('warn', `admin_${reason}`, { reason, remote: req.socket.remoteAddress, method: req.method, path: path.length > 100 ? `${path.slice(0, 100)}...` : path, ...(command ? { command } : {}) }, 'admin request refused');
+}
+
 async function handleAdmin(api: AdminApi, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   // who first: without a valid token nothing else is revealed, not even whether a command exists
   const who = api.tokens.authenticate(req.headers.authorization);
   if (who === undefined) {
     api.metrics.refused.inc({ reason: 'unauthorized' });
+    logRefused(api, req, 'unauthorized');
     res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="sbc-admin"' });
     res.end('{"error":"unauthorized"}');
     return;
@@ -87,16 +99,19 @@ async function handleAdmin(api: AdminApi, req: IncomingMessage, res: ServerRespo
     if (req.method !== 'GET') return sendMethod(res, 'GET');
     return send(res, 200, { commands: api.commands.list() });
   }
-  const name = decodeURIComponent(path.slice('/admin/'.length));
+  let name: string;
+  try { name = decodeURIComponent(path.slice('/admin/'.length)); } catch { return send(res, 400, { error: 'command name is not valid percent-encoding' }); }
   const cmd = api.commands.get(name);
   if (cmd === undefined) return send(res, 404, { error: `unknown command "${name}"; GET /admin lists them` });
   if (req.method !== 'GET' && req.method !== 'POST') return sendMethod(res, cmd.mutates ? 'POST' : 'GET, POST');
   if (cmd.mutates && req.method !== 'POST') {
     api.metrics.refused.inc({ reason: 'method' });
+    logRefused(api, req, 'method', name);
     return sendMethod(res, 'POST', `"${name}" changes state: use POST`);
   }
   if (cmd.mutates && who.role !== 'admin') {
     api.metrics.refused.inc({ reason: 'forbidden' });
+    logRefused(api, req, `forbidden`, name);
     return send(res, 403, { error: `"${name}" changes state: needs an admin token` });
   }
   const params = req.method === 'POST' ? await readParams(req) : queryParams(req.url ?? '');
