@@ -125,12 +125,10 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
         if (!group.isRunning()) throw new Error('sbc node exited during start');
         if (Date.now() > deadline) throw new Error(`sbc node did not answer OPTIONS within ${timeoutMs} ms`);
       }
-      // the node answers SIP before its HTTP server listens: a test's first /metrics or /admin call must not race it
-      // (a fixture entry may have no HTTP face)
-      if (entry === SBC_BUNDLE || entry === SBC_ENTRY) await waitForGroupPort(group, httpPort, 'tcp', timeoutMs, 'sbc node http');
     }
-    // the node's HTTP listener (metrics, admin) opens last and callers fetch right away (a fixture entry has none)
-    if (opts.entry === undefined || opts.entry === SBC_ENTRY) await waitForHttp(host, httpPort, group, timeoutMs);
+    // the node answers SIP before its HTTP server (metrics, admin) listens, and callers fetch right away;
+    // with any readiness (a fixture entry has no HTTP face)
+    if (entry === SBC_BUNDLE || entry === SBC_ENTRY) await waitForHttp(host, httpPort, group, timeoutMs);
   } catch (err) {
     await group.stop();
     const detail = tailOf(logFile, 3000);
