@@ -116,6 +116,13 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
     logFile,
     lifetimeMs: opts.lifetimeMs ?? 600_000,
   });
+  // A node that exits by itself (not stopped, not kill -9'd by a test) is a
+  // bug the failing test would only show as a refused connection: say why.
+  let stopping = false;
+  let handedOver = false;
+  void group.exited.then((code) => {
+    if (handedOver && !stopping && code !== null && code !== 0) console.error(`[sbc-node] node on ${host}:${port} exited with code ${code}\n--- sbc log tail ---\n${tailOf(logFile, 3000)}`);
+  });
   const timeoutMs = opts.startTimeoutMs ?? 20_000;
   try {
     await waitForGroupPort(group, port, transport === 'tcp' ? 'tcp' : 'udp', timeoutMs, 'sbc node');
@@ -130,17 +137,20 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
     // with any readiness (a fixture entry has no HTTP face)
     if (entry === SBC_BUNDLE || entry === SBC_ENTRY) await waitForHttp(host, httpPort, group, timeoutMs);
   } catch (err) {
+    stopping = true;
     await group.stop();
     const detail = tailOf(logFile, 3000);
     if (!opts.keepArtifacts && !process.env.KEEP_NODE_DIR) rmSync(dir, { recursive: true, force: true });
     throw new Error(`${(err as Error).message}\n--- sbc log tail ---\n${detail}`);
   }
+  handedOver = true;
   return {
     host, port, httpPort, pgid: group.pgid, dir, configFile, adminToken: TEST_ADMIN_TOKEN, readToken: TEST_READ_TOKEN,
     cpuMs: () => groupCpuMs(group.pgid),
     pids: () => groupPids(group.pgid).filter((p) => p !== group.pgid),
     logTail: (maxChars = 3000) => tailOf(logFile, maxChars),
     async stop() {
+      stopping = true;
       await group.stop(5000);
       if (!opts.keepArtifacts && !process.env.KEEP_NODE_DIR) rmSync(dir, { recursive: true, force: true });
     },
