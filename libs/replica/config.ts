@@ -38,6 +38,7 @@ export class ClusterConfig {
   private readonly logger: Logger;
   private readonly resyncer: Resyncer;
   private readonly maxInline: number;
+  private readonly metrics: ReplicaMetrics;
   private unsubscribe: Unsubscribe | undefined;
   private closed = false;
 
@@ -60,6 +61,7 @@ export class ClusterConfig {
     this.logger = opts.logger.child({ component: 'cluster-config' });
     this.maxInline = opts.maxInlineDocBytes ?? CLUSTER_CONFIG_DEFAULTS.maxInlineDocBytes;
     const metrics = new ReplicaMetrics(opts.registry, 'config');
+    this.metrics = metrics;
     this.resyncer = new Resyncer({
       bus: opts.bus,
       store: opts.state,
@@ -123,13 +125,15 @@ export class ClusterConfig {
   private onEvent(msg: BusMessage<'config.changed'>): void {
     const { kind, version, doc } = msg.payload;
     if (version <= (this.docs.get(kind)?.version ?? 0)) return; // own echo, duplicate or late
+    const fromOther = msg.node !== this.opts.bus.node;
     if (doc !== undefined) {
       this.accept({ kind, doc, version });
+      if (fromOther) this.metrics.newsApplied(msg.ts, Date.now());
       return;
     }
     // Too large to inline: read it. The store may hold an even newer version by now.
     this.opts.state.config.get(kind).then(
-      (d) => { if (d) this.accept(d); },
+      (d) => { if (d) { this.accept(d); if (fromOther) this.metrics.newsApplied(msg.ts, Date.now()); } },
       (err: unknown) => this.logger.warn({ err, kind, version }, 'config fetch failed; the next resync will retry'),
     );
   }

@@ -217,6 +217,7 @@ export class ReplicatedTable {
       ? { value: msg.payload.value, expiresAt: msg.payload.ttlMs === null ? null : now + msg.payload.ttlMs, version: p.version, origin: msg.node }
       : { value: null, expiresAt: now + this.tombstoneTtlMs, version: p.version, origin: msg.node };
     this.apply(p.key, rec, 'bus');
+    if (msg.node !== this.opts.bus.node) this.metrics.newsApplied(msg.ts, Date.now());
   }
 
   /** Sets a record if it is newer than the one held; reports the change. */
