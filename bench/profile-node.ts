@@ -26,9 +26,9 @@ async function main(): Promise<void> {
   const servers = state === 'redis' ? await Promise.all([spawnRedis(), spawnNats()]) : [];
   const gws = [await startUas({ scenario: 'uas' }), await startUas({ scenario: 'uas' })];
   const before = new Set(readdirSync(dir));
-  process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${dir}`;
   const node = await startSbcNode({
     gateways: gws,
+    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
     config: {
       pike: { enabled: true, sampling_time_unit: '2s', reqs_density_per_unit: 1_000_000 },
       secfilter: { enabled: false }, permissions: { enabled: false }, log: { level: 'warn' },
@@ -36,7 +36,6 @@ async function main(): Promise<void> {
       ...(servers.length ? { node: { cluster: `prof-${process.pid}` }, state: { backend: 'redis', redis: { url: servers[0].url } }, bus: { servers: [servers[1].url] } } : {}),
     },
   });
-  delete process.env.NODE_OPTIONS;
   try {
     for (let i = 0; i < 2; i++) await runUac({ target: `${node.host}:${node.port}`, calls: 2000, rate: 200, localHost: '127.0.0.2', timeoutMs: 60_000, traceMessages: false });
     const cpu0 = node.cpuMs();
