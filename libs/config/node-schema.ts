@@ -313,10 +313,10 @@ export const tmSection = defineSection(
       default: 20_000,
     }),
     max_transactions_per_source: t.int({
-      doc: 'Live server transactions one source IP address may hold. Beyond it its new requests are dropped (no answer: a flooder gets nothing to reflect) and counted in sbc_sip_rejected_total{reason="source_overloaded"}. Raise it for trunks that carry many simultaneous calls from one address. The default keeps 20 flooding sources within half of max_transactions.',
+      doc: 'Live server transactions one source IP address may hold. Beyond it its new requests are dropped (no answer: a flooder gets nothing to reflect) and counted in sbc_sip_rejected_total{reason="source_overloaded"}. A call costs about 10 transaction-seconds (INVITE and BYE, each kept wait_timer after its answer), so one trunk at 200 calls/s holds about 2,000: raise it for busier trunks.',
       min: 1,
       max: 10_000_000,
-      default: 500,
+      default: 4_000,
     }),
   },
   {
