@@ -200,7 +200,10 @@ async function startProxy(run: Run, gateways: UasHandle[], transport: Proto, red
   }
   await buildNode(); // the bench measures what npm start runs: the bundle of the current sources
   const hiding = run.hiding === undefined ? {} : hidingConfig(run.hiding, redisUrl);
-  return startSbcNode({ gateways, transport, config: { ...securityConfig(run.security), ...hiding } });
+  // the one sipp caller is a trunk: at 400 cps it holds ~4,000 live transactions, over the per-source default
+  // (tm.max_transactions_per_source, docs/limits.md), which is sized for many sources, not one load generator
+  const tm = { max_transactions_per_source: 10_000 };
+  return startSbcNode({ gateways, transport, config: { ...securityConfig(run.security), ...hiding, tm } });
 }
 
 const fmt = (n: number | undefined, digits = 2) => (n === undefined ? '-' : n.toFixed(digits));

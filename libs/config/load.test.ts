@@ -37,7 +37,7 @@ describe('loadConfig: defaults', () => {
       { proto: 'tcp', host: '127.0.0.1', port: 5060 },
     ]);
     expect(c.http).toEqual({ host: '127.0.0.1', port: 9060 });
-    expect(c.tm).toEqual({ fr_timer: 32_000, fr_inv_timer: 120_000, t1: 500, t2: 4000, t4: 5000, wait_timer: 5000, max_transactions: 20_000, max_transactions_per_source: 4_000 });
+    expect(c.tm).toEqual({ fr_timer: 32_000, fr_inv_timer: 120_000, t1: 500, t2: 4000, t4: 5000, wait_timer: 5000, max_transactions: 10_000, max_transactions_per_source: 400 });
     expect(c.dispatcher.failover_codes).toEqual([500, 503, 408, 'timeout']);
     expect(c.dispatcher.list_file).toBeUndefined();
     expect(c.routing.calls_set).toBeUndefined();

@@ -310,13 +310,13 @@ export const tmSection = defineSection(
       doc: 'Live server transactions (requests being handled) on this node. Beyond it a new request is answered 503 with Retry-After (stateless: no state is made for it) and counted in sbc_sip_rejected_total{reason="overloaded"}; retransmissions, ACKs and CANCELs of known transactions still pass. Size it from docs/limits.md (memory per 1,000 transactions).',
       min: 1,
       max: 10_000_000,
-      default: 20_000,
+      default: 10_000,
     }),
     max_transactions_per_source: t.int({
-      doc: 'Live server transactions one source IP address may hold. Beyond it its new requests are dropped (no answer: a flooder gets nothing to reflect) and counted in sbc_sip_rejected_total{reason="source_overloaded"}. A call costs about 10 transaction-seconds (INVITE and BYE, each kept wait_timer after its answer), so one trunk at 200 calls/s holds about 2,000: raise it for busier trunks.',
+      doc: 'Live server transactions one source IP address may hold. Beyond it its new requests are dropped (no answer: a flooder gets nothing to reflect) and counted in sbc_sip_rejected_total{reason="source_overloaded"}. A call costs about 10 transaction-seconds (INVITE and BYE, each kept wait_timer after its answer), so the default fits a trunk of ~40 calls/s: raise it for busier trunks (200 calls/s: 2,000). The default keeps 20 flooding sources below max_transactions, so others are still served.',
       min: 1,
       max: 10_000_000,
-      default: 4_000,
+      default: 400,
     }),
   },
   {
