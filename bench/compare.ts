@@ -118,6 +118,9 @@ function nodeConfig(m: Extract<Mode, { kind: 'node' }>, backend: Backend | undef
     pike: { enabled: true, sampling_time_unit: '2s', reqs_density_per_unit: 1_000_000 },
     secfilter: { enabled: false },
     permissions: { enabled: false },
+    // one sipp source carries every call; lingering transactions (Timer J, 32 s for a BYE) of 200 cps
+    // are ~6,500 live per source, over the flood guard's default 500 (Kamailio's cfg has no such limit)
+    tm: { max_transactions_per_source: 100_000 },
     topology,
     log: { level: 'warn' },
     ...backend?.config,
