@@ -3,7 +3,7 @@
 // and the next line that gets through reports how many were suppressed.
 
 export interface LogRateLimit {
-  /** sustained lines per second per key */
+  /** sustained lines per second per key; 0 = no limit (every line is written) */
   perSecond: number;
   /** lines allowed in a burst before the rate applies */
   burst: number;
@@ -22,14 +22,16 @@ const MAX_KEYS = 10_000;
 
 export class LogLimiter {
   readonly #rate: number;
+  readonly #unlimited: boolean;
   readonly #burst: number;
   readonly #now: () => number;
   readonly #buckets = new Map<string, Bucket>();
 
   constructor(limit: LogRateLimit = DEFAULT_LOG_RATE_LIMIT, now: () => number = Date.now) {
-    if (!(limit.perSecond > 0) || !(limit.burst >= 1)) {
-      throw new Error(`LogLimiter: perSecond must be > 0 and burst >= 1 (got ${limit.perSecond}, ${limit.burst})`);
+    if (!(limit.perSecond >= 0) || !(limit.burst >= 1)) {
+      throw new Error(`LogLimiter: perSecond must be >= 0 (0 = no limit) and burst >= 1 (got ${limit.perSecond}, ${limit.burst})`);
     }
+    this.#unlimited = limit.perSecond === 0;
     this.#rate = limit.perSecond / 1000;
     this.#burst = limit.burst;
     this.#now = now;
@@ -41,6 +43,7 @@ export class LogLimiter {
    * that got through (0 usually), to be put in the line.
    */
   take(key: string): number {
+    if (this.#unlimited) return 0;
     const now = this.#now();
     let b = this.#buckets.get(key);
     if (b === undefined) {

@@ -81,6 +81,12 @@ describe('LogLimiter', () => {
     expect(lim.take('k')).toBe(2);
     expect(lim.take('k')).toBe(-1);
   });
+
+  it('writes every line with perSecond 0 (log.rejects.per_second: 0 = no limit), and refuses a negative rate', () => {
+    const lim = new LogLimiter({ perSecond: 0, burst: 1 }, () => 0);
+    for (let i = 0; i < 1000; i++) expect(lim.take('k')).toBe(0);
+    expect(() => new LogLimiter({ perSecond: -1, burst: 1 })).toThrow(/perSecond/);
+  });
 });
 
 describe('RejectionRecorder', () => {
