@@ -142,8 +142,14 @@ export function accStartStep(emit: Emit, user: UserOf): Step<RequestContext> {
   };
 }
 
-/** Refusals that are no call: malformed requests and floods (sanity, pike, bans) would only fill the accounting with noise. */
-const NOT_CALLS = /^(sanity|pike|bans)\./;
+/**
+ * Refusals that are no call: malformed requests and floods (sanity, pike,
+ * bans) would only fill the accounting with noise; and a digest challenge
+ * (401/407) is the first round of a call the UA re-sends with credentials
+ * under the same Call-ID: a record for it would close that call before it
+ * starts.
+ */
+const NOT_CALLS = /^(sanity\.|pike\.|bans\.|auth\.challenge$)/;
 
 /** An initial INVITE the node refused: a record (Kamailio failed_transaction_flag), unless it was noise. */
 function refusedInvite(ev: Extract<CallEvent, { type: 'request.refused' }>, emit: Emit, user: UserOf): void {

@@ -4,6 +4,7 @@
 // records to PostgreSQL) or to the node's own assembler (embedded: a JSON
 // Lines file). acc.stats tells how far behind it is.
 import type { NodeConfig } from '#libs/config';
+import { authFeature, type AuthHandle } from '#libs/auth';
 import { dispatcherFeature, type DispatcherHandle } from '#libs/dispatcher';
 import { defineFeature, type FeatureContext } from '#libs/feature';
 import { createRedisJobQueue, topologyOf, type JobQueue } from '#libs/state';
@@ -16,8 +17,6 @@ import { ACC_METRIC_NAMES, createCallMetrics } from './metrics.ts';
 
 type Cfg = NodeConfig & { readonly acc: AccConfig };
 
-/** No authentication feature yet: records carry no authenticated user (the column stays empty). */
-const NO_USER: UserOf = () => undefined;
 
 export const accFeature = defineFeature<Cfg>({
   name: 'acc',
@@ -59,10 +58,11 @@ export const accFeature = defineFeature<Cfg>({
     const emit = countingEmit((ev) => emitter.emit(ev));
     const byUri = duidByUri(ctx);
     const duidOf = (hop: Parameters<typeof hopDuid>[0]) => hopDuid(hop, byUri);
-    const off = ctx.calls.on((ev) => callEventToAcc(ev, emit, duidOf, NO_USER));
+    const user = authUserOf(ctx);
+    const off = ctx.calls.on((ev) => callEventToAcc(ev, emit, duidOf, user));
     log.info({ sink: useQueue ? `queue ${c.queue}` : `file ${c.file}` }, 'accounting on');
     return {
-      steps: [{ place: 'final', step: accStartStep(emit, NO_USER) }],
+      steps: [{ place: 'final', step: accStartStep(emit, user) }],
       admin: [{
         name: 'acc.stats',
         mutates: false,
@@ -83,6 +83,13 @@ export const accFeature = defineFeature<Cfg>({
     };
   },
 });
+
+/** The digest user a request authenticated as (the auth feature, when the node runs it): the records' auth_user. */
+function authUserOf(ctx: FeatureContext<Cfg>): UserOf {
+  let handle: AuthHandle;
+  try { handle = ctx.use(authFeature); } catch { return () => undefined; }
+  return (msg) => handle.authenticatedUser(msg);
+}
 
 /** duid of a dispatcher destination by its URI (when the hop carries no destination of its own). */
 function duidByUri(ctx: FeatureContext<Cfg>): ((uri: string) => string | undefined) | undefined {

@@ -27,6 +27,8 @@ export interface AuthHandle {
   /** the local domains, lower-case */
   readonly domains: ReadonlySet<string>;
   readonly subscribers: SubscriberStore;
+  /** the digest user (user@realm) a request authenticated as on this node, if it did */
+  authenticatedUser(msg: object): string | undefined;
 }
 
 /** auth.trusted and the permissions trusted group's rows (ip or CIDR): never challenged. */
@@ -46,7 +48,8 @@ export const authFeature = defineFeature<AuthNodeConfig, AuthHandle>({
     const { auth, auth_block } = ctx.config;
     const domains = new Set(auth.domains.map((d) => d.toLowerCase()));
     const subscribers = new SubscriberStore(ctx.state.tables);
-    const provides: AuthHandle = { enabled: auth.enabled, domains, subscribers };
+    let userOf: (msg: object) => string | undefined = () => undefined;
+    const provides: AuthHandle = { enabled: auth.enabled, domains, subscribers, authenticatedUser: (msg) => userOf(msg) };
     const subscriberAdmin = subscriberAdminCommands(subscribers);
     if (!auth.enabled) return { admin: subscriberAdmin, provides };
 
@@ -68,6 +71,7 @@ export const authFeature = defineFeature<AuthNodeConfig, AuthHandle>({
     });
     const trusted = trustedSources(ctx.config);
     const steps = authSteps({ authenticator, domains, challengeMethods: new Set(auth.challenge_methods), isTrusted: (ip) => trusted.has(ip), metrics, logger: ctx.logger });
+    userOf = steps.userOf;
     return {
       steps: [{ place: 'routing', step: steps.check }, { place: 'final', step: steps.consume }],
       admin: [...subscriberAdmin, ...blockAdminCommands(blocks)],

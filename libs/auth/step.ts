@@ -49,9 +49,9 @@ const LOG_RATE = { perSecond: 2, burst: 10 };
  * before the request is relayed (place `final`): routing steps in between
  * still see them (dispatcher algorithm 5 hashes the auth username).
  */
-export function authSteps(deps: AuthStepDeps): { check: Step<RequestContext>; consume: Step<RequestContext> } {
-  const accepted = new WeakMap<object, { kind: ChallengeKind; realm: string }>();
-  const check = authStep(deps, (ctx, req) => accepted.set(ctx.msg, { kind: req.kind, realm: req.realm }));
+export function authSteps(deps: AuthStepDeps): { check: Step<RequestContext>; consume: Step<RequestContext>; userOf(msg: object): string | undefined } {
+  const accepted = new WeakMap<object, { kind: ChallengeKind; realm: string; user: string }>();
+  const check = authStep(deps, (ctx, req, user) => accepted.set(ctx.msg, { kind: req.kind, realm: req.realm, user }));
   const consume: Step<RequestContext> = {
     name: 'auth.consume',
     run(ctx) {
@@ -60,17 +60,18 @@ export function authSteps(deps: AuthStepDeps): { check: Step<RequestContext>; co
       return 'next';
     },
   };
-  return { check, consume };
+  // the user a request authenticated as (user@realm), for later steps and call records (acc auth_user)
+  return { check, consume, userOf: (msg) => { const a = accepted.get(msg); return a === undefined ? undefined : `${a.user}@${a.realm}`; } };
 }
 
-export function authStep(deps: AuthStepDeps, onAccepted: (ctx: RequestContext, req: AuthRequest) => void = () => undefined): Step<RequestContext> {
+export function authStep(deps: AuthStepDeps, onAccepted: (ctx: RequestContext, req: AuthRequest, username: string) => void = () => undefined): Step<RequestContext> {
   const limiter = new LogLimiter(LOG_RATE);
   const log = deps.logger;
   const settle = (ctx: RequestContext, req: AuthRequest, o: AuthOutcome): StepVerdict => {
     switch (o.kind) {
       case 'ok':
         deps.metrics.success(req.kind);
-        onAccepted(ctx, req);
+        onAccepted(ctx, req, o.username);
         return 'next';
       case 'reject':
         deps.metrics.failure(o.failure);

@@ -10,6 +10,7 @@ import { runUac, startSbcNode, startUas, type SbcNodeHandle, type UasHandle } fr
 import { adminPost } from '../sipp/sbc-node.ts';
 
 const SCEN = fileURLToPath(new URL('./scenarios/', import.meta.url));
+const AUTH_DOMAIN = 'acc.test';
 
 let gw: UasHandle;
 let node: SbcNodeHandle;
@@ -24,8 +25,16 @@ beforeAll(async () => {
   writeFileSync(list, `1 sip:127.0.0.1:${gw.port} 0 0 duid=gw1\n`);
   node = await startSbcNode({
     gateways: [],
-    config: { dispatcher: { list_file: list }, acc: { enabled: true, file, flush_interval: 50 }, log: { level: 'warn' } },
+    config: {
+      dispatcher: { list_file: list },
+      acc: { enabled: true, file, flush_interval: 50 },
+      // users of acc.test authenticate (407); sipp's plain calls come from 127.0.0.1, not a local domain
+      auth: { enabled: true, domains: [AUTH_DOMAIN], secret: 'acc-file-test-nonce-secret-0001', algorithms: ['MD5'] }, // sipp's digest is MD5 only
+      log: { level: 'warn' },
+    },
   });
+  const added = await fetch(`http://${node.host}:${node.httpPort}/admin/subscriber.add`, adminPost(node, { username: 'carol', domain: AUTH_DOMAIN, password: 'carol-secret' }));
+  expect(added.status).toBe(200);
 }, 60_000);
 
 afterAll(async () => {
@@ -63,5 +72,20 @@ describe('accounting on one node without Redis (JSON Lines file)', () => {
     expect(text).toMatch(/sbc_acc_calls_failed_total\{gateway="gw1",reason="busy"[^}]*\} 5/);
     const stats = await (await fetch(`http://${node.host}:${node.httpPort}/admin/acc.stats`, adminPost(node))).json() as { result: { sink: string; file: { written: number; open: number } } };
     expect(stats.result).toMatchObject({ sink: 'file', file: { written: 10, open: 0 } });
+  }, 60_000);
+
+  it('records the digest user a call authenticated as (auth_user), and none for calls that did not authenticate', async () => {
+    const before = records().length;
+    const r = await runUac({
+      target: `127.0.0.1:${node.port}`, calls: 3, rate: 10, scenario: 'uac_auth', service: 'authd', holdMs: 100,
+      extraArgs: ['-key', 'user', 'carol', '-key', 'domain', AUTH_DOMAIN, '-au', 'carol', '-ap', 'carol-secret', '-auth_uri', `authd@127.0.0.1:${node.port};transport=UDP`],
+    });
+    expect(r.successful).toBe(3);
+    await waitUntil(() => records().filter((x) => String(x.ruri).startsWith('sip:authd@')).length >= 3, 10_000, 50);
+    const authd = records().filter((x) => String(x.ruri).startsWith('sip:authd@'));
+    // one record per call: the 407-challenged first INVITE is part of the same call, not a record of its own
+    expect(records().length - before).toBe(3);
+    for (const x of authd) expect(x).toMatchObject({ authUser: `carol@${AUTH_DOMAIN}`, endReason: 'caller_bye', sipStatus: 200, duid: 'gw1' });
+    for (const x of records().filter((y) => String(y.ruri).startsWith('sip:ans@'))) expect(x.authUser).toBeUndefined();
   }, 60_000);
 });
