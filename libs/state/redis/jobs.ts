@@ -227,7 +227,9 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & 
   });
   const deadLetter = (job: Job<T>, err: Error) => {
     opts.logger?.error({ queue: opts.name, jobId: job.id, attempts: job.attemptsMade, err: err.message }, 'job failed every attempt: moved to the dead-letter queue');
-    void dead.add('dead', { jobId: job.id, data: job.data, error: err.message, failedAt: Date.now() }, { jobId: job.id }).catch(() => undefined);
+    // the job itself stays in the failed set (removeOnFail keeps failCount); the copy is for operators
+    void dead.add('dead', { jobId: job.id, data: job.data, error: err.message, failedAt: Date.now() }, { jobId: job.id })
+      .catch((e: unknown) => opts.logger?.error({ queue: opts.name, jobId: job.id, err: e instanceof Error ? e.message : String(e) }, 'dead-letter copy failed: the job is only in the failed set'));
     opts.onDeadLetter?.(job.id ?? '', err.message);
   };
   return {
