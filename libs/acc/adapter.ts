@@ -12,6 +12,9 @@ export type Emit = (ev: AccEventInput) => void;
 /** The authenticated user of a request, once authentication exists (undefined: not known). */
 export type UserOf = (msg: SipMessage) => string | undefined;
 
+/** The Call-ID the core-side leg of a call carries when topology hiding masks it (undefined: the same). */
+export type CoreCallIdOf = (msg: SipMessage) => string | undefined;
+
 /**
  * Wraps `emit` so that each call's final (or refused) event says how many
  * events about the call this node emitted before it (`k`): the writer then
@@ -110,10 +113,11 @@ function protoOf(p: string): Proto {
 }
 
 /** The `start` event of an initial INVITE (what the call events do not carry: From/To, R-URI, source). */
-export function startEvent(msg: SipMessage, source: { proto: string; address: string; port: number }, user: UserOf): AccEventInput {
+export function startEvent(msg: SipMessage, source: { proto: string; address: string; port: number }, user: UserOf, coreCallIdOf: CoreCallIdOf = () => undefined): AccEventInput {
   const from = msg.from();
   const to = msg.to();
   const u = user(msg);
+  const core = coreCallIdOf(msg);
   return {
     t: 'start',
     call: msg.callId() ?? '',
@@ -124,6 +128,7 @@ export function startEvent(msg: SipMessage, source: { proto: string; address: st
     ruri: msg.uri,
     src: { ip: source.address, port: source.port, proto: protoOf(source.proto) },
     ...(u !== undefined ? { user: u } : {}),
+    ...(core !== undefined ? { coreCall: core } : {}),
   };
 }
 
@@ -132,11 +137,11 @@ export function startEvent(msg: SipMessage, source: { proto: string; address: st
  * gives its `start` event. Retransmissions never get here (the transaction
  * step absorbs them), so each INVITE counts once per node.
  */
-export function accStartStep(emit: Emit, user: UserOf): Step<RequestContext> {
+export function accStartStep(emit: Emit, user: UserOf, coreCallIdOf?: CoreCallIdOf): Step<RequestContext> {
   return {
     name: 'acc',
     run(ctx) {
-      if (ctx.msg.method === 'INVITE' && !ctx.inDialog) emit(startEvent(ctx.msg, ctx.source, user));
+      if (ctx.msg.method === 'INVITE' && !ctx.inDialog) emit(startEvent(ctx.msg, ctx.source, user, coreCallIdOf));
       return 'next';
     },
   };

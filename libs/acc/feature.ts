@@ -6,9 +6,10 @@
 import type { NodeConfig } from '#libs/config';
 import { authFeature, type AuthHandle } from '#libs/auth';
 import { dispatcherFeature, type DispatcherHandle } from '#libs/dispatcher';
+import { topologyFeature, type TopologyHandle } from '#libs/topology';
 import { defineFeature, type FeatureContext } from '#libs/feature';
 import { createRedisJobQueue, topologyOf, type JobQueue } from '#libs/state';
-import { accStartStep, callEventToAcc, countingEmit, hopDuid, type UserOf } from './adapter.ts';
+import { accStartStep, callEventToAcc, countingEmit, hopDuid, type CoreCallIdOf, type UserOf } from './adapter.ts';
 import { accSection, type AccConfig } from './config.ts';
 import { AccEmitter, EMITTER_METRIC_NAMES } from './emitter.ts';
 import type { AccBatch } from './events.ts';
@@ -62,7 +63,7 @@ export const accFeature = defineFeature<Cfg>({
     const off = ctx.calls.on((ev) => callEventToAcc(ev, emit, duidOf, user));
     log.info({ sink: useQueue ? `queue ${c.queue}` : `file ${c.file}` }, 'accounting on');
     return {
-      steps: [{ place: 'final', step: accStartStep(emit, user) }],
+      steps: [{ place: 'final', step: accStartStep(emit, user, coreCallIdOf(ctx)) }],
       admin: [{
         name: 'acc.stats',
         mutates: false,
@@ -89,6 +90,13 @@ function authUserOf(ctx: FeatureContext<Cfg>): UserOf {
   let handle: AuthHandle;
   try { handle = ctx.use(authFeature); } catch { return () => undefined; }
   return (msg) => handle.authenticatedUser(msg);
+}
+
+/** The core-side Call-ID when topology hiding masks Call-IDs (the records' core_callid). */
+function coreCallIdOf(ctx: FeatureContext<Cfg>): CoreCallIdOf | undefined {
+  let handle: TopologyHandle;
+  try { handle = ctx.use(topologyFeature); } catch { return undefined; }
+  return (msg) => handle.otherLegCallId(msg);
 }
 
 /** duid of a dispatcher destination by its URI (when the hop carries no destination of its own). */

@@ -23,4 +23,10 @@ export interface TopologyHiding {
   hideResponse(ctx: RequestContext, res: SipMessage): void | Promise<void>;
   /** on success the message's Via stack is whole again (the node's on top) and its other fields hidden; false = drop */
   restoreStray(res: SipMessage, local: ListenSocketInfo): boolean | Promise<boolean>;
+  /**
+   * For an initial request: the Call-ID its relayed copy carries when the
+   * Call-ID is hidden (mask_callid), undefined when the other side sees the
+   * same one. Deterministic, so a record can name both legs' Call-IDs.
+   */
+  otherLegCallId(msg: SipMessage): string | undefined;
 }

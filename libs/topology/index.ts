@@ -43,4 +43,4 @@ export function createTopologyHiding({ config, dialogs, defaultMaskIp }: Topolog
       });
   }
 }
-export { topologyFeature } from './feature.ts';
+export { topologyFeature, type TopologyHandle } from './feature.ts';

@@ -130,5 +130,6 @@ export function createTopohHiding({ codec, sdp }: TopohHidingOptions): TopologyH
     return true;
   }
 
-  return { mode: 'topoh', restore, hideRequest, hideResponse, restoreStray };
+  const otherLegCallId = (msg: SipMessage) => (maskCallId ? toggleCallId(msg.callId() ?? '') : undefined);
+  return { mode: 'topoh', restore, hideRequest, hideResponse, restoreStray, otherLegCallId };
 }

@@ -236,7 +236,9 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
     });
   }
 
-  return { mode: 'topos', restore, prepare, hideRequest, hideResponse, restoreStray };
+  // the Call-ID prepare gives an initial request's relayed copy (line of sender 'a')
+  const otherLegCallId = (msg: SipMessage) => (maskCallId ? CALLID_PREFIX + toposToken(msg.callId() ?? '', msg.fromTag() ?? '') : undefined);
+  return { mode: 'topos', restore, prepare, hideRequest, hideResponse, restoreStray, otherLegCallId };
 }
 
 function branchId(cseq: number): string {

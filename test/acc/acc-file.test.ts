@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../harness/index.ts';
 import { runUac, startSbcNode, startUas, type SbcNodeHandle, type UasHandle } from '../sipp/index.ts';
 import { adminPost } from '../sipp/sbc-node.ts';
+import { createTopohCodec } from '#libs/topoh';
+import { toposToken } from '#libs/topology';
 
 const SCEN = fileURLToPath(new URL('./scenarios/', import.meta.url));
 const AUTH_DOMAIN = 'acc.test';
@@ -88,4 +90,39 @@ describe('accounting on one node without Redis (JSON Lines file)', () => {
     for (const x of authd) expect(x).toMatchObject({ authUser: `carol@${AUTH_DOMAIN}`, endReason: 'caller_bye', sipStatus: 200, duid: 'gw1' });
     for (const x of records().filter((y) => String(y.ruri).startsWith('sip:ans@'))) expect(x.authUser).toBeUndefined();
   }, 60_000);
+});
+
+describe('core_callid: the Call-ID the core-side leg carries when topology hiding masks it', () => {
+  const MASK_KEY = 'acc-core-callid-mask-key-of-32-chars';
+  const modes = {
+    topoh: { mode: 'topoh', mask_key: MASK_KEY, mask_callid: true },
+    topos: { mode: 'topos', mask_callid: true },
+  } as const;
+  const codec = createTopohCodec({ maskKey: MASK_KEY, maskIp: '127.0.0.1', maskCallId: true });
+  for (const mode of ['topoh', 'topos'] as const) {
+    it(`${mode}: each record names the core-side Call-ID the gateway was sent`, async () => {
+      const f = join(dir, `cdrs-${mode}.jsonl`);
+      const n = await startSbcNode({
+        gateways: [],
+        config: { dispatcher: { list_file: join(dir, 'dispatcher.list') }, acc: { enabled: true, file: f, flush_interval: 50 }, topology: modes[mode], log: { level: 'warn' } },
+      });
+      try {
+        const r = await runUac({ target: `127.0.0.1:${n.port}`, calls: 3, rate: 10, scenario: 'uac', service: `hid${mode}`, holdMs: 100 });
+        expect(r.successful, r.errors || n.logTail()).toBe(3);
+        const read = () => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, string>) : []);
+        await waitUntil(() => read().length >= 3, 10_000, 50);
+        for (const rec of read()) {
+          // (topos strips the Record-Route whose ftag tells a BYE's side: the side is unknown there)
+          expect(rec).toMatchObject({ endReason: mode === 'topos' ? 'bye' : 'caller_bye', sipStatus: 200 });
+          expect(rec.coreCallId).toBeDefined();
+          expect(rec.coreCallId).not.toBe(rec.callId);
+          // what the relayed INVITE carried: topoh seals the caller's Call-ID, topos names its dialog token
+          if (mode === 'topoh') expect(codec.decodeCallId(rec.coreCallId)).toBe(rec.callId);
+          else expect(rec.coreCallId).toBe(`tpsc-${toposToken(rec.callId, rec.fromTag)}`);
+        }
+      } finally {
+        await n.stop();
+      }
+    }, 60_000);
+  }
 });
