@@ -180,4 +180,25 @@ describe('live server transaction limits', () => {
     clock.advance(60_000);
     expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-l6' }), a).kind).toBe('new');
   });
+
+  it('counts only unanswered transactions per source: an answered one lingers for retransmissions but frees its source slot (the node-wide limit still counts it)', () => {
+    const clock = new FakeClock();
+    const rec = recorder(clock);
+    const layer = new TransactionLayer({ send: rec.send, clock, config: { waitTimer: 5000 }, limits: { maxServer: 4, maxServerPerSource: 1 } });
+    const a = { ...source(), host: '192.0.2.1' };
+    const r1 = makeRequest('OPTIONS', { branch: 'z9hG4bK-u1' });
+    const first = layer.receiveRequest(r1, a) as { kind: string; tx: ServerTransaction };
+    expect(first.kind).toBe('new');
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-u2' }), a)).toEqual({ kind: 'overloaded', scope: 'source' });
+    first.tx.respond(createResponse(r1, 200, 'OK', { toTag: 't' }));
+    // still alive (Timer J over UDP) and still answering retransmissions, but no longer the source's share
+    expect(layer.counts().server).toBe(1);
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-u1' }), a).kind).toBe('retransmission');
+    const second = layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-u3' }), a);
+    expect(second.kind).toBe('new');
+    // its end (Timer J, wait_timer here) does not free a second slot
+    clock.advance(10_000);
+    expect(layer.counts().server).toBe(1);
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-u4' }), a)).toEqual({ kind: 'overloaded', scope: 'source' });
+  });
 });

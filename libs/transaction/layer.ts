@@ -76,6 +76,8 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
   private readonly servers = new Map<string, ServerTransaction>();
   /** live server transactions by source address (bounded: one entry per source that has one) */
   private readonly serversBySource = new Map<string, number>();
+  /** server transactions counted toward their source's limit (until answered or ended) */
+  private readonly sourceOf = new WeakMap<object, string>();
   private readonly limits: Readonly<ServerLimits>;
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly ctx: TxContext;
@@ -94,9 +96,10 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
         const map: Map<string, unknown> = tx.side === 'server' ? this.servers : this.clients;
         if (map.get(tx.key) === tx) {
           map.delete(tx.key);
-          if (tx.side === 'server') this.uncountSource((tx as unknown as ServerTransaction).source.host);
+          if (tx.side === 'server') this.uncountSource(tx);
         }
       },
+      answered: (tx) => this.uncountSource(tx),
       retransmitted: (kind) => metrics?.retransmitted(kind),
       timedOut: (timer) => metrics?.timedOut(timer),
       listenerError: (err, event, key) => log?.write('error', 'tm_listener', { err, event, key }, 'tm: transaction listener threw'),
@@ -151,7 +154,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
       const invite = this.servers.get(serverKey(msg, 'INVITE') ?? '');
       if (invite instanceof InviteServerTransaction) {
         this.servers.set(key, tx);
-        this.countSource(source.host);
+        this.countSource(tx, source.host);
         this.metrics?.created('server', 'non_invite');
         // §9.2 / §16.10: a CANCEL that matches is answered 200 by us, whatever the INVITE's state.
         tx.respond(cancelOk(msg));
@@ -162,11 +165,21 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
     return this.adoptServer(tx, msg, source, 'non_invite');
   }
 
-  private countSource(host: string): void {
+  /**
+   * The per-source limit counts server transactions not yet answered: an
+   * answered one lingers seconds more for retransmissions only (the node-wide
+   * limit still counts it), so a busy trunk's finished calls do not hold its
+   * share; a flood of requests nobody answers does.
+   */
+  private countSource(tx: object, host: string): void {
+    this.sourceOf.set(tx, host);
     this.serversBySource.set(host, (this.serversBySource.get(host) ?? 0) + 1);
   }
 
-  private uncountSource(host: string): void {
+  private uncountSource(tx: object): void {
+    const host = this.sourceOf.get(tx);
+    if (host === undefined) return;
+    this.sourceOf.delete(tx);
     const n = (this.serversBySource.get(host) ?? 1) - 1;
     if (n <= 0) this.serversBySource.delete(host);
     else this.serversBySource.set(host, n);
@@ -174,7 +187,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
 
   private adoptServer(tx: ServerTransaction, msg: SipMessage, source: Target, kind: 'invite' | 'non_invite'): RequestDisposition {
     this.servers.set(tx.key, tx);
-    this.countSource(source.host);
+    this.countSource(tx, source.host);
     this.metrics?.created('server', kind);
     this.emit('request', { tx, msg, source });
     return { kind: 'new', tx };

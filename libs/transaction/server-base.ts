@@ -30,6 +30,11 @@ export abstract class ServerTransactionBase extends TransactionCore<ServerTransa
   /** Passes a response from the user to the wire. false when the state does not allow it (dropped). */
   abstract respond(res: SipMessage): boolean;
 
+  /** Called once the final response is sent. */
+  protected finalSent(): void {
+    this.ctx.hooks.answered?.(this);
+  }
+
   /** A retransmission of the request arrived (same key). */
   abstract receiveRetransmission(): void;
 

@@ -48,6 +48,7 @@ export class InviteServerTransaction extends ServerTransactionBase {
       // from here only the final's bytes are needed (retransmissions)
       this.lastProvisional = undefined;
       this.releaseRequest();
+      this.finalSent();
       if (status < 300) {
         // RFC 6026: stay to absorb INVITE retransmissions and let later 2xx through.
         this.st = { name: 'accepted', final: new SentResponse(res) };

@@ -37,6 +37,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase {
     // from here only the final's bytes are needed (retransmissions)
     this.lastProvisional = undefined;
     this.releaseRequest();
+    this.finalSent();
     this.st = { name: 'completed', final: new SentResponse(res) };
     if (this.reliable) this.finish('normal');
     else this.timers.start('J', lingerMs(this.ctx.config), () => this.finish('normal'));
