@@ -313,7 +313,7 @@ export const tmSection = defineSection(
       default: 10_000,
     }),
     max_transactions_per_source: t.int({
-      doc: 'Server transactions not yet answered that one source IP address may hold (answered ones, lingering for retransmissions, count only toward max_transactions). Beyond it its new requests are dropped (no answer: a flooder gets nothing to reflect) and counted in sbc_sip_rejected_total{reason="source_overloaded"}. A trunk holds about calls/s x seconds to answer (ringing included): the default fits 40 calls/s ringing 10 s; raise it for busier trunks. The default keeps 20 sources flooding unanswered requests below max_transactions, so others are still served.',
+      doc: 'Server transactions not yet answered that one source IP address may hold (and INVITEs whose error answer it has not ACKed; answered ones lingering for retransmissions count only toward max_transactions). Beyond it its new requests are dropped (no answer: a flooder gets nothing to reflect) and counted in sbc_sip_rejected_total{reason="source_overloaded"}. A trunk holds about calls/s x seconds to answer (ringing included): the default fits 40 calls/s ringing 10 s; raise it for busier trunks. The default keeps 20 sources flooding unanswered requests below max_transactions, so others are still served.',
       min: 1,
       max: 10_000_000,
       default: 400,

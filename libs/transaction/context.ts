@@ -18,7 +18,7 @@ export type RetransmitKind =
 export interface TxHooks {
   /** the transaction ended: remove it from the layer's map (identity-checked) */
   terminated(tx: { readonly key: string; readonly side: 'server' | 'client' }): void;
-  /** a server transaction sent its final response: it lingers only for retransmissions (the per-source limit stops counting it) */
+  /** a server transaction waits for nothing more from its source (final sent; a non-2xx to an INVITE ACKed): the per-source limit stops counting it */
   answered?(tx: object): void;
   retransmitted(kind: RetransmitKind): void;
   timedOut(timer: TimerName): void;

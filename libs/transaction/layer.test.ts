@@ -201,4 +201,17 @@ describe('live server transaction limits', () => {
     expect(layer.counts().server).toBe(1);
     expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-u4' }), a)).toEqual({ kind: 'overloaded', scope: 'source' });
   });
+
+  it('keeps counting an INVITE refused with a non-2xx until its source ACKs it (a flooder never does)', () => {
+    const clock = new FakeClock();
+    const rec = recorder(clock);
+    const layer = new TransactionLayer({ send: rec.send, clock, config: { waitTimer: 5000 }, limits: { maxServer: 10, maxServerPerSource: 1 } });
+    const a = { ...source(), host: '192.0.2.9' };
+    const inv = makeRequest('INVITE', { branch: 'z9hG4bK-v1' });
+    const first = layer.receiveRequest(inv, a) as { kind: string; tx: ServerTransaction };
+    first.tx.respond(createResponse(inv, 486, 'Busy Here', { toTag: 'b' }));
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-v2' }), a)).toEqual({ kind: 'overloaded', scope: 'source' });
+    expect(layer.receiveRequest(makeRequest('ACK', { branch: 'z9hG4bK-v1', toTag: 'b' }), a).kind).toBe('ack-absorbed');
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-v3' }), a).kind).toBe('new');
+  });
 });

@@ -166,10 +166,11 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
   }
 
   /**
-   * The per-source limit counts server transactions not yet answered: an
-   * answered one lingers seconds more for retransmissions only (the node-wide
-   * limit still counts it), so a busy trunk's finished calls do not hold its
-   * share; a flood of requests nobody answers does.
+   * The per-source limit counts server transactions not yet answered (and
+   * INVITEs whose non-2xx the source has not ACKed): an answered one lingers
+   * seconds more for retransmissions only (the node-wide limit still counts
+   * it), so a busy trunk's finished calls do not hold its share; a flood of
+   * requests nobody answers, or of INVITEs that never ACK, does.
    */
   private countSource(tx: object, host: string): void {
     this.sourceOf.set(tx, host);

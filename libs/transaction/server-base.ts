@@ -30,7 +30,7 @@ export abstract class ServerTransactionBase extends TransactionCore<ServerTransa
   /** Passes a response from the user to the wire. false when the state does not allow it (dropped). */
   abstract respond(res: SipMessage): boolean;
 
-  /** Called once the final response is sent. */
+  /** Called once the transaction waits for nothing more from its source: final sent (2xx or non-INVITE), or a non-2xx ACKed. */
   protected finalSent(): void {
     this.ctx.hooks.answered?.(this);
   }

@@ -48,8 +48,8 @@ export class InviteServerTransaction extends ServerTransactionBase {
       // from here only the final's bytes are needed (retransmissions)
       this.lastProvisional = undefined;
       this.releaseRequest();
-      this.finalSent();
       if (status < 300) {
+        this.finalSent();
         // RFC 6026: stay to absorb INVITE retransmissions and let later 2xx through.
         this.st = { name: 'accepted', final: new SentResponse(res) };
         this.timers.start('L', lingerMs(this.ctx.config), () => this.finish('normal'));
@@ -97,6 +97,8 @@ export class InviteServerTransaction extends ServerTransactionBase {
         this.timers.stop('G');
         this.timers.stop('H');
         this.st = { name: 'confirmed' };
+        // a non-2xx counts toward its source until the source ACKs it: a flooder never does
+        this.finalSent();
         this.emit('ack', { ack });
         if (this.reliable) this.finish('normal');
         else this.timers.start('I', this.ctx.config.t4, () => this.finish('normal'));
