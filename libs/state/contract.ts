@@ -15,6 +15,21 @@ export interface ClusterFixture {
 
 export type FixtureFactory = () => Promise<ClusterFixture>;
 
+/** A fixture over real servers (Redis, Cluster, Sentinel): each node() is one more client of `cluster` in the same store; time passes for real. */
+export function realStoreFixture(cluster: string, connect: (cluster: string) => Promise<SharedState>): ClusterFixture {
+  const nodes: SharedState[] = [];
+  return {
+    async node() {
+      const s = await connect(cluster);
+      nodes.push(s);
+      return s;
+    },
+    advance: (ms) => new Promise((r) => setTimeout(r, ms)),
+    now: () => Date.now(),
+    async close() { await Promise.all(nodes.map((n) => n.close())); },
+  };
+}
+
 const LONG = 60_000;
 
 async function rejectsWith(p: Promise<unknown>, code: StateError['code']): Promise<void> {

@@ -1,11 +1,10 @@
 // The Redis backend on a real 3-shard Redis Cluster (3 masters, 1 replica
 // each, started by the test harness): the whole contract suite, how the keys
 // of many calls spread over the shards, and a shard failover under traffic.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName, waitUntil } from '../../test/harness/index.ts';
 import { startRedisCluster, type RedisClusterHandle } from '../../test/harness/redis-cluster.ts';
-import { stateContract } from './contract.ts';
+import { realStoreFixture, stateContract } from './contract.ts';
 import { isUnavailable } from './errors.ts';
 import { createRedisState } from './redis/index.ts';
 import { createRedisJobQueue, createRedisJobWorker } from './redis/jobs.ts';
@@ -17,40 +16,8 @@ afterAll(async () => { await rc?.stop(); });
 
 const connect = (cluster: string) => createRedisState({ cluster, topology: { kind: 'cluster', nodes: rc!.urls } });
 
-stateContract('redis cluster (3 shards)', async () => {
-  const cluster = uniqueName('state');
-  const nodes: SharedState[] = [];
-  return {
-    async node() {
-      const s = await connect(cluster);
-      nodes.push(s);
-      return s;
-    },
-    advance: (ms) => new Promise((r) => setTimeout(r, ms)),
-    now: () => Date.now(),
-    async close() { await Promise.all(nodes.map((n) => n.close())); },
-  };
-});
+stateContract('redis cluster (3 shards)', async () => realStoreFixture(uniqueName('state'), connect));
 
-/** Keys of one SBC cluster (and kind) on each current master: SCAN per master, as a Redis Cluster has no global SCAN. */
-async function keysPerMaster(match: string): Promise<number[]> {
-  const masters = await rc!.masters();
-  return Promise.all(masters.map(async (m) => {
-    const r = new Redis(m.port, '127.0.0.1');
-    try {
-      let n = 0;
-      let cursor = '0';
-      do {
-        const [next, keys] = await r.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-        n += keys.length;
-        cursor = next;
-      } while (cursor !== '0');
-      return n;
-    } finally {
-      r.disconnect();
-    }
-  }));
-}
 
 /** One call's state as the proxy writes it: the topos dialog with its first branch, the dispatcher's pin of the request's gateway, and call load. */
 async function oneCall(s: SharedState, i: number): Promise<void> {
@@ -68,7 +35,7 @@ describe('Redis Cluster layout', () => {
     const s = await connect(name);
     try {
       for (let i = 0; i < 10_000; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => oneCall(s, i + j)));
-      const calls = await keysPerMaster(`sbc:${name}:*`);
+      const calls = await rc!.keysPerMaster(`sbc:${name}:*`);
       expect(calls).toHaveLength(3);
       const total = calls.reduce((a, b) => a + b, 0);
       expect(total).toBe(30_003); // a dialog, a branch and a pin per call, and the call-load sets of 3 gateways
@@ -79,7 +46,7 @@ describe('Redis Cluster layout', () => {
       for (let i = 0; i < 2000; i += 500) {
         await Promise.all(Array.from({ length: 500 }, (_, j) => s.tables.set('ipban', `10.1.${(i + j) >> 8}.${(i + j) & 255}`, 'flood', 60_000)));
       }
-      const bans = await keysPerMaster(`sbc:${name}:t:*`);
+      const bans = await rc!.keysPerMaster(`sbc:${name}:t:*`);
       const banTotal = bans.reduce((a, b) => a + b, 0);
       expect(banTotal).toBe(2000);
       console.log(`[spread] ban entries of 2,000 sources per shard: ${bans.join(', ')}`);

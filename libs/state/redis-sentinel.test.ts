@@ -3,9 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName, waitUntil } from '../../test/harness/index.ts';
 import { startRedisSentinel, type RedisSentinelHandle } from '../../test/harness/redis-sentinel.ts';
-import { stateContract } from './contract.ts';
+import { realStoreFixture, stateContract } from './contract.ts';
 import { createRedisState } from './redis/index.ts';
-import type { SharedState } from './types.ts';
 
 let rs: RedisSentinelHandle | undefined;
 beforeAll(async () => { rs = await startRedisSentinel(); }, 60_000);
@@ -13,20 +12,7 @@ afterAll(async () => { await rs?.stop(); });
 
 const connect = (cluster: string) => createRedisState({ cluster, topology: { kind: 'sentinel', sentinels: rs!.sentinels, name: rs!.name } });
 
-stateContract('redis sentinel', async () => {
-  const cluster = uniqueName('state');
-  const nodes: SharedState[] = [];
-  return {
-    async node() {
-      const s = await connect(cluster);
-      nodes.push(s);
-      return s;
-    },
-    advance: (ms) => new Promise((r) => setTimeout(r, ms)),
-    now: () => Date.now(),
-    async close() { await Promise.all(nodes.map((n) => n.close())); },
-  };
-});
+stateContract('redis sentinel', async () => realStoreFixture(uniqueName('state'), connect));
 
 describe('Sentinel failover', () => {
   it('follows the master to the promoted replica', async () => {

@@ -6,7 +6,6 @@
 // keys land on every shard; a master killed under calls is taken over by its
 // replica and the nodes carry on (calls after the takeover all succeed); a
 // NATS server killed under calls costs no call and cluster news still flows.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName, waitUntil } from '../harness/index.ts';
 import { startNatsCluster, type NatsClusterHandle } from '../harness/nats-cluster.ts';
@@ -45,24 +44,6 @@ function callsThroughBoth(calls: number, rate: number, holdMs = 0): Promise<UacR
   return Promise.all(nodes.map((n) => runUac({ target: `${n.host}:${n.port}`, calls, rate, holdMs, timeoutMs: 60_000, traceMessages: false })));
 }
 
-/** Keys of this SBC cluster on each current master (SCAN per master). */
-async function keysPerMaster(): Promise<number[]> {
-  return Promise.all((await rc.masters()).map(async (m) => {
-    const r = new Redis(m.port, '127.0.0.1');
-    try {
-      let n = 0;
-      let cursor = '0';
-      do {
-        const [next, keys] = await r.scan(cursor, 'MATCH', `sbc:${cluster}:*`, 'COUNT', 1000);
-        n += keys.length;
-        cursor = next;
-      } while (cursor !== '0');
-      return n;
-    } finally {
-      r.disconnect();
-    }
-  }));
-}
 
 const logs = () => nodes.map((n, i) => `\n--- node ${i} ---\n${n.logTail(1500)}`).join('');
 
@@ -70,7 +51,7 @@ describe('nodes on a sharded Redis Cluster and a NATS cluster', () => {
   it('carries calls through both nodes, with their state spread over every shard', async () => {
     const running = callsThroughBoth(60, 30, 3000);
     await new Promise((r) => setTimeout(r, 2500)); // calls are up, held 3 s
-    const perShard = await keysPerMaster();
+    const perShard = await rc.keysPerMaster(`sbc:${cluster}:*`);
     const results = await running;
     for (const r of results) expect(r.failed, r.errors || logs()).toBe(0);
     expect(results.reduce((a, r) => a + r.successful, 0)).toBe(120);

@@ -22,6 +22,8 @@ export interface RedisClusterHandle {
   urls: string[];
   /** current masters, asked from the cluster itself */
   masters(): Promise<RedisClusterNode[]>;
+  /** keys matching `match` on each current master (SCAN per master: a Redis Cluster has no global SCAN) */
+  keysPerMaster(match: string): Promise<number[]>;
   /** kills one node (SIGKILL), as a crash would */
   kill(port: number): Promise<void>;
   /** waits until every live node reports cluster_state:ok and slots are all served */
@@ -68,6 +70,23 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     const handle: RedisClusterHandle = {
       nodes,
       urls: nodes.map((n) => n.url),
+      async keysPerMaster(match: string) {
+        return Promise.all((await handle.masters()).map(async (m) => {
+          const r = new Redis(m.port, '127.0.0.1');
+          try {
+            let n = 0;
+            let cursor = '0';
+            do {
+              const [next, keys] = await r.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+              n += keys.length;
+              cursor = next;
+            } while (cursor !== '0');
+            return n;
+          } finally {
+            r.disconnect();
+          }
+        }));
+      },
       async masters() {
         const live = nodes.filter((n) => children.has(n.port));
         const r = new Redis(live[0].port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
