@@ -327,8 +327,11 @@ const defined = new WeakMap<RedisClient, Map<string, Defined>>();
  * the key count first, every script would be grouped under the slot of "1").
  * Definitions are made on first use (call-load scripts take one key per
  * gateway); an auto-pipeline copies the scripts defined when it was created,
- * so the first calls of a new definition wait one setImmediate, after the
- * pipelines already scheduled for this tick (FIFO) have been sent.
+ * so the first calls of a new definition wait until every auto-pipeline that
+ * existed at the definition has been sent. One setImmediate is not enough: a
+ * slot's pipeline queued behind a running one stays open longer, and a call
+ * joining it crashed the process inside ioredis ("pipeline[functionName] is
+ * not a function", then "results[i] is not iterable").
  */
 export function runScript(redis: RedisClient, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
   let fns = defined.get(redis);
@@ -338,11 +341,25 @@ export function runScript(redis: RedisClient, name: ScriptName, keys: string[], 
   if (!d) {
     redis.defineCommand(cmd, { lua: SCRIPTS[name], numberOfKeys: keys.length });
     const entry: Defined = { fn: (redis as unknown as Record<string, ScriptFn>)[cmd] };
-    entry.settling = new Promise<void>((resolve) => setImmediate(() => { entry.settling = undefined; resolve(); }));
+    entry.settling = olderPipelinesSent(redis).then(() => { entry.settling = undefined; });
     fns.set(cmd, entry);
     d = entry;
   }
   const { fn, settling } = d;
   const send = () => sendFollowingRedirects(redis, () => fn.call(redis, ...keys, ...args));
   return settling ? settling.then(send) : send();
+}
+
+/** Resolves once none of the client's auto-pipelines open now is still waiting to be sent (ioredis keeps them in `_autoPipelines` until it executes them). */
+function olderPipelinesSent(redis: RedisClient): Promise<void> {
+  const open = (redis as unknown as { _autoPipelines?: Map<string, unknown> })._autoPipelines;
+  if (open === undefined || open.size === 0) return Promise.resolve();
+  const older = new Set(open.values());
+  return new Promise<void>((resolve) => {
+    const check = () => {
+      for (const p of open.values()) if (older.has(p)) { setImmediate(check); return; }
+      resolve();
+    };
+    setImmediate(check);
+  });
 }
