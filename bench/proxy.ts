@@ -13,6 +13,7 @@
 // queue, no Redis): noop and acc apart say what the seam and accounting cost.
 import { AccEmitter, accStartStep, callEventToAcc, countingEmit, hopDuid } from '#libs/acc';
 import { CallEvents, relayBranch } from '#libs/proxy';
+import type { Via } from '#libs/sip';
 import type { ListenSocketInfo, RemoteInfo } from '#libs/transport';
 import { startInProcessProxy } from '../test/harness/in-process-proxy.ts';
 
@@ -48,11 +49,14 @@ function setup(listen: Listen) {
 
 const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
+/** the caller's top Via (what the node derives its relayed branch from), without parsing text */
+const callerVia = (branch: string): Via => ({ protocol: 'SIP/2.0', transport: 'UDP', host: caller.address, port: caller.port, params: new Map([['branch', branch]]) });
+
 function call(d: ReturnType<typeof setup>['deliver'], i: number): void {
   const cid = `${i}-bench@127.0.0.1`;
   const b = `z9hG4bK-c${i}`;
-  const nb = relayBranch(b, 0);
   const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${b}`;
+  const nb = relayBranch(callerVia(b), 0);
   const nv = `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=${nb};rport=5060`;
   const from = `From: sipp <sip:sipp@127.0.0.1:5070>;tag=${i}SIPpTag00`;
   const to = 'To: <sip:service@127.0.0.1:5060>';
@@ -68,7 +72,7 @@ function call(d: ReturnType<typeof setup>['deliver'], i: number): void {
   d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
   const bb = `z9hG4bK-b${i}`;
   d(inDialog('BYE', 2, bb), caller);
-  d(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${relayBranch(bb, 0)};rport=5060\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${bb};received=127.0.0.1;rport=5070\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
+  d(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${relayBranch(callerVia(bb), 0)};rport=5060\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${bb};received=127.0.0.1;rport=5070\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
 }
 
 function option(name: string, fallback: number): number {

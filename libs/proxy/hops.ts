@@ -1,6 +1,6 @@
 // Turning URIs into next hops, and building the Via / Record-Route values
 // the node inserts when it relays.
-import { generateBranch, type SipUri } from '#libs/sip';
+import { generateBranch, type SipUri, type Via } from '#libs/sip';
 import type { Target } from '#libs/transaction';
 import type { ListenSocketInfo } from '#libs/transport';
 import type { Hop } from './context.ts';
@@ -26,34 +26,58 @@ export function viaSentBy(sock: ListenSocketInfo): string {
 }
 
 /**
- * The branch for a relayed request. Derived from the incoming branch (plus the
- * hop index) when it is RFC 3261 compliant, so that a retransmission relayed
- * by any node carries the same branch and the next hop sees a retransmission,
- * not a new transaction (design.md §3 rule 1). Random otherwise.
+ * The branch for a relayed request, derived from what RFC 3261 §17.2.3 matches
+ * a server transaction on: the incoming branch and the top Via's sent-by
+ * (host, case-folded, and port, the default filled in, as libs/transaction
+ * keys.ts sentBy). A retransmission relayed by any node carries the same
+ * branch, so the next hop sees a retransmission, not a new transaction (design.md
+ * §3 rule 1); two clients that happen to pick the same branch are two
+ * transactions here and stay two at the next hop. The method is left out on
+ * purpose: the node's client transactions and the next hop's server
+ * transactions are keyed on it already, and an INVITE and its CANCEL share a
+ * branch by RFC 3261 §9.1. `attempt` (the hop index) makes each failover
+ * branch new. Random for a branch without the magic cookie (RFC 2543 peers).
+ * The derivation is versioned in the prefix (`z9hG4bK-sbc2-`; docs/cluster.md
+ * "Relayed branches" says what a change means for a rolling upgrade).
  */
-export function relayBranch(incomingBranch: string | undefined, attempt: number): string {
-  if (incomingBranch === undefined || !incomingBranch.startsWith('z9hG4bK') || incomingBranch.length < 10) return generateBranch();
-  return `z9hG4bK-sbc-${hash64Hex(incomingBranch, attempt)}`;
+export function relayBranch(via: Via | undefined, attempt: number): string {
+  const branch = via?.params.get('branch');
+  if (via === undefined || typeof branch !== 'string' || !branch.startsWith('z9hG4bK') || branch.length < 10) return generateBranch();
+  const port = via.port ?? (via.transport === 'TLS' || via.transport === 'WSS' ? 5061 : 5060);
+  return `z9hG4bK-sbc2-${hash64Hex(branch, via.host, port, attempt)}`;
 }
 
 /** char codes of the 16 hex digits, for hash64Hex */
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /**
- * A fast, well-mixed 64-bit string hash (cyrb53's mixing, both 32-bit halves
- * kept) as 16 hex digits. The branch must be unique per (incoming branch,
- * attempt), not secret; this costs a fraction of a crypto digest. The digits
- * are written with one String.fromCharCode: Number#toString(16) + padStart
- * took ~0.5 µs per branch, this ~0.05 µs (same output).
+ * A fast, well-mixed 64-bit hash (cyrb53's mixing, both 32-bit halves kept)
+ * of branch, sent-by host (ASCII case-folded in the loop: no toLowerCase
+ * string) and port, as 16 hex digits. The parts are fed one after the other
+ * with a separator that cannot occur in a branch or host (0x0a), so
+ * ("ab", "c") and ("a", "bc") differ. Unique per input, not secret: this
+ * costs a fraction of a crypto digest. The digits are written with one
+ * String.fromCharCode: Number#toString(16) + padStart took ~0.5 µs per
+ * branch, this ~0.05 µs.
  */
-function hash64Hex(s: string, seed: number): string {
+function hash64Hex(branch: string, host: string, port: number, seed: number): string {
   let h1 = 0xdeadbeef ^ seed;
   let h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  for (let i = 0; i < branch.length; i++) {
+    const c = branch.charCodeAt(i);
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
+  h1 = Math.imul(h1 ^ 10, 2654435761);
+  h2 = Math.imul(h2 ^ 10, 1597334677);
+  for (let i = 0; i < host.length; i++) {
+    let c = host.charCodeAt(i);
+    if (c >= 65 && c <= 90) c |= 32;
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (10 | (port << 8)), 2654435761);
+  h2 = Math.imul(h2 ^ (10 | (port << 8)), 1597334677);
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   const d = HEX_DIGITS;

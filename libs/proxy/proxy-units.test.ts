@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { parseMessage, parseUri, type SipMessage } from '#libs/sip';
+import { parseMessage, parseUri, parseVia, type SipMessage, type Via } from '#libs/sip';
 import type { ListenSocketInfo } from '#libs/transport';
 import { createContext } from './context.ts';
 import { hopForUri, recordRouteValue, relayBranch, viaValue } from './hops.ts';
@@ -12,6 +12,13 @@ import { isOptionsToSelf } from './steps/options-self.ts';
 const udp: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: '127.0.0.1', port: 5060, advertisedHost: '203.0.113.10', advertisedPort: 5060 };
 const tcp: ListenSocketInfo = { id: 'tcp:10.0.0.5:5070', proto: 'tcp', family: 'IPv4', host: '10.0.0.5', port: 5070, advertisedHost: 'sbc.example.net', advertisedPort: 5070 };
 const own = new OwnAddresses([udp, tcp], ['alias.example.org', '[2001:db8::1]:5080']);
+
+/** a caller's top Via with `branch` and sent-by `sentBy` */
+function via(branch: string, sentBy = '192.0.2.1:5070'): Via {
+  const v = parseVia(`SIP/2.0/UDP ${sentBy};branch=${branch}`);
+  if (v === undefined) throw new Error(`bad Via: ${sentBy} ${branch}`);
+  return v;
+}
 
 function msg(lines: string[]): SipMessage {
   const r = parseMessage(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`));
@@ -58,23 +65,42 @@ describe('hops and inserted headers', () => {
     expect(hopForUri(parseUri('tel:+15551234'))).toBeUndefined();
   });
 
-  it('derives the relayed branch from the incoming one: same input same branch, other attempt other branch', () => {
-    const a = relayBranch('z9hG4bK-abc123', 0);
-    expect(a).toBe(relayBranch('z9hG4bK-abc123', 0));
-    expect(a).toMatch(/^z9hG4bK-sbc-[0-9a-f]{16}$/);
-    expect(relayBranch('z9hG4bK-abc123', 1)).not.toBe(a);
-    expect(relayBranch('z9hG4bK-abc124', 0)).not.toBe(a);
-    // a non-RFC 3261 branch gets a fresh random one
-    expect(relayBranch('1234', 0)).not.toBe(relayBranch('1234', 0));
-    const many = new Set(Array.from({ length: 20_000 }, (_, i) => relayBranch(`z9hG4bK${i}`, 0)));
+  it('derives the relayed branch from the incoming branch and sent-by: same input same branch, other attempt other branch', () => {
+    const a = relayBranch(via('z9hG4bK-abc123'), 0);
+    expect(a).toBe(relayBranch(via('z9hG4bK-abc123'), 0));
+    expect(a).toMatch(/^z9hG4bK-sbc2-[0-9a-f]{16}$/);
+    expect(relayBranch(via('z9hG4bK-abc123'), 1)).not.toBe(a);
+    expect(relayBranch(via('z9hG4bK-abc124'), 0)).not.toBe(a);
+    // a non-RFC 3261 branch (or none) gets a fresh random one
+    expect(relayBranch(via('1234'), 0)).not.toBe(relayBranch(via('1234'), 0));
+    expect(relayBranch(parseVia('SIP/2.0/UDP 192.0.2.1:5070'), 0)).toMatch(/^z9hG4bK/);
+    const many = new Set(Array.from({ length: 20_000 }, (_, i) => relayBranch(via(`z9hG4bK${i}`), 0)));
     expect(many.size).toBe(20_000);
   });
 
+  it('keeps two clients that use one branch apart (RFC 3261 §17.2.3: branch + sent-by), and sent-by is compared as the transaction layer does', () => {
+    const a = relayBranch(via('z9hG4bK-abc123', '192.0.2.1:5070'), 0);
+    expect(relayBranch(via('z9hG4bK-abc123', '192.0.2.1:5071'), 0)).not.toBe(a);
+    expect(relayBranch(via('z9hG4bK-abc123', '192.0.2.2:5070'), 0)).not.toBe(a);
+    // the parts are separated: moving characters between branch and host changes the branch
+    expect(relayBranch(via('z9hG4bK-abc1231', '92.0.2.1:5070'), 0)).not.toBe(a);
+    // host case-folded, default port filled in (libs/transaction keys.ts sentBy)
+    expect(relayBranch(via('z9hG4bK-abc123', 'UA.Example.COM'), 0)).toBe(relayBranch(via('z9hG4bK-abc123', 'ua.example.com:5060'), 0));
+    expect(relayBranch(parseVia('SIP/2.0/TLS ua.example.com;branch=z9hG4bK-abc123'), 0)).toBe(relayBranch(parseVia('SIP/2.0/TLS ua.example.com:5061;branch=z9hG4bK-abc123'), 0));
+    // other Via parameters (received, rport the node stamps) do not count
+    expect(relayBranch(parseVia('SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK-abc123;rport=5070;received=198.51.100.1'), 0)).toBe(a);
+  });
+
+  // Every node of a cluster must derive the same branch for one request, so a
+  // change of these values is a change of the cluster protocol: old and new
+  // nodes derive different branches during a rolling upgrade. It must be
+  // deliberate, versioned in the prefix and documented (docs/cluster.md
+  // "Relayed branches": v1 hashed the branch alone, v2 adds sent-by).
   it('keeps the relayed branch stable across versions: nodes of a rolling upgrade must derive the same branch', () => {
-    expect(relayBranch('z9hG4bK-abc123', 0)).toBe('z9hG4bK-sbc-f00e450bcf3faae2');
-    expect(relayBranch('z9hG4bK-abc123', 1)).toBe('z9hG4bK-sbc-b86cbf07a386504e');
-    expect(relayBranch('z9hG4bK-abc123', 7)).toBe('z9hG4bK-sbc-30cdd2ec14d28a8d');
-    expect(relayBranch('z9hG4bK776asdhds', 0)).toBe('z9hG4bK-sbc-2103e6f32f24f16b');
+    expect(relayBranch(via('z9hG4bK-abc123'), 0)).toBe('z9hG4bK-sbc2-eeaf1a578297cdcb');
+    expect(relayBranch(via('z9hG4bK-abc123'), 1)).toBe('z9hG4bK-sbc2-f949491ffd0529f3');
+    expect(relayBranch(via('z9hG4bK-abc123'), 7)).toBe('z9hG4bK-sbc2-0c6908d46a7c324c');
+    expect(relayBranch(via('z9hG4bK776asdhds', '[2001:db8::9]:5090'), 0)).toBe('z9hG4bK-sbc2-f28fc680d4e29358');
   });
 
   it('puts the advertised address in Record-Route and the own address in Via', () => {

@@ -306,7 +306,7 @@ export class SipProxy {
     }
     const msg = ctx.msg;
     msg.setHeader('Max-Forwards', String(forwardedMaxForwards(msg.maxForwards(), this.deps.config.sanity)));
-    msg.prependHeader('Via', viaValue(out, relayBranch(msg.topVia()?.params.get('branch') ?? undefined, 0)));
+    msg.prependHeader('Via', viaValue(out, relayBranch(msg.topVia(), 0)));
     this.deps.topology?.hideRequest(ctx, msg, out);
     this.metrics.stateless('ack');
     const events = this.deps.events;

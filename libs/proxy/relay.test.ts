@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import type { Step } from '#libs/pipeline';
 import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
 import { resolveSanityConfig } from '#libs/sanity';
-import { DEFAULT_PARSE_LIMITS } from '#libs/sip';
+import { DEFAULT_PARSE_LIMITS, parseVia } from '#libs/sip';
 import { FakeClock, TransactionLayer } from '#libs/transaction';
 import type { InboundHandler, ListenSocketInfo, RemoteInfo, SendTarget, TransportLayer } from '#libs/transport';
 import { CallEvents, type CallEvent } from './call-events.ts';
@@ -80,7 +80,7 @@ const cancel = () =>
   `CANCEL sip:service@127.0.0.1:5060 SIP/2.0\r\n${CV}\r\n${FROM}\r\n${TO}\r\n${CID}\r\nCSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
 /** a gateway's response to the relayed attempt `attempt` of the INVITE (or its CANCEL) */
 const response = (status: string, attempt: number, toTag = '', method = 'INVITE') =>
-  `SIP/2.0 ${status}\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${relayBranch(B, attempt)};rport=5060\r\n${CV};received=127.0.0.1;rport=5070\r\n${FROM}\r\n${TO}${toTag}\r\n${CID}\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
+  `SIP/2.0 ${status}\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${relayBranch(parseVia(CV.slice(5)), attempt)};rport=5060\r\n${CV};received=127.0.0.1;rport=5070\r\n${FROM}\r\n${TO}${toTag}\r\n${CID}\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
 
 describe('Relay', () => {
   it('relays a call, and a 2xx retransmission reaching the lingering client transaction still goes upstream', () => {

@@ -58,7 +58,7 @@ export function branchRequest(ctx: RequestContext, hop: Hop, inbound: ListenSock
       req.prependHeader('Record-Route', recordRouteValue(out, false, ftag));
     }
   }
-  req.prependHeader('Via', viaValue(out, relayBranch(ctx.msg.topVia()?.params.get('branch') ?? undefined, attempt)));
+  req.prependHeader('Via', viaValue(out, relayBranch(ctx.msg.topVia(), attempt)));
   return req;
 }
 
