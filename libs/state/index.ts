@@ -1,6 +1,7 @@
 // libs/state public surface: the shared-state contracts and their backends.
 export type {
   BackendStatus,
+  ShardHealth,
   Unsubscribe,
   CounterOptions,
   CounterStore,

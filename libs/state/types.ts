@@ -13,6 +13,16 @@ export type BackendStatus =
 
 export type Unsubscribe = () => void;
 
+/** Redis Cluster slot coverage (libs/state/redis/cluster-health.ts). */
+export interface ShardHealth {
+  /** slots (of 16384) with no master that answers: their keys cannot be read or written */
+  readonly unservedSlots: number;
+  /** masters the client's slot map names */
+  readonly masters: number;
+  /** of those, the ones missing or not answering PING */
+  readonly mastersDown: number;
+}
+
 // ---------------------------------------------------------------- counters
 
 export interface CounterOptions {
@@ -285,6 +295,15 @@ export interface SharedState {
   status(): BackendStatus;
   /** Called on every up/down transition (not immediately on subscribe). */
   onStatus(cb: (s: BackendStatus) => void): Unsubscribe;
+  /**
+   * Redis Cluster only (undefined otherwise): the slot coverage, checked every
+   * second. status() does not follow it: one shard down leaves the others serving.
+   */
+  readonly shards?: {
+    get(): ShardHealth;
+    /** called when the coverage changes */
+    on(cb: (h: ShardHealth) => void): Unsubscribe;
+  };
   /** Stops timers, closes counters and connections. */
   close(): Promise<void>;
 }

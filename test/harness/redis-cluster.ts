@@ -22,6 +22,8 @@ export interface RedisClusterHandle {
   urls: string[];
   /** current masters, asked from the cluster itself */
   masters(): Promise<RedisClusterNode[]>;
+  /** the replicas of the master on `port`, asked from the cluster itself */
+  replicasOf(port: number): Promise<RedisClusterNode[]>;
   /** keys matching `match` on each current master (SCAN per master: a Redis Cluster has no global SCAN) */
   keysPerMaster(match: string): Promise<number[]>;
   /** kills one node (SIGKILL), as a crash would */
@@ -67,6 +69,22 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     }
     await Promise.all(nodes.map((n) => waitForPort(n.port)));
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
+    /** CLUSTER NODES from a live node, one array of fields per line */
+    const clusterNodes = async (): Promise<string[][]> => {
+      const live = nodes.filter((n) => children.has(n.port));
+      const r = new Redis(live[0].port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+      try {
+        await r.connect();
+        const text = await r.call('CLUSTER', 'NODES') as string;
+        return text.trim().split('\n').map((l) => l.split(' '));
+      } finally {
+        r.disconnect();
+      }
+    };
+    const nodeOf = (addr: string): RedisClusterNode => {
+      const port = Number(addr.split('@')[0].split(':')[1]);
+      return { port, url: `redis://127.0.0.1:${port}` };
+    };
     const handle: RedisClusterHandle = {
       nodes,
       urls: nodes.map((n) => n.url),
@@ -88,18 +106,13 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
         }));
       },
       async masters() {
-        const live = nodes.filter((n) => children.has(n.port));
-        const r = new Redis(live[0].port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
-        try {
-          await r.connect();
-          const text = await r.call('CLUSTER', 'NODES') as string;
-          return text.trim().split('\n').map((l) => l.split(' '))
-            .filter((f) => f[2].includes('master') && !f[2].includes('fail') && f.length > 8)
-            .map((f) => Number(f[1].split('@')[0].split(':')[1]))
-            .map((port) => ({ port, url: `redis://127.0.0.1:${port}` }));
-        } finally {
-          r.disconnect();
-        }
+        return (await clusterNodes()).filter((f) => f[2].includes('master') && !f[2].includes('fail') && f.length > 8)
+          .map((f) => nodeOf(f[1]));
+      },
+      async replicasOf(port) {
+        const lines = await clusterNodes();
+        const id = lines.find((f) => nodeOf(f[1]).port === port)?.[0];
+        return lines.filter((f) => f[2].includes('slave') && f[3] === id).map((f) => nodeOf(f[1]));
       },
       async kill(port) {
         const c = children.get(port);

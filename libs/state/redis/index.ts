@@ -2,7 +2,7 @@
 // Cluster or a Sentinel-managed master; client.ts) with auto-pipelining
 // (concurrent calls in one tick share a write), scripts loaded once, and fast
 // failure instead of queueing while Redis is away (docs/state.md, "Faults").
-import type { RedisOptions } from 'ioredis';
+import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { BatchingCounter } from '../counter-batch.ts';
 import { StateError } from '../errors.ts';
@@ -14,6 +14,7 @@ import { redisConfig } from './config.ts';
 import { redisCounterSink } from './counters.ts';
 import { redisDialogs } from './dialogs.ts';
 import { createClient, describeTopology, type RedisClient, type RedisTopology } from './client.ts';
+import { watchClusterSlots } from './cluster-health.ts';
 import { redisLeases } from './leases.ts';
 import { redisLocations } from './locations.ts';
 import { redisTables } from './tables.ts';
@@ -37,6 +38,8 @@ export interface RedisStateOptions {
   connectTimeoutMs?: number;
   /** Longest pause between reconnect attempts. Default 1000 ms. */
   maxReconnectDelayMs?: number;
+  /** Redis Cluster: how often every master is PINGed for the slot coverage (SharedState.shards). Default 1000. */
+  slotCheckIntervalMs?: number;
   /** Caller's clock, used only to express expiries as absolute times. Default Date.now. */
   now?: () => number;
   logger?: Logger;
@@ -77,6 +80,8 @@ export async function createRedisState(opts: RedisStateOptions): Promise<SharedS
 
   await waitForReady(redis, where, opts.connectTimeoutMs ?? 5000);
 
+  const shards = redis instanceof Cluster ? watchClusterSlots(redis, opts.slotCheckIntervalMs ?? 1000) : undefined;
+  await shards?.first; // so a node starts with the true sbc_backend_up
   const counters = new Set<BatchingCounter>();
   let closed = false;
   return {
@@ -96,9 +101,11 @@ export async function createRedisState(opts: RedisStateOptions): Promise<SharedS
     config: redisConfig(redis, keys),
     status: () => hub.get(),
     onStatus: (cb) => hub.on(cb),
+    ...(shards !== undefined ? { shards: { get: () => shards.get(), on: (cb) => shards.on(cb) } } : {}),
     async close() {
       if (closed) return;
       closed = true;
+      shards?.stop();
       await Promise.all([...counters].map((c) => c.close()));
       hub.clear();
       // QUIT lets in-flight replies arrive; when the link is down, just drop it.
