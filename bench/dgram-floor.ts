@@ -5,14 +5,16 @@
 // rate it carries with < 0.5% loss. Implementations alternate run by run
 // (the machine is shared); the summary prints medians.
 //
-//   npx tsx bench/dgram-floor.ts [--impl dgram,mmsg] [--rates 2400,10000,40000]
+//   npx tsx bench/dgram-floor.ts [--impl dgram,batched,layer-dgram,layer-batched] [--rates 2400,10000,40000]
 //                                [--seconds 4] [--size 600] [--rounds 3] [--max] [--turns]
 //
 // --turns also counts datagrams per event-loop turn (what one recvmmsg
 // could take at once); it adds a setImmediate per turn to the relay's CPU.
 //
-// `mmsg` needs the optional addon: `npm run build:mmsg` (node-gyp; see
-// bench/dgram/mmsg/README.md). 2400 datagrams/s = 200 calls/s x 12 datagrams.
+// dgram / batched: Node's dgram and the transport's addon (libs/transport/native,
+// built by npm ci or `npm run build:native`) used bare; layer-dgram /
+// layer-batched: libs/transport's TransportLayer with sip.udp.io = dgram /
+// batched, i.e. what the node runs. 2400 datagrams/s = 200 calls/s x 12 datagrams.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
@@ -21,7 +23,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ADDON = join(here, 'dgram/mmsg/build/Release/mmsg.node');
+const ADDON = join(here, '../libs/transport/native/build/Release/sbc_udp.node');
+const IMPLS = ['dgram', 'batched', 'layer-dgram', 'layer-batched'];
 
 interface Args { impls: string[]; rates: number[]; seconds: number; size: number; rounds: number; max: boolean; turns: boolean }
 
@@ -31,9 +34,9 @@ function parseArgs(argv: string[]): Args {
     if (argv[i] === '--max' || argv[i] === '--turns') { f.set(argv[i].slice(2), '1'); continue; }
     f.set(argv[i].replace(/^--/, ''), argv[++i]);
   }
-  const impls = (f.get('impl') ?? (existsSync(ADDON) ? 'dgram,mmsg' : 'dgram')).split(',');
-  for (const i of impls) if (i !== 'dgram' && i !== 'mmsg') throw new Error(`--impl: dgram or mmsg, not ${i}`);
-  if (impls.includes('mmsg') && !existsSync(ADDON)) throw new Error('--impl mmsg needs the addon: npm run build:mmsg');
+  const impls = (f.get('impl') ?? (existsSync(ADDON) ? IMPLS.join(',') : 'dgram,layer-dgram')).split(',');
+  for (const i of impls) if (!IMPLS.includes(i)) throw new Error(`--impl: ${IMPLS.join(', ')}, not ${i}`);
+  if (impls.some((i) => i.endsWith('batched')) && !existsSync(ADDON)) throw new Error('the batched relays need the addon: npm run build:native');
   return {
     impls,
     rates: (f.get('rates') ?? '2400,10000,40000').split(',').map(Number),
@@ -118,14 +121,14 @@ async function main(): Promise<void> {
       for (const impl of order) {
         const s = await measure(impl, rate, a);
         samples.push(s);
-        console.log(`  round ${round + 1} ${impl.padEnd(5)} ${String(rate).padStart(6)}/s: ${s.cpuUsPerDgram.toFixed(2)} µs CPU per datagram moved (${(s.sysShare * 100).toFixed(0)}% kernel), loss ${(s.loss * 100).toFixed(2)}%${s.relayDropped ? ` (${s.relayDropped} dropped by the relay's send)` : ''}${a.turns ? `, ${s.perTurn.toFixed(2)} datagrams per loop turn` : ''}`);
+        console.log(`  round ${round + 1} ${impl.padEnd(13)} ${String(rate).padStart(6)}/s: ${s.cpuUsPerDgram.toFixed(2)} µs CPU per datagram moved (${(s.sysShare * 100).toFixed(0)}% kernel), loss ${(s.loss * 100).toFixed(2)}%${s.relayDropped ? ` (${s.relayDropped} dropped by the relay's send)` : ''}${a.turns ? `, ${s.perTurn.toFixed(2)} datagrams per loop turn` : ''}`);
       }
     }
   }
   console.log('\nmedian CPU µs per datagram moved (1 receive + 1 send), relay process only:');
-  console.log(`  ${'rate/s'.padStart(8)} ${a.impls.map((i) => i.padStart(10)).join(' ')}`);
+  console.log(`  ${'rate/s'.padStart(8)} ${a.impls.map((i) => i.padStart(13)).join(' ')}`);
   for (const rate of a.rates) {
-    const cols = a.impls.map((impl) => median(samples.filter((s) => s.impl === impl && s.rate === rate).map((s) => s.cpuUsPerDgram)).toFixed(2).padStart(10));
+    const cols = a.impls.map((impl) => median(samples.filter((s) => s.impl === impl && s.rate === rate).map((s) => s.cpuUsPerDgram)).toFixed(2).padStart(13));
     console.log(`  ${String(rate).padStart(8)} ${cols.join(' ')}`);
   }
   if (a.max) {

@@ -148,6 +148,17 @@ export const sipSection = defineSection(
       },
       { doc: 'TCP connection handling and admission: every limit bounding what a flood of connections can hold (docs/limits.md).', renamed: { idleTimeoutMs: 'idle_timeout', maxBufferBytes: 'max_buffer_bytes' } },
     ),
+    udp: t.object(
+      {
+        io: t.enum(['auto', 'batched', 'dgram'], {
+          doc: 'UDP I/O path. batched: recvmmsg/sendmmsg through the native addon built by npm ci (libs/transport/native; Linux, IPv4): a batch of datagrams per JavaScript call and one sendmmsg per event-loop turn, less CPU per datagram than node:dgram (docs/benchmarks.md, The I/O floor); start fails if the addon is missing. dgram: node:dgram, one call and one syscall per datagram. auto: batched when the addon loaded, else dgram (logged at start). IPv6 sockets always use dgram. The path in use is the metric sbc_transport_udp_io{socket,io}.',
+          default: 'auto',
+        }),
+        recv_buffer_bytes: t.int({ doc: 'SO_RCVBUF of each UDP socket (bursts wait here while the node is busy); unset = the OS default. Capped at net.core.rmem_max (the kernel then doubles it).', min: 4096, max: 1_073_741_824, optional: true }),
+        send_buffer_bytes: t.int({ doc: 'SO_SNDBUF of each UDP socket; unset = the OS default (capped at net.core.wmem_max).', min: 4096, max: 1_073_741_824, optional: true }),
+      },
+      { doc: 'UDP sockets: the I/O path and socket buffer sizes.' },
+    ),
     malformed_replies: t.object(
       {
         per_second: t.int({ doc: 'Answers (400, 505, 513...) to malformed requests per second per source address; beyond it they are dropped and counted in sbc_sip_malformed_unanswered_total.', min: 1, max: 1_000_000, default: 10 }),

@@ -26,7 +26,16 @@ export interface UdpOptions {
   /** SO_RCVBUF; undefined keeps the OS default. Raise it for high call rates (bursts are absorbed here). */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /**
+   * UDP I/O: `batched` = recvmmsg/sendmmsg through the native addon (IPv4,
+   * Linux; start fails without it), `dgram` = node:dgram, `auto` (default) =
+   * batched when the addon loaded. IPv6 sockets always use node:dgram.
+   */
+  io?: UdpIoSetting;
 }
+
+export type UdpIoSetting = 'auto' | 'batched' | 'dgram';
+export const UDP_IO_SETTINGS: readonly UdpIoSetting[] = ['auto', 'batched', 'dgram'];
 
 export interface TransportConfig {
   listen: ListenConfig[];
@@ -99,7 +108,9 @@ export function resolveTransportConfig(cfg: TransportConfig): ResolvedTransportC
   }
   const udp = { ...(cfg.udp ?? {}) };
   for (const [k, v] of Object.entries(udp)) {
-    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) problems.push(`transport.udp.${k}: ${String(v)} must be a positive integer`);
+    if (k === 'io') {
+      if (v !== undefined && !UDP_IO_SETTINGS.includes(v as UdpIoSetting)) problems.push(`transport.udp.io: "${String(v)}" is not ${UDP_IO_SETTINGS.join(', ')}`);
+    } else if (v !== undefined && (!Number.isInteger(v) || (v as number) <= 0)) problems.push(`transport.udp.${k}: ${String(v)} must be a positive integer`);
   }
   if (problems.length > 0) throw new Error(`invalid transport config:\n  - ${problems.join('\n  - ')}`);
   const listen = cfg.listen.map((l) => Object.freeze({ ...l, host: stripBrackets(l.host) }));

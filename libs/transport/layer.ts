@@ -11,7 +11,8 @@ import { EndpointContext } from './context.ts';
 import { TransportMetrics } from './metrics.ts';
 import { TcpPool } from './tcp-pool.ts';
 import type { TcpConnection } from './tcp-connection.ts';
-import { UdpEndpoint } from './udp.ts';
+import { bindUdp, type UdpEndpoint, type UdpIo } from './udp.ts';
+import { nativeUdpLoadError } from './native.ts';
 import {
   TransportError,
   type InboundHandler,
@@ -85,8 +86,9 @@ export class TransportLayer implements Transport {
     try {
       for (const l of config.listen) {
         if (l.proto === 'udp') {
-          const ep = await UdpEndpoint.bind(l, config.udp, ctx);
+          const ep = await bindUdp(l, config.udp, ctx);
           udp.push(ep);
+          ctx.metrics.udpIo(ep.info.id, ep.io);
           sockets.push(ep.info);
         } else {
           sockets.push(await tcp.listen(l));
@@ -98,7 +100,11 @@ export class TransportLayer implements Transport {
       throw err;
     }
     const layer = new TransportLayer(config, ctx, udp, tcp, sockets);
-    opts.logger.info({ sockets: sockets.map((s) => ({ id: s.id, advertised: `${s.advertisedHost}:${s.advertisedPort}` })) }, 'transport listening');
+    const io = new Map(udp.map((u) => [u.info.id, u.io]));
+    opts.logger.info({ sockets: sockets.map((s) => ({ id: s.id, advertised: `${s.advertisedHost}:${s.advertisedPort}`, ...(io.has(s.id) ? { io: io.get(s.id) } : {}) })) }, 'transport listening');
+    if (udp.some((u) => u.io === 'dgram' && u.info.family === 'IPv4') && (config.udp.io ?? 'auto') === 'auto') {
+      opts.logger.info({ reason: nativeUdpLoadError }, 'batched UDP I/O unavailable: UDP uses node:dgram');
+    }
     return layer;
   }
 
@@ -109,6 +115,11 @@ export class TransportLayer implements Transport {
 
   socket(id: SocketId): ListenSocketInfo | undefined {
     return this.#byId.get(id);
+  }
+
+  /** The I/O path of each UDP listen socket (also the sbc_transport_udp_io metric). */
+  udpIo(id: SocketId): UdpIo | undefined {
+    return this.#udpById.get(id)?.io;
   }
 
   /** Open TCP connections, both directions. */

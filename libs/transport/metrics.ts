@@ -8,6 +8,7 @@ export const TRANSPORT_METRICS = {
   messages: 'sbc_transport_messages_total',
   tcpConnections: 'sbc_transport_tcp_connections',
   errors: 'sbc_transport_errors_total',
+  udpIo: 'sbc_transport_udp_io',
 } as const;
 
 /** Why the transport counted an error (label `reason` of sbc_transport_errors_total). */
@@ -33,6 +34,7 @@ export class TransportMetrics {
   readonly out: Record<Proto, Inc>;
   readonly tcpConnections: Gauge;
   readonly #errors: Counter<'proto' | 'reason'>;
+  readonly #udpIo: Gauge<'socket' | 'io'>;
 
   constructor(registry: Registry) {
     const messages =
@@ -54,8 +56,20 @@ export class TransportMetrics {
         labelNames: ['proto', 'reason'],
         registers: [registry],
       });
+    this.#udpIo =
+      (registry.getSingleMetric(TRANSPORT_METRICS.udpIo) as Gauge<'socket' | 'io'> | undefined) ??
+      new Gauge({
+        name: TRANSPORT_METRICS.udpIo,
+        help: 'I/O path of each UDP listen socket: 1 for io="batched" (recvmmsg/sendmmsg, native addon) or io="dgram" (node:dgram)',
+        labelNames: ['socket', 'io'],
+        registers: [registry],
+      });
     this.in = { udp: batchedChild(messages, 'udp', 'in'), tcp: batchedChild(messages, 'tcp', 'in') };
     this.out = { udp: batchedChild(messages, 'udp', 'out'), tcp: batchedChild(messages, 'tcp', 'out') };
+  }
+
+  udpIo(socket: string, io: 'batched' | 'dgram'): void {
+    this.#udpIo.set({ socket, io }, 1);
   }
 
   error(proto: Proto, reason: TransportErrorReason): void {

@@ -1,21 +1,41 @@
 // One UDP listen socket: one datagram is one message. Sends go out from the
 // same socket so the peer sees the advertised/bound port as our source.
+// Two implementations behind one interface (UdpEndpoint): node:dgram here,
+// and the batched one (udp-batched.ts, recvmmsg/sendmmsg through the native
+// addon); bindUdp picks by transport.udp.io.
 import { createSocket, type RemoteInfo as DgramRemote, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { UdpOptions } from './config.ts';
-import { familyOf, socketId } from './config.ts';
+import { familyOf } from './config.ts';
 import type { EndpointContext } from './context.ts';
 import type { Family, ListenConfig, ListenSocketInfo } from './types.ts';
+import { nativeUdp, nativeUdpLoadError } from './native.ts';
+import { isKeepAlive, udpSocketInfo } from './udp-common.ts';
+import { BatchedUdp } from './udp-batched.ts';
 
-/** A datagram of only CR/LF (or empty) is a NAT keep-alive, not a message: never handed up. */
-function isKeepAlive(buf: Buffer): boolean {
-  if (buf.length > 4) return false;
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i];
-    if (c !== 13 && c !== 10) return false;
-  }
-  return true;
+/** Which I/O path a UDP socket uses: node:dgram, or recvmmsg/sendmmsg batches through the addon. */
+export type UdpIo = 'dgram' | 'batched';
+
+/** What the layer needs of a UDP listen socket, whichever implementation. */
+export interface UdpEndpoint {
+  readonly info: ListenSocketInfo;
+  readonly io: UdpIo;
+  send(data: Buffer, port: number, host: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Binds one UDP listen entry with the configured I/O: `batched` needs the
+ * addon (an error otherwise), `auto` takes it when it loaded. The addon is
+ * IPv4 only: IPv6 sockets use node:dgram whatever the setting.
+ */
+export function bindUdp(cfg: ListenConfig, opts: UdpOptions, ctx: EndpointContext): Promise<UdpEndpoint> {
+  const io = opts.io ?? 'auto';
+  if (io === 'dgram' || familyOf(cfg.host) !== 'IPv4') return DgramUdp.bind(cfg, opts, ctx);
+  if (nativeUdp !== undefined) return BatchedUdp.bind(nativeUdp, cfg, opts, ctx);
+  if (io === 'batched') return Promise.reject(new Error(`transport.udp.io is batched but ${nativeUdpLoadError} (or set sip.udp.io: auto)`));
+  return DgramUdp.bind(cfg, opts, ctx);
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
@@ -26,7 +46,7 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, famil
  * deferred send per datagram. Our targets are IP literals (Via, Route,
  * dispatcher), so answer those at once; names still go to dns.lookup.
  */
-function lookupLiteralFirst(host: string, options: LookupOneOptions | number, callback: LookupCallback): void {
+export function lookupLiteralFirst(host: string, options: LookupOneOptions | number, callback: LookupCallback): void {
   const family = isIP(host);
   if (family !== 0) {
     callback(null, host, family);
@@ -35,8 +55,9 @@ function lookupLiteralFirst(host: string, options: LookupOneOptions | number, ca
   dnsLookup(host, typeof options === 'number' ? { family: options } : options, callback);
 }
 
-export class UdpEndpoint {
+export class DgramUdp implements UdpEndpoint {
   readonly info: ListenSocketInfo;
+  readonly io = 'dgram';
   readonly #socket: Socket;
   readonly #ctx: EndpointContext;
   readonly #onSent: (err: Error | null) => void;
@@ -53,7 +74,7 @@ export class UdpEndpoint {
     };
   }
 
-  static bind(cfg: ListenConfig, opts: UdpOptions, ctx: EndpointContext): Promise<UdpEndpoint> {
+  static bind(cfg: ListenConfig, opts: UdpOptions, ctx: EndpointContext): Promise<DgramUdp> {
     const family = familyOf(cfg.host) as Family;
     const socket = createSocket({
       type: family === 'IPv6' ? 'udp6' : 'udp4',
@@ -72,16 +93,8 @@ export class UdpEndpoint {
       socket.bind(cfg.port, cfg.host, () => {
         socket.off('error', onBindError);
         const port = socket.address().port;
-        const info: ListenSocketInfo = Object.freeze({
-          id: socketId('udp', cfg.host, port),
-          proto: 'udp',
-          family,
-          host: cfg.host,
-          port,
-          advertisedHost: cfg.advertise?.host ?? cfg.host,
-          advertisedPort: cfg.advertise?.port ?? port,
-        });
-        const ep = new UdpEndpoint(socket, info, ctx);
+        const info = udpSocketInfo(cfg, family, port);
+        const ep = new DgramUdp(socket, info, ctx);
         socket.on('message', (data, rinfo) => ep.#onMessage(data, rinfo));
         // ICMP errors and the like: count and carry on, never crash
         socket.on('error', (err) => {
@@ -103,7 +116,6 @@ export class UdpEndpoint {
     });
   }
 
-  /** Fire and forget: the datagram is queued to the OS; failures are counted and logged. */
   send(data: Buffer, port: number, host: string): void {
     this.#ctx.metrics.out.udp.inc();
     try {

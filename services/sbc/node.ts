@@ -109,6 +109,11 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
           maxConnectionsPerIp: config.sip.tcp.max_connections_per_ip,
           firstMessageTimeoutMs: config.sip.tcp.first_message_timeout,
         },
+        udp: {
+          io: config.sip.udp.io,
+          ...(config.sip.udp.recv_buffer_bytes !== undefined ? { recvBufferSize: config.sip.udp.recv_buffer_bytes } : {}),
+          ...(config.sip.udp.send_buffer_bytes !== undefined ? { sendBufferSize: config.sip.udp.send_buffer_bytes } : {}),
+        },
       },
       logger,
       registry,
