@@ -8,14 +8,19 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---- build: full install, bundle
 FROM ${NODE_IMAGE} AS build
+# a compiler for the batched UDP addon (libs/transport/native); without it the node uses node:dgram
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
+COPY scripts/ scripts/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/ scripts/
 COPY libs/ libs/
 COPY services/ services/
-RUN node scripts/build.mjs
+# never fails: prints why and leaves the directory empty when it cannot build
+RUN node scripts/build.mjs && node scripts/build-native.mjs && mkdir -p libs/transport/native/build/Release
 
 # ---- deps: what the bundle imports at run time (no tsx, esbuild, vitest...)
 FROM ${NODE_IMAGE} AS deps
@@ -38,6 +43,8 @@ ENV NODE_ENV=production \
     SBCCTL_URL=http://127.0.0.1:9061
 COPY --from=deps /app/node_modules/ node_modules/
 COPY --from=build /src/dist/ dist/
+# the addon, where the bundle looks for it (dist/../libs/transport/native/build/Release)
+COPY --from=build /src/libs/transport/native/build/Release/ libs/transport/native/build/Release/
 COPY package.json ./
 COPY bin/ bin/
 COPY deploy/container/ /etc/sbc/

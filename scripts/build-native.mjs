@@ -30,12 +30,17 @@ function main() {
   if (gyp === undefined) return say('node-gyp not found next to npm');
   const args = [gyp, 'rebuild', '--directory', dir];
   // the headers installed with this Node (e.g. /usr/include/node): no download
+  const env = { ...process.env };
   const prefix = dirname(dirname(process.execPath));
-  if (existsSync(join(prefix, 'include/node/node_api.h'))) args.push(`--nodedir=${prefix}`);
-  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, npm_config_loglevel: 'silent' } });
+  if (existsSync(join(prefix, 'include/node/node_api.h'))) {
+    args.push(`--nodedir=${prefix}`);
+    delete env.npm_config_nodedir; // an inherited (even empty) npm setting would win and make node-gyp download headers
+  }
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 300_000, env });
   if (r.status !== 0) {
-    const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').map((l) => l.trim()).filter((l) => /error|not found|No such/i.test(l));
-    return say(`node-gyp failed: ${lines[0] ?? r.error?.message ?? `exit ${r.status}`}`);
+    // node-gyp's own summary: "gyp ERR! stack Error: not found: make", "...Could not find any Python"...
+    const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').filter((l) => /^gyp ERR! (stack Error|find Python)|error:/.test(l));
+    return say(`node-gyp failed: ${lines[0]?.replace(/^gyp ERR! (stack )?/, '').trim() ?? r.error?.message ?? `exit ${r.status}`}`);
   }
   console.log('sbc: batched UDP addon built (libs/transport/native/build/Release/sbc_udp.node)');
 }

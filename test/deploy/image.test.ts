@@ -72,6 +72,9 @@ describe('the runtime stage from a clean npm ci --omit=dev tree', () => {
     cpSync(join(REPO, 'dist'), join(app, 'dist'), { recursive: true });
     cpSync(join(REPO, 'bin'), join(app, 'bin'), { recursive: true });
     cpSync(join(REPO, 'deploy/container'), etc, { recursive: true });
+    // the batched UDP addon the build stage compiles (npm ci built it here on Linux)
+    const addon = 'libs/transport/native/build/Release';
+    if (existsSync(join(REPO, addon))) cpSync(join(REPO, addon), join(app, addon), { recursive: true });
     mkdirSync(join(app, 'secrets'));
     writeFileSync(join(app, 'secrets/admin-tokens'), `ops admin ${TOKEN}\n`);
     const sipPort = await freePort();
@@ -105,6 +108,11 @@ describe('the runtime stage from a clean npm ci --omit=dev tree', () => {
   it('holds none of the build and test tools', () => {
     for (const dev of ['tsx', 'esbuild', 'typescript', 'vitest', 'sip', 'testcontainers']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(join(app, 'node_modules/ioredis'))).toBe(true);
+  });
+
+  it('uses the batched UDP I/O with the addon copied from the build stage (Linux)', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(/sbc_transport_udp_io\{socket="udp:127\.0\.0\.1:\d+",io="(\w+)"/.exec(metrics)?.[1]).toBe(process.platform === 'linux' ? 'batched' : 'dgram');
   });
 
   it('passes its HEALTHCHECK command', async () => {
