@@ -93,6 +93,11 @@ function nodeConfigOf(objs: K8s[], envValues: Record<string, string> = {}) {
 
 const CI_FILES = readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('.yaml')).map((f) => `ci/${f}`);
 
+const LB = ['sip.advertise.host=198.51.100.1'];
+const REDIS_CLUSTER = ['redis.mode=cluster', 'redis.clusterNodes={redis://redis-cluster-0.voip:6379,redis://redis-cluster-1.voip:6379}'];
+const REDIS_SENTINEL = ['redis.mode=sentinel', 'redis.sentinel.nodes={redis://sentinel-0.voip:26379,redis://sentinel-1.voip:26379}', 'redis.sentinel.masterName=sbc-master', 'secrets.redisSentinelPassword=ci-sentinel-password'];
+const WRITER = ['cdrWriter.enabled=true', 'config.acc.enabled=true', 'secrets.databaseUrl=postgres://cdr:x@postgres.voip:5432/cdr'];
+
 describe('helm lint', () => {
   it('has one example values file per mode under ci/', () => {
     const modes = CI_FILES.map((f) => (parse(readFileSync(join(CHART, f), 'utf8')) as { mode: string }).mode).sort();
@@ -110,6 +115,8 @@ describe('every rendered object is a valid Kubernetes object', () => {
     ...CI_FILES.map((f): [string, { files: string[] }] => [f, { files: [f] }]),
     ['loadBalancer, minimal', { set: ['sip.advertise.host=198.51.100.1'] }],
     ['loadBalancer, hard anti-affinity, no NetworkPolicy, no PDB, tcp only', { set: ['sip.advertise.host=198.51.100.1', 'podAntiAffinity=hard', 'networkPolicy.enabled=false', 'podDisruptionBudget.enabled=false', 'sip.transports={tcp}'] }],
+    ['loadBalancer on a Redis Cluster, with the accounting writer', { set: [...LB, ...REDIS_CLUSTER, ...WRITER] }],
+    ['loadBalancer on Redis Sentinel, with the accounting writer', { set: [...LB, ...REDIS_SENTINEL, ...WRITER] }],
     ['hostNetwork with a fixed advertised address and everything optional on', { files: ['ci/hostnetwork-values.yaml'], set: ['sip.advertise.host=192.0.2.7', 'metrics.serviceMonitor.enabled=true', 'metrics.prometheusRule.enabled=true', 'grafana.dashboard.enabled=true'] }],
   ];
   it.each(combos)('%s', async (_name, opts) => {
@@ -284,6 +291,53 @@ describe('in both modes', () => {
     expect(find(objs, 'PrometheusRule')).toBeUndefined();
     expect(find(objs, 'ConfigMap', '-dashboard')).toBeUndefined();
     expect(objs.some((o) => o.kind === 'Service' && JSON.stringify(o.spec.ports).includes('9061'))).toBe(false);
+  }, 60_000);
+});
+
+describe('Redis modes (redis.mode: single, cluster, sentinel)', () => {
+  /** the accounting writer's config, as its loader reads it from the pod's variables */
+  const writerConfig = (objs: K8s[]) => {
+    const env = get(objs, 'Deployment', '-cdr-writer').spec.template.spec.containers[0].env as { name: string; value?: string }[];
+    const vars = Object.fromEntries(env.map((e) => [e.name, e.value ?? 'postgres://cdr:x@postgres.voip:5432/cdr']));
+    const res = loadConfig({ sections: [cdrWriterSection, adminSection], env: vars, text: '{}' });
+    if (!res.ok) throw new Error(formatConfigErrors(res.errors));
+    return res.config.cdr_writer;
+  };
+
+  it.each([['cluster', REDIS_CLUSTER], ['sentinel', REDIS_SENTINEL]])('passes helm lint in mode %s', async (_mode, set) => {
+    const { stdout } = await run(helm, ['lint', '--strict', CHART, ...[...LB, ...set].flatMap((v) => ['--set', v])]);
+    expect(stdout).toContain('0 chart(s) failed');
+  }, 60_000);
+
+  it('single (the default): the node reads redis.url', async () => {
+    const config = nodeConfigOf(await render({ set: LB }));
+    expect(config.state.redis).toMatchObject({ mode: 'single', url: 'redis://redis:6379', nodes: [] });
+  }, 60_000);
+
+  it('cluster: the node and the accounting writer read the startup nodes', async () => {
+    const objs = await render({ set: [...LB, ...REDIS_CLUSTER, ...WRITER] });
+    const config = nodeConfigOf(objs);
+    expect(config.state.redis).toMatchObject({ mode: 'cluster', nodes: ['redis://redis-cluster-0.voip:6379', 'redis://redis-cluster-1.voip:6379'] });
+    expect(writerConfig(objs)).toMatchObject({ redis_mode: 'cluster', redis_nodes: ['redis://redis-cluster-0.voip:6379', 'redis://redis-cluster-1.voip:6379'] });
+  }, 60_000);
+
+  it('sentinel: the node reads the sentinels and the master name, and the sentinel password only from the Secret', async () => {
+    const objs = await render({ set: [...LB, ...REDIS_SENTINEL, ...WRITER] });
+    const sentinels = ['redis://sentinel-0.voip:26379', 'redis://sentinel-1.voip:26379'];
+    expect(JSON.stringify(objs.filter((o) => o.kind === 'ConfigMap'))).not.toContain('ci-sentinel-password');
+    expect(JSON.stringify(objs.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet'))).not.toContain('ci-sentinel-password');
+    expect(get(objs, 'Secret').stringData['redis-sentinel-password']).toBe('ci-sentinel-password');
+    expect(envOf(objs).find((e) => e.name === 'SBC_STATE_REDIS_SENTINEL_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 't-sbc-secrets', key: 'redis-sentinel-password', optional: true });
+    const config = nodeConfigOf(objs, { SBC_STATE_REDIS_SENTINEL_PASSWORD: 'ci-sentinel-password' });
+    expect(config.state.redis).toMatchObject({ mode: 'sentinel', nodes: sentinels, sentinel_name: 'sbc-master', sentinel_password: 'ci-sentinel-password' });
+    expect(writerConfig(objs)).toMatchObject({ redis_mode: 'sentinel', redis_nodes: sentinels, sentinel_name: 'sbc-master' });
+  }, 60_000);
+
+  it('refuses a mode without its addresses, and the demo Redis with cluster or sentinel', async () => {
+    expect(await renderError([...LB, 'redis.mode=cluster'])).toMatch(/clusterNodes/);
+    expect(await renderError([...LB, 'redis.mode=sentinel'])).toMatch(/sentinel/);
+    expect(await renderError([...LB, 'redis.mode=replicated'])).toMatch(/mode/);
+    expect(await renderError([...LB, ...REDIS_CLUSTER, 'demo.redis.enabled=true'])).toMatch(/demo\.redis\.enabled/);
   }, 60_000);
 });
 

@@ -58,6 +58,27 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
+{{/*
+The node's state.redis section (no secrets: passwords come from the Secret as
+SBC_* variables), as JSON: mode single names one URL (or the demo Redis),
+cluster its startup nodes, sentinel the sentinels and the master group.
+*/}}
+{{- define "sbc.redisState" -}}
+{{- $r := .Values.redis -}}
+{{- if and .Values.demo.redis.enabled (ne $r.mode "single") -}}
+{{- fail (printf "demo.redis.enabled runs a single Redis: it cannot be used with redis.mode %s" $r.mode) -}}
+{{- end -}}
+{{- if eq $r.mode "cluster" -}}
+{{- if not $r.clusterNodes -}}{{- fail "redis.mode cluster needs redis.clusterNodes (startup nodes, redis://host:port)" -}}{{- end -}}
+{{- dict "mode" "cluster" "nodes" $r.clusterNodes | toJson -}}
+{{- else if eq $r.mode "sentinel" -}}
+{{- if not $r.sentinel.nodes -}}{{- fail "redis.mode sentinel needs redis.sentinel.nodes (the sentinels, redis://host:26379)" -}}{{- end -}}
+{{- dict "mode" "sentinel" "nodes" $r.sentinel.nodes "sentinel_name" $r.sentinel.masterName | toJson -}}
+{{- else -}}
+{{- dict "mode" "single" "url" (include "sbc.redisUrl" .) | toJson -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "sbc.natsServers" -}}
 {{- if .Values.demo.nats.enabled -}}
 {{- list (printf "nats://%s-nats:4222" (include "sbc.fullname" .)) | toJson -}}
@@ -98,7 +119,7 @@ pod's SBC_SIP_LISTEN (the node's own address, downward API) instead.
   "node" (dict "cluster" .Values.cluster "drain_timeout" (printf "%ss" (toString .Values.drainSeconds)))
   "http" (dict "host" "0.0.0.0" "port" .Values.http.port)
   "admin" $admin
-  "state" (dict "backend" "redis" "redis" (dict "url" (include "sbc.redisUrl" .)))
+  "state" (dict "backend" "redis" "redis" (include "sbc.redisState" . | fromJson))
   "bus" (dict "servers" (include "sbc.natsServers" . | fromJsonArray))
   "dispatcher" (dict "list_file" "/etc/sbc/dispatcher/dispatcher.list")
 -}}
