@@ -54,6 +54,8 @@ export class ParallelRelay extends Relay {
       });
       client.on('final', (ev) => this.onForkFinal(fork, ev));
     });
+    // the request waits now for the branches' answers (see Relay.next)
+    ctx.msg.compact();
     // every branch may have failed to leave (no socket): then answer now
     this.maybeDone();
   }

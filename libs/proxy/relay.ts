@@ -158,6 +158,8 @@ export class Relay {
       // a socket the routing step chose reaches the send (and the CANCEL / ACK of the branch); else the transport picks `out` again
       const target = hop.socket === undefined ? hop.target : { ...hop.target, socket: out.id };
       const client = deps.tm.sendRequest(req, target, { frTimer: ctx.failover?.branchTimeoutMs });
+      // the request waits now, maybe for seconds, and is read again only on failover or a local answer
+      ctx.msg.compact();
       this.client = client;
       this.sentAt = performance.now();
       if (this.stamp !== undefined) {

@@ -613,6 +613,19 @@ export class Message implements SipMessage {
     return out;
   }
 
+  compact(): void {
+    // (cCSeq too: the parser's CSeq holds a method string sliced from the source)
+    this.cTopVia = this.cFrom = this.cTo = this.cCallId = this.cCSeq = this.cMf = this.cRuri = this.cCl = undefined;
+    this.cVias = this.cRoutes = this.cRR = this.cContacts = undefined;
+    this.listsMalformed = 0;
+    this.cWire = undefined;
+    this.cWireBody = EMPTY;
+    // the parser grew the index by push: a copy has no spare capacity (clones share it: same rows)
+    const w = this.w;
+    if (w.off.length > 0) w.off = w.off.slice();
+    if (this.keys.length > 0) this.keys = this.keys.slice();
+  }
+
   clone(): SipMessage {
     const m = new Message(this.w, this.isRequest, this.method, this.uri, this.status, this.reason, this.keys.slice(), this.body, undefined);
     m.origBody = this.origBody;

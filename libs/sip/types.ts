@@ -168,4 +168,11 @@ export interface SipMessage {
   serialize(): Buffer;
   /** deep copy, for forking */
   clone(): SipMessage;
+  /**
+   * For a message kept a while but seldom read again (the request of a call
+   * in flight, once relayed): drops the parsed values cached by the typed
+   * accessors (they are parsed again on the next read) and trims the header
+   * index to its size. Reads and output are unchanged.
+   */
+  compact(): void;
 }

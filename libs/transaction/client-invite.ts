@@ -13,6 +13,7 @@ import { lingerMs } from './config.ts';
 import { ClientTransactionBase } from './client-base.ts';
 import type { TxContext } from './context.ts';
 import { buildAck } from './messages.ts';
+import { SentMessage } from './sent-response.ts';
 import type { CancelOutcome, InviteClientState, Target, TerminationReason } from './types.ts';
 
 /** How the transaction gets a CANCEL out: the layer runs it as its own non-INVITE client transaction. */
@@ -49,6 +50,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
 
   start(): void {
     this.transmit(this.request);
+    this.keepRequestBytes();
     if (!this.reliable) this.timers.start('A', this.aInterval, () => this.onTimerA());
     this.timers.start('B', 64 * this.t1, () => {
       if (this.st.name === 'calling') this.timeout('B');
@@ -69,8 +71,11 @@ export class InviteClientTransaction extends ClientTransactionBase {
       case 'completed':
         if (status >= 300) {
           // the ACK was lost: re-send it, the user already has this final
-          this.ctx.hooks.retransmitted('ack');
-          this.transmit(st.ack);
+          const ack = st.ack.message();
+          if (ack !== undefined) {
+            this.ctx.hooks.retransmitted('ack');
+            this.transmit(ack);
+          }
         } else if (status >= 200) {
           // a 2xx can only follow a non-2xx from a broken peer, but a 2xx makes a dialog: pass it up
           this.deliverFinal(res);
@@ -130,7 +135,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
     const ack = buildAck(this.request, res);
     this.releaseRequest();
     this.transmit(ack);
-    this.st = { name: 'completed', ack };
+    this.st = { name: 'completed', ack: new SentMessage(ack) };
     // after a local final (Timer C, cancel) the downstream 487 is only ACKed
     if (!this.finalDelivered) this.deliverFinal(res);
     if (this.reliable) this.finish('normal');

@@ -31,6 +31,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase {
 
   start(): void {
     this.transmit(this.request);
+    this.keepRequestBytes();
     if (!this.reliable) this.timers.start('E', this.eInterval, () => this.onTimerE());
     this.timers.start('F', 64 * this.t1, () => this.timeout('F'));
     this.armNoResponseTimer(this.frTimer);

@@ -19,9 +19,11 @@ export class Emitter<E extends Record<string, unknown>> {
 
   /** adds a listener (no unsubscribe function is made: the relay adds several per call and never removes one) */
   on<K extends keyof E>(name: K, fn: Listener<E[K]>): void {
-    // appending never disturbs an emit() in progress: it stops at the length it started with
-    this.names.push(name);
-    this.fns.push(fn as Listener<never>);
+    // copied, not pushed: a transaction has two or three listeners, and an
+    // array grown by push keeps room for 17 (152 bytes) for as long as the
+    // transaction lives (and an emit() in progress keeps walking its snapshot)
+    this.names = [...this.names, name];
+    this.fns = [...this.fns, fn as Listener<never>];
   }
 
   /** removes a listener added with on() */

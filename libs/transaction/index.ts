@@ -39,7 +39,7 @@ export {
   type CancelOutcome,
 } from './types.ts';
 /** what a completed server transaction keeps of its final: the bytes sent */
-export type { SentResponse } from './sent-response.ts';
+export type { SentMessage, SentResponse } from './sent-response.ts';
 
 /** timers T1/T2/T4/D, fr_timer, fr_inv_timer (Timer C), lifetimes: defaults, docs, validation */
 export {

@@ -259,11 +259,13 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
 
   private startCancel(invite: InviteClientTransaction, reason: string | undefined): void {
     if (this.closed) return;
-    const branch = branchOf(invite.request.topVia());
+    // (read once: the transaction parses the bytes it sent at each read)
+    const request = invite.request;
+    const branch = branchOf(request.topVia());
     if (branch === undefined) return; // impossible: sendRequest checked it
     const key = clientKey(branch, 'CANCEL');
     if (this.clients.has(key)) return;
-    const cancel = buildCancel(invite.request, reason);
+    const cancel = buildCancel(request, reason);
     const tx = new NonInviteClientTransaction(this.ctx, key, cancel, invite.target, this.config.frTimer);
     this.clients.set(key, tx);
     this.metrics?.created('client', 'non_invite');

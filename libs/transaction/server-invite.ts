@@ -9,14 +9,17 @@ import type { SipMessage } from '#libs/sip';
 import { lingerMs } from './config.ts';
 import type { TxContext } from './context.ts';
 import { tryingResponse } from './messages.ts';
-import { SentResponse } from './sent-response.ts';
+import { SentMessage, SentResponse } from './sent-response.ts';
 import { ServerTransactionBase } from './server-base.ts';
 import type { InviteServerState, Target, TerminationReason } from './types.ts';
 
 export class InviteServerTransaction extends ServerTransactionBase {
   readonly kind = 'invite-server' as const;
   private st: InviteServerState = { name: 'proceeding' };
-  private lastProvisional: SipMessage | undefined;
+  /** the last 1xx from the user, as bytes (an INVITE retransmission gets it again) */
+  private lastProvisional: SentMessage | undefined;
+  /** our 100 Trying went out and no 1xx from the user since: a retransmission gets it made again from the request (nothing kept per call) */
+  private tryingLast = false;
   private gInterval: number;
 
   constructor(ctx: TxContext, key: string, request: SipMessage, responseTarget: Target, source: Target) {
@@ -24,9 +27,8 @@ export class InviteServerTransaction extends ServerTransactionBase {
     this.gInterval = ctx.config.t1;
     if (ctx.config.send100Trying) {
       // A stateful proxy quenches INVITE retransmissions at once (§16.2).
-      const trying = tryingResponse(request);
-      this.lastProvisional = trying;
-      this.transmit(trying);
+      this.transmit(tryingResponse(request));
+      this.tryingLast = true;
     }
   }
 
@@ -39,14 +41,16 @@ export class InviteServerTransaction extends ServerTransactionBase {
     const st = this.st;
     if (st.name === 'proceeding') {
       if (status < 200) {
-        this.lastProvisional = res;
         this.transmit(res);
+        this.lastProvisional = new SentMessage(res);
+        this.tryingLast = false;
         return true;
       }
       this.timers.stop('lifetime');
       this.transmit(res);
       // from here only the final's bytes are needed (retransmissions)
       this.lastProvisional = undefined;
+      this.tryingLast = false;
       this.releaseRequest();
       if (status < 300) {
         this.finalSent();
@@ -75,7 +79,7 @@ export class InviteServerTransaction extends ServerTransactionBase {
   receiveRetransmission(): void {
     const st = this.st;
     let resend: SipMessage | undefined;
-    if (st.name === 'proceeding') resend = this.lastProvisional;
+    if (st.name === 'proceeding') resend = this.tryingLast ? tryingResponse(this.request) : this.lastProvisional?.message();
     else if (st.name === 'completed' || st.name === 'accepted') resend = st.final.message();
     if (resend === undefined) {
       this.ctx.hooks.retransmitted('absorbed');

@@ -2,12 +2,17 @@
 // stopAll() on termination guarantees nothing fires for a dead transaction.
 // A transaction has at most four timers armed at once, so two short parallel
 // arrays scanned by identity beat a Map (one less hash table per transaction).
+// The arrays start as four-slot literals with a count beside them: an empty
+// array grown by push gets room for 17 (152 bytes each, two per transaction,
+// two transactions per call in flight); beyond four they grow as usual.
 import type { Clock, TimerHandle } from './clock.ts';
 import type { TimerName } from './types.ts';
 
 export class TimerSet {
-  private readonly runningNames: TimerName[] = [];
-  private readonly handles: TimerHandle[] = [];
+  private readonly runningNames: (TimerName | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly handles: (TimerHandle | undefined)[] = [undefined, undefined, undefined, undefined];
+  /** slots in use: [0, n) */
+  private n = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -17,41 +22,58 @@ export class TimerSet {
       this.forget(handle);
       fn();
     });
-    this.runningNames.push(name);
-    this.handles.push(handle);
+    const i = this.n++;
+    this.runningNames[i] = name;
+    this.handles[i] = handle;
   }
 
   stop(name: TimerName): void {
-    const i = this.runningNames.indexOf(name);
+    const i = this.slotOf(name);
     if (i < 0) return;
-    this.handles[i].cancel();
+    (this.handles[i] as TimerHandle).cancel();
     this.removeAt(i);
   }
 
   has(name: TimerName): boolean {
-    return this.runningNames.includes(name);
+    return this.slotOf(name) >= 0;
   }
 
   names(): TimerName[] {
-    return [...this.runningNames];
+    return this.runningNames.slice(0, this.n) as TimerName[];
   }
 
   stopAll(): void {
-    for (const h of this.handles) h.cancel();
-    this.runningNames.length = 0;
-    this.handles.length = 0;
+    const n = this.n;
+    this.n = 0;
+    for (let i = 0; i < n; i++) {
+      (this.handles[i] as TimerHandle).cancel();
+      this.handles[i] = undefined;
+      this.runningNames[i] = undefined;
+    }
+  }
+
+  private slotOf(name: TimerName): number {
+    const names = this.runningNames;
+    for (let i = 0; i < this.n; i++) if (names[i] === name) return i;
+    return -1;
   }
 
   private forget(handle: TimerHandle): void {
-    const i = this.handles.indexOf(handle);
-    if (i >= 0) this.removeAt(i);
+    const handles = this.handles;
+    for (let i = 0; i < this.n; i++) {
+      if (handles[i] === handle) {
+        this.removeAt(i);
+        return;
+      }
+    }
   }
 
   private removeAt(i: number): void {
-    const last = this.handles.length - 1;
+    const last = --this.n;
     this.runningNames[i] = this.runningNames[last];
     this.handles[i] = this.handles[last];
-    this.runningNames.length = last;
-    this.handles.length = last;
+    // (cleared: a fired or stopped timer's closure must not stay reachable)
+    this.runningNames[last] = undefined;
+    this.handles[last] = undefined;
   }
 }

@@ -5,6 +5,7 @@ import type { SipMessage } from '#libs/sip';
 import type { TxContext } from './context.ts';
 import { Emitter } from './emitter.ts';
 import { TransactionError } from './errors.ts';
+import { SentMessage } from './sent-response.ts';
 import { TimerSet } from './timer-set.ts';
 import { isReliable, type Target, type TerminationReason } from './types.ts';
 
@@ -16,6 +17,8 @@ export abstract class TransactionCore<E extends WithTerminated> extends Emitter<
   readonly createdAt: number;
   private ended = false;
   #request: SipMessage | undefined;
+  /** the request as bytes once keepRequestBytes() ran (client transactions, after the first send) */
+  #requestBytes: SentMessage | undefined;
 
   constructor(
     protected readonly ctx: TxContext,
@@ -34,9 +37,13 @@ export abstract class TransactionCore<E extends WithTerminated> extends Emitter<
 
   abstract readonly side: 'server' | 'client';
 
-  /** the request that created the transaction; only until its final response (then it throws) */
+  /**
+   * The request that created the transaction; only until its final response
+   * (then it throws). A client transaction keeps the bytes it sent: each
+   * read parses them again into a new message (retransmissions, ACK, CANCEL).
+   */
   get request(): SipMessage {
-    const req = this.#request;
+    const req = this.#request ?? this.#requestBytes?.message();
     if (req === undefined) throw new TransactionError('request_released', `tm: ${this.key.replace(/\n/g, ' ')} has its final response and no longer holds its request`);
     return req;
   }
@@ -48,6 +55,20 @@ export abstract class TransactionCore<E extends WithTerminated> extends Emitter<
    * of being promoted to the old generation by every call.
    */
   protected releaseRequest(): void {
+    this.#request = undefined;
+    this.#requestBytes = undefined;
+  }
+
+  /**
+   * Keeps the request as the bytes that went out, not the parsed message:
+   * an unanswered branch lives up to Timer B / fr_timer (32 s), and the
+   * parsed copy (rows, header strings, parsed Via and CSeq, a pooled
+   * Buffer) is twice its bytes. Call after the request was transmitted.
+   */
+  protected keepRequestBytes(): void {
+    const req = this.#request;
+    if (req === undefined) return;
+    this.#requestBytes = new SentMessage(req);
     this.#request = undefined;
   }
 

@@ -2,7 +2,7 @@
 // sockets: it hands messages to an injected `send` and reads time from an
 // injected Clock (clock.ts), so tests drive it with a fake clock.
 import type { SipMessage } from '#libs/sip';
-import type { SentResponse } from './sent-response.ts';
+import type { SentMessage, SentResponse } from './sent-response.ts';
 
 /** Transport of a hop. Reliable transports (tcp) skip retransmission timers. */
 export type Proto = 'udp' | 'tcp';
@@ -114,8 +114,8 @@ export type ClientTransactionEvents = {
 export type InviteClientState =
   | { name: 'calling' }
   | { name: 'proceeding' }
-  /** non-2xx final received and ACKed; Timer D absorbs its retransmissions */
-  | { name: 'completed'; ack: SipMessage }
+  /** non-2xx final received and ACKed; Timer D absorbs its retransmissions (the ACK kept as bytes, sent again for each) */
+  | { name: 'completed'; ack: SentMessage }
   /** RFC 6026: 2xx received; Timer M passes further 2xx up */
   | { name: 'accepted' }
   | { name: 'terminated'; reason: TerminationReason };
