@@ -1,90 +1,17 @@
-// Memory per live transaction, measured in process: N INVITEs relayed through
-// SipProxy (the in-process harness: the node's whole pipeline and transaction
-// layer, a fake transport) to a gateway that never answers, so each leaves
-// what a call in flight holds: a server and a client transaction, the relay
-// and its state, the 100 Trying. All N arrive in one synchronous run (no
-// timer fires), then a full collection; the figure is the growth of the JS
-// heap plus the ArrayBuffers (datagrams, bytes kept for retransmissions)
-// divided by N. Deterministic, unlike RSS: test/robustness/tx-memory.test.ts
-// asserts it from this module.
+// Memory per call in flight (an INVITE relayed to a gateway that has not
+// answered: one server and one client transaction, the relay), measured in
+// process by test/harness/tx-memory.ts; docs/limits.md has the figures.
 //
-// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--snapshot]`
+// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--json] [--snapshot]`
+// --json prints the result as one JSON line (the test reads it);
 // --snapshot also writes heap snapshots before and after and prints the
-// growth by constructor (what the bytes are), largest first.
+// growth by kind (objects by constructor, strings, arrays), largest first
+// (KEEP_SNAPSHOT=1 keeps the files, for the Chrome DevTools memory tab).
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
-import type { ListenSocketInfo } from '#libs/transport';
-import { startInProcessProxy } from '../test/harness/in-process-proxy.ts';
-
-const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: '127.0.0.1', port: 5060, advertisedHost: '127.0.0.1', advertisedPort: 5060 };
-
-const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n';
-
-/** An INVITE as a trunk sends it (about 900 bytes with its SDP). */
-export function inviteText(i: number, callerPort: number): string {
-  return `INVITE sip:+4930${String(i).padStart(8, '0')}@127.0.0.1:5060 SIP/2.0\r\n` +
-    `Via: SIP/2.0/UDP 10.0.0.1:${callerPort};branch=z9hG4bK-m${i}-${callerPort};rport\r\n` +
-    `From: "Caller ${i}" <sip:+4940${i}@10.0.0.1>;tag=${i}a7f3c2\r\n` +
-    `To: <sip:+4930${String(i).padStart(8, '0')}@127.0.0.1>\r\n` +
-    `Call-ID: ${i}-5f2b9c1d8e@10.0.0.1\r\nCSeq: 1 INVITE\r\n` +
-    `Contact: <sip:+4940${i}@10.0.0.1:${callerPort}>\r\nMax-Forwards: 70\r\n` +
-    'Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, PRACK\r\nSupported: timer, 100rel\r\nUser-Agent: trunk/1.0\r\n' +
-    `Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`;
-}
-
-/** A datagram as dgram hands it over: its own ArrayBuffer, exactly the message's size. */
-function datagram(text: string): Buffer {
-  const b = Buffer.allocUnsafeSlow(text.length);
-  b.write(text, 'latin1');
-  return b;
-}
-
-export interface TxMemoryResult {
-  calls: number;
-  /** live transactions (server + client) after the run */
-  transactions: number;
-  /** JS heap growth per call in flight (one server + one client transaction) */
-  heapPerCall: number;
-  /** ArrayBuffer growth per call in flight (datagram, kept bytes) */
-  externalPerCall: number;
-}
-
-function gcNow(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with node --expose-gc');
-  // twice: the first may leave weak references and finalizers for the second
-  gc();
-  gc();
-}
-
-function used(): { heap: number; external: number } {
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed, external: m.arrayBuffers };
-}
-
-/** Runs N unanswered INVITEs through a fresh in-process node and reports the growth per call. */
-export function measureTxMemory(calls: number, snapshot?: (label: 'before' | 'after') => void): TxMemoryResult {
-  const node = startInProcessProxy({ sock, gateway: { address: '127.0.0.1', port: 5080 }, onSend: () => undefined });
-  // warm-up: code, caches and pools the first calls allocate are not per call
-  const warm = 200;
-  for (let i = 0; i < warm; i++) node.deliver(datagram(inviteText(i, 5070)), { proto: 'udp', address: '10.0.0.1', port: 5070, family: 'IPv4' });
-  gcNow();
-  snapshot?.('before');
-  const before = used();
-  // from many source ports (each its own per-source count is not the point: one address)
-  for (let i = warm; i < warm + calls; i++) {
-    const port = 10000 + (i % 50000);
-    node.deliver(datagram(inviteText(i, port)), { proto: 'udp', address: '10.0.0.1', port, family: 'IPv4' });
-  }
-  gcNow();
-  const after = used();
-  snapshot?.('after');
-  const transactions = node.tm.size();
-  node.close();
-  return { calls, transactions, heapPerCall: (after.heap - before.heap) / calls, externalPerCall: (after.external - before.external) / calls };
-}
+import { measureTxMemory } from '../test/harness/tx-memory.ts';
 
 // ------------------------------------------------------------- heap snapshot
 
@@ -123,6 +50,10 @@ function main(): void {
   const withSnapshot = process.argv.includes('--snapshot');
   const files: Record<string, string> = {};
   const r = measureTxMemory(calls, withSnapshot ? (label) => { files[label] = writeHeapSnapshot(join(tmpdir(), `tx-memory-${process.pid}-${label}.heapsnapshot`)); } : undefined);
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify(r));
+    return;
+  }
   console.log(`${r.calls} unanswered INVITEs in flight (${r.transactions} transactions): ${Math.round(r.heapPerCall)} B JS heap + ${Math.round(r.externalPerCall)} B ArrayBuffers per call`);
   console.log(`per 1,000 calls in flight: ${((r.heapPerCall * 1000) / 2 ** 20).toFixed(2)} MiB heap + ${((r.externalPerCall * 1000) / 2 ** 20).toFixed(2)} MiB ArrayBuffers`);
   if (!withSnapshot) return;

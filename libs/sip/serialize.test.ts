@@ -150,6 +150,27 @@ describe('serialize', () => {
     expect(parsed(m.serialize()).vias()).toHaveLength(1);
   });
 
+  it('compact() drops what was parsed but every read, edit and the output stay the same', () => {
+    for (const buf of [YEALINK_INVITE, TORTUOUS_INVITE]) {
+      const m = parsed(buf);
+      m.setTopViaParam('received', '192.0.2.7');
+      const c = m.clone();
+      const reads = (x: SipMessage) => [x.topVia(), x.vias(), x.from(), x.to(), x.fromTag(), x.callId(), x.cseq(), x.maxForwards(), x.routes(), x.contacts(), x.requestUri(), x.contentLength(), x.fields()];
+      const before = reads(m);
+      const bytes = m.serialize().toString('latin1');
+      m.compact();
+      expect(reads(m)).toEqual(before);
+      expect(m.serialize().toString('latin1')).toBe(bytes);
+      // a clone shares the header index: it reads and edits as before
+      expect(reads(c)).toEqual(before);
+      c.setHeader('Max-Forwards', '9');
+      m.compact();
+      expect(c.maxForwards()).toBe(9);
+      expect(m.maxForwards()).toBe(before[7]);
+      expect(m.serialize().toString('latin1')).toBe(bytes);
+    }
+  });
+
   it('setStatus rewrites the status line', () => {
     const m = parsed(ASTERISK_200_OK);
     m.setStatus(486, 'Busy Here');

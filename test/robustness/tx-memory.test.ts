@@ -1,0 +1,27 @@
+// Issue 20: memory per transaction. A call in flight (an INVITE relayed to a
+// gateway that has not answered: a server and a client transaction, the
+// relay) must hold the bytes a retransmission needs, not parsed messages.
+// Measured in a child process with forced collections (bench/tx-memory.ts,
+// test/harness/tx-memory.ts): bytes, not time, so the figure is the same on
+// a busy machine. docs/limits.md gives the figure and sizes the Helm chart
+// from it; before the transactions kept bytes it was 15.5 KB per call.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect, it } from 'vitest';
+import type { TxMemoryResult } from '#test/harness/tx-memory';
+
+/** docs/limits.md: JS heap plus ArrayBuffers per call in flight (measured 9.3 KB on Node 20) */
+const BYTES_PER_CALL_BOUND = 11_000;
+
+const REPO = join(import.meta.dirname, '../..');
+
+it('a call in flight holds under 11 KB (JS heap and buffers, after a full collection)', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/tx-memory.ts', '--calls', '10000', '--json'], { cwd: REPO, timeout: 120_000 });
+  const r = JSON.parse(stdout.trim().split('\n').pop() as string) as TxMemoryResult;
+  // every INVITE still in flight: one server and one client transaction each (plus the warm-up's)
+  expect(r.transactions).toBeGreaterThanOrEqual(2 * r.calls);
+  const perCall = r.heapPerCall + r.externalPerCall;
+  expect(perCall).toBeGreaterThan(0);
+  expect(perCall).toBeLessThan(BYTES_PER_CALL_BOUND);
+}, 150_000);
