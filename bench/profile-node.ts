@@ -1,4 +1,4 @@
-// npx tsx bench/profile-node.ts [--mode memory-topoh|memory-none|redis-topos] [--calls 6000] [--rate 200]
+// npx tsx bench/profile-node.ts [--mode memory-topoh|memory-none|redis-topoh|redis-topos] [--calls 6000] [--rate 200] [--monitor 1]
 // A V8 CPU profile of one node carrying sipp calls (after a warm-up), for
 // finding what a call costs: the node runs with --cpu-prof, the profile is
 // written to bench/profiles/ when it stops, and the heaviest functions by
@@ -6,6 +6,9 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { buildNode } from '../scripts/build.mjs';
 import { spawnNats, spawnRedis } from '../test/harness/index.ts';
 import { runUac, startSbcNode, startUas } from '../test/sipp/index.ts';
@@ -38,9 +41,15 @@ async function main(): Promise<void> {
   });
   try {
     for (let i = 0; i < 2; i++) await runUac({ target: `${node.host}:${node.port}`, calls: 2000, rate: 200, localHost: '127.0.0.2', timeoutMs: 60_000, traceMessages: false });
+    const traffic = servers.length ? await watchTraffic(servers[0].url, servers[1].url) : undefined;
+    const m0 = await messageCounts(node);
     const cpu0 = node.cpuMs();
     const r = await runUac({ target: `${node.host}:${node.port}`, calls, rate, localHost: '127.0.0.2', timeoutMs: 120_000, traceMessages: false });
     console.log(`${mode}: ${r.successful}/${calls} calls, ${(((node.cpuMs() - cpu0) * 1000) / calls).toFixed(0)} µs CPU per call (profiler on: slower than a bench)`);
+    const m1 = await messageCounts(node);
+    console.log('SIP messages and retransmissions per call:');
+    for (const [k, v] of m1) if (v - (m0.get(k) ?? 0) > 0) console.log(`  ${((v - (m0.get(k) ?? 0)) / calls).toFixed(2).padStart(6)}  ${k}`);
+    if (traffic) await traffic.report(calls);
   } finally {
     await node.stop();
     await Promise.all([...gws.map((g) => g.stop()), ...servers.map((s) => s.stop())]);
@@ -57,6 +66,60 @@ async function main(): Promise<void> {
   }
   console.log(`profile ${join(dir, file)}: ${total} samples; top self time (whole run, warm-up included):`);
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+}
+
+/** The node's message and retransmission counters (Prometheus text), by series. */
+async function messageCounts(node: { host: string; httpPort: number; readToken: string }): Promise<Map<string, number>> {
+  const res = await fetch(`http://${node.host}:${node.httpPort}/metrics`, { headers: { authorization: `Bearer ${node.readToken}` } });
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^(sbc_transport_messages_total|sbc_tm_retransmissions_total|sbc_tm_stray_responses_total)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m) out.set(`${m[1]}${(m[2] ?? '').replace(/,?node="[^"]*"/, '')}`, Number(m[3]));
+  }
+  return out;
+}
+
+/** Redis commands (INFO commandstats) and NATS messages (a '>' subscriber) of the measured run, per call. */
+async function watchTraffic(redisUrl: string, natsUrl: string): Promise<{ report(calls: number): Promise<void> }> {
+  const redis = new Redis(redisUrl);
+  await redis.config('RESETSTAT');
+  // what the commands are: name and key, with ids masked, of everything the node sends
+  const shapes = new Map<string, number>();
+  // (MONITOR costs Redis and the machine a lot: only with --monitor 1)
+  const monitor = args.get('monitor') === '1' ? await redis.duplicate().monitor() : undefined;
+  monitor?.on('monitor', (_t: string, args: string[]) => {
+    const name = String(args[0]).toLowerCase();
+    if (name === 'info' || name === 'config') return;
+    const key = name === 'evalsha' ? `${args[1].slice(0, 8)} ${args[3] ?? ''}` : String(args[1] ?? '');
+    const k = `${name} ${key.replace(/[0-9a-f]{6,}|\d+(\.\d+){0,3}(:\d+)?|[A-Za-z0-9_+/=-]{16,}/g, '#')}`;
+    shapes.set(k, (shapes.get(k) ?? 0) + 1);
+  });
+  const nc: NatsConnection = await connect({ servers: natsUrl });
+  const subjects = new Map<string, number>();
+  const sub = nc.subscribe('>');
+  void (async () => { for await (const m of sub) { const k = m.subject.replace(/\.[^.]*[0-9a-f]{8,}[^.]*/g, '.*'); subjects.set(k, (subjects.get(k) ?? 0) + 1); } })();
+  return {
+    async report(calls: number) {
+      const info = await redis.info('commandstats');
+      console.log('Redis commands per call:');
+      let all = 0;
+      for (const line of info.split('\n')) {
+        const m = /^cmdstat_(\S+):calls=(\d+),usec=(\d+)/.exec(line);
+        if (!m || m[1] === 'info' || m[1] === 'config') continue;
+        all += Number(m[2]);
+        console.log(`  ${m[1].padEnd(12)} ${(Number(m[2]) / calls).toFixed(2)}  (${(Number(m[3]) / calls).toFixed(1)} µs server time)`);
+      }
+      console.log(`  total        ${(all / calls).toFixed(2)}`);
+      if (monitor) console.log('Redis commands by key shape, per call:');
+      for (const [k, v] of [...shapes].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${(v / calls).toFixed(3).padStart(7)}  ${k}`);
+      monitor?.disconnect();
+      await nc.flush();
+      console.log('NATS messages per call:');
+      for (const [k, v] of [...subjects].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(40)} ${(v / calls).toFixed(3)}`);
+      await nc.close();
+      redis.disconnect();
+    },
+  };
 }
 
 main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });

@@ -3,12 +3,12 @@
 // in-dialog requests and 2xx retransmissions are restored by a node that did
 // not see the INVITE; tampered tokens are refused, never routed.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryData, createMemoryState, type SharedState } from '#libs/state';
+import { createMemoryData, createMemoryState, type DialogStore, type SharedState } from '#libs/state';
 import { createTopohCodec } from '#libs/topoh';
 import { createRequest, type SipMessage } from '#libs/sip';
 import type { ListenSocketInfo } from '#libs/transport';
 import { createTopohHiding } from './topoh.ts';
-import { createToposHiding } from './topos.ts';
+import { createToposHiding, toposToken } from './topos.ts';
 import {
   CALLER, GATEWAY, callerAnswer, callerInvite, gatewayAnswer, inDialog, sentTo, settle, startRigNode, uacDialog, uasDialog, type RigNode,
 } from './test-support.ts';
@@ -249,5 +249,63 @@ describe('topos: a forked INVITE', () => {
     b.deliver(inDialog(caller, 'ACK', CALLER, 'z9hG4bK-fa', { cseq: 1 }), CALLER);
     await settle();
     expect(only(sentTo(b, GATEWAY), (m) => m.method === 'ACK').uri).toBe(`sip:mobile@${GATEWAY.address}:${GATEWAY.port}`);
+  });
+});
+
+describe('topos: the ACK of a 2xx', () => {
+  /** One topos node on a store whose reads are counted (the store itself is the real memory backend). */
+  function countedNode(port: number, data: ReturnType<typeof createMemoryData>): { node: RigNode; reads: () => number } {
+    const state = createMemoryState({ data });
+    states.push(state);
+    let reads = 0;
+    const d = state.dialogs;
+    const dialogs: DialogStore = {
+      ...d,
+      put: (...a) => d.put(...a),
+      get: (t) => { reads++; return d.get(t); },
+      getAndExpire: (t, ttl) => { reads++; return d.getAndExpire(t, ttl); },
+      getBranch: (t, b) => { reads++; return d.getBranch(t, b); },
+    };
+    const node = startRigNode(port, () => createToposHiding({ dialogs, maskCallId: true, sdp: 'all', branchExpireMs: 180_000, dialogExpireMs: 3_600_000 }), LB);
+    nodes.push(node);
+    return { node, reads: () => reads };
+  }
+
+  it('is routed without a store read by the node that relayed the 2xx, and with one by any other node', async () => {
+    const data = createMemoryData();
+    const a = countedNode(5060, data);
+    const b = countedNode(5062, data);
+    const call = async (callId: string) => {
+      a.node.deliver(callerInvite(callId, `z9hG4bK-${callId}`), CALLER);
+      await settle();
+      const invite = only(sentTo(a.node, GATEWAY), (m) => m.method === 'INVITE' && m.callId() === `tpsc-${toposToken(callId, 'alice1')}`);
+      a.node.deliver(gatewayAnswer(invite, 200, 'OK'), GATEWAY);
+      await settle();
+      const ok = only(sentTo(a.node, CALLER), (m) => m.status === 200 && m.callId() === callId);
+      return uacDialog(callerInvite(callId, `z9hG4bK-${callId}`), ok);
+    };
+
+    const first = await call('ack-here@public.example');
+    const before = a.reads();
+    const mark = a.node.sent.length;
+    a.node.deliver(inDialog(first, 'ACK', CALLER, 'z9hG4bK-ack-here', { cseq: 1 }), CALLER);
+    await settle();
+    expect(only(sentTo(a.node, GATEWAY, mark), (m) => m.method === 'ACK').uri).toBe(`sip:gw@${GATEWAY.address}:${GATEWAY.port}`);
+    expect(a.reads() - before).toBe(0);
+    // the BYE still reads (and cuts short) the stored record
+    a.node.deliver(inDialog(first, 'BYE', CALLER, 'z9hG4bK-bye-here', { cseq: 2 }), CALLER);
+    await settle();
+    expect(a.reads() - before).toBe(1);
+
+    const second = await call('ack-there@public.example');
+    b.node.deliver(inDialog(second, 'ACK', CALLER, 'z9hG4bK-ack-there', { cseq: 1 }), CALLER);
+    await settle();
+    expect(only(sentTo(b.node, GATEWAY), (m) => m.method === 'ACK').uri).toBe(`sip:gw@${GATEWAY.address}:${GATEWAY.port}`);
+    expect(b.reads()).toBe(1);
+    // an ACK with another CSeq (of a later re-INVITE) is not the 2xx's: read as usual
+    const beforeOther = a.reads();
+    a.node.deliver(inDialog(second, 'ACK', CALLER, 'z9hG4bK-ack-re', { cseq: 3 }), CALLER);
+    await settle();
+    expect(a.reads() - beforeOther).toBe(1);
   });
 });

@@ -88,45 +88,49 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
   const contactFor = (leadsTo: Side, token: string, sock: ListenSocketInfo) => `<sip:${leadsTo}tpsh-${token}@${socketUriPart(sock)}>`;
   const sideOf = (msg: SipMessage): SideRecord => ({ contact: uriTexts(msg, 'contact'), rr: msg.headerValues('record-route') });
   const save = (token: string, d: DialogData) => dialogs.put(token, d, { branchExpireMs, dialogExpireMs: d.confirmed ? dialogExpireMs : branchExpireMs });
+  const answered = new AnsweredDialogs();
 
   /** An in-dialog request to one of our Contacts: the route toward the side it leads to, from the store. */
-  function restoreInDialog(ctx: RequestContext, target: Side, token: string): Promise<StepVerdict> {
+  function restoreInDialog(ctx: RequestContext, target: Side, token: string): StepVerdict | Promise<StepVerdict> {
     const msg = ctx.msg;
+    // the ACK of a 2xx this node relayed: that 2xx set the route, no read needed
+    const known = msg.method === 'ACK' && target === 'b' ? answered.take(token, msg.toTag(), msg.cseq()?.seq) : undefined;
+    if (known !== undefined) return routeInDialog(ctx, target, token, known);
     // one round trip: read, and renew (or, for a BYE, cut short) in the same call
     const lookup = msg.method === 'ACK' ? dialogs.get(token) : dialogs.getAndExpire(token, msg.method === 'BYE' ? BYE_LINGER_MS : dialogExpireMs);
-    return lookup.then(async (stored): Promise<StepVerdict> => {
+    return lookup.then((stored): StepVerdict | Promise<StepVerdict> => {
       if (stored === null || typeof stored === 'string') return { reject: rej.unknownDialog.code, detail: 'no dialog for the token' };
-      const dialog = stored as DialogData;
-      const sender: Side = target === 'a' ? 'b' : 'a';
-      const bTag = sender === 'a' ? msg.toTag() : msg.fromTag();
-      const bTags = Object.keys(dialog.b);
-      const b = bTag !== undefined ? dialog.b[bTag] : undefined;
-      const dest = target === 'a' ? dialog.a : (b ?? (bTags.length === 1 ? dialog.b[bTags[0]] : undefined));
-      if (dest === undefined || dest.contact.length === 0) return { reject: rej.unknownDialog.code, detail: 'no contact of the far side' };
-      // the route set toward the far side: a's as its request carried it, b's reversed (RFC 3261 §12.1.2)
-      const routes = target === 'a' ? dest.rr : [...dest.rr].reverse();
-      msg.setUri(dest.contact[0]);
-      setValues(msg, 'route', routes);
-      const firstRoute = msg.routes()[0];
-      const hop = firstRoute !== undefined ? hopForUri(firstRoute.uri, firstRoute.uriText) : hopForUri(msg.requestUri(), msg.uri);
-      if (hop === undefined) return { reject: rej.unknownDialog.code, detail: 'stored route unusable' };
-      ctx.hops = [hop];
-      ctx.hidden = { token, sender, outCallId: target === 'a' ? dialog.a.callId : dialog.bCallId, dialog, bTag } satisfies ToposNote;
-      // a target refresh from the sender replaces its Contact (the lookup above already renewed the record)
-      const senderSide = sender === 'a' ? dialog.a : b;
-      if (TARGET_REFRESH.has(msg.method) && senderSide !== undefined && msg.hasHeader('contact')) {
-        const contact = uriTexts(msg, 'contact');
-        if (contact.length > 0 && contact.join() !== senderSide.contact.join()) {
-          senderSide.contact = contact;
-          try {
-            await save(token, dialog);
-          } catch {
-            return { reject: rej.backendDown.code, detail: 'dialog store' };
-          }
-        }
-      }
-      return 'next';
+      return routeInDialog(ctx, target, token, stored as DialogData);
     }, () => ({ reject: rej.backendDown.code, detail: 'dialog lookup' }));
+  }
+
+  function routeInDialog(ctx: RequestContext, target: Side, token: string, dialog: DialogData): StepVerdict | Promise<StepVerdict> {
+    const msg = ctx.msg;
+    const sender: Side = target === 'a' ? 'b' : 'a';
+    const bTag = sender === 'a' ? msg.toTag() : msg.fromTag();
+    const bTags = Object.keys(dialog.b);
+    const b = bTag !== undefined ? dialog.b[bTag] : undefined;
+    const dest = target === 'a' ? dialog.a : (b ?? (bTags.length === 1 ? dialog.b[bTags[0]] : undefined));
+    if (dest === undefined || dest.contact.length === 0) return { reject: rej.unknownDialog.code, detail: 'no contact of the far side' };
+    // the route set toward the far side: a's as its request carried it, b's reversed (RFC 3261 §12.1.2)
+    const routes = target === 'a' ? dest.rr : [...dest.rr].reverse();
+    msg.setUri(dest.contact[0]);
+    setValues(msg, 'route', routes);
+    const firstRoute = msg.routes()[0];
+    const hop = firstRoute !== undefined ? hopForUri(firstRoute.uri, firstRoute.uriText) : hopForUri(msg.requestUri(), msg.uri);
+    if (hop === undefined) return { reject: rej.unknownDialog.code, detail: 'stored route unusable' };
+    ctx.hops = [hop];
+    ctx.hidden = { token, sender, outCallId: target === 'a' ? dialog.a.callId : dialog.bCallId, dialog, bTag } satisfies ToposNote;
+    // a target refresh from the sender replaces its Contact (the lookup above already renewed the record)
+    const senderSide = sender === 'a' ? dialog.a : b;
+    if (TARGET_REFRESH.has(msg.method) && senderSide !== undefined && msg.hasHeader('contact')) {
+      const contact = uriTexts(msg, 'contact');
+      if (contact.length > 0 && contact.join() !== senderSide.contact.join()) {
+        senderSide.contact = contact;
+        return save(token, dialog).then((): StepVerdict => 'next', () => ({ reject: rej.backendDown.code, detail: 'dialog store' }));
+      }
+    }
+    return 'next';
   }
 
   const restore: Step<RequestContext> = {
@@ -208,6 +212,11 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
       const known = dialog.b[tag];
       if (!confirm && known !== undefined && known.contact.join() === next.contact.join() && known.rr.join() === next.rr.join()) return undefined;
       dialog.b[tag] = next;
+      if (status >= 200) {
+        dialog.confirmed = true;
+        const seq = ctx.msg.cseq()?.seq;
+        return save(token, dialog).then(() => answered.remember(token, tag, seq, dialog));
+      }
     } else {
       // a 2xx to a target refresh carries the answering side's new Contact
       const side = note.sender === 'a' ? (note.bTag !== undefined ? dialog.b[note.bTag] : undefined) : dialog.a;
@@ -240,6 +249,42 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
   const otherLegCallId = (msg: SipMessage) => (maskCallId ? CALLID_PREFIX + toposToken(msg.callId() ?? '', msg.fromTag() ?? '') : undefined);
   return { mode: 'topos', restore, prepare, hideRequest, hideResponse, restoreStray, otherLegCallId };
 }
+
+/**
+ * Dialogs whose 2xx to the initial INVITE this node relayed, until their ACK
+ * arrives (or 64*T1, as long as the 2xx may be retransmitted). The ACK of a
+ * 2xx goes to the remote target and route set that 2xx established (RFC 3261
+ * §13.2.2.4), which is what the node stored while relaying it: the node that
+ * receives the ACK can route it without reading the store. Any other node
+ * reads it as for every in-dialog request. Keyed by token, To-tag and CSeq
+ * number, so an ACK of another fork's 2xx or of a re-INVITE never matches.
+ */
+class AnsweredDialogs {
+  private readonly byKey = new Map<string, { at: number; dialog: DialogData }>();
+
+  remember(token: string, tag: string, seq: number | undefined, dialog: DialogData): void {
+    if (seq === undefined) return;
+    const now = Date.now();
+    // oldest first (insertion order): drop what waited longer than a 2xx is retransmitted
+    for (const [k, v] of this.byKey) {
+      if (now - v.at < BYE_LINGER_MS && this.byKey.size < ANSWERED_MAX) break;
+      this.byKey.delete(k);
+    }
+    this.byKey.set(`${token} ${tag} ${seq}`, { at: now, dialog });
+  }
+
+  take(token: string, tag: string | undefined, seq: number | undefined): DialogData | undefined {
+    if (tag === undefined || seq === undefined || this.byKey.size === 0) return undefined;
+    const k = `${token} ${tag} ${seq}`;
+    const e = this.byKey.get(k);
+    if (e === undefined) return undefined;
+    this.byKey.delete(k);
+    return Date.now() - e.at < BYE_LINGER_MS ? e.dialog : undefined;
+  }
+}
+
+/** answered dialogs a node keeps for their ACK at most (200 calls/s × 64*T1 is ~6,400) */
+const ANSWERED_MAX = 50_000;
 
 function branchId(cseq: number): string {
   return `inv-${cseq}`;

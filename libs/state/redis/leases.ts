@@ -1,6 +1,7 @@
 // Lease groups: a members sorted set (score = expiry, Redis clock) and one
-// string per lease (value = holder, PX ttl). Each call is one script.
-import type { RedisClient } from './client.ts';
+// string per lease (value = holder, PX ttl). Each call is one round trip: a
+// script, or for claim (once per dispatched INVITE) one SET NX GET.
+import { sendFollowingRedirects, type RedisClient } from './client.ts';
 import type { KeySpace } from '../keys.ts';
 import type { LeaseStore } from '../types.ts';
 import { checkNonEmpty, checkTable, checkTtl } from '../validate.ts';
@@ -22,7 +23,10 @@ export function redisLeases(redis: RedisClient, keys: KeySpace): LeaseStore {
     claim(group, name, holder, ttlMs) {
       return call(async () => {
         checkTable(group); checkNonEmpty('lease name', name); checkNonEmpty('holder', holder); checkTtl('ttlMs', ttlMs);
-        return await runScript(redis, 'sbcLeaseClaim', [keys.claim(group, name)], [holder, ttlMs]) as string;
+        // on the hot path (each dispatched INVITE): a native SET NX GET (Redis >= 7.0) costs Redis
+        // a few µs where the equivalent script cost ~30, and the node less encoding
+        const key = keys.claim(group, name);
+        return (await sendFollowingRedirects(redis, () => redis.set(key, holder, 'PX', ttlMs, 'NX', 'GET'))) ?? holder;
       });
     },
     leave(group, member, held) {

@@ -183,13 +183,6 @@ for i = 2, 1 + nwant do
 end
 return out`,
 
-  // KEYS[1] lease key; ARGV holder, ttl ms -> the holder now
-  sbcLeaseClaim: `
-local h = redis.call('GET', KEYS[1])
-if h then return h end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return ARGV[1]`,
-
   // KEYS[1] members zset, KEYS[2..] held lease keys; ARGV member
   sbcLeaseLeave: `
 redis.call('ZREM', KEYS[1], ARGV[1])
