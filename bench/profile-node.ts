@@ -79,10 +79,15 @@ async function messageCounts(node: { host: string; httpPort: number; readToken: 
   return out;
 }
 
+function readsProcessed(stats: string): number {
+  return Number(/total_reads_processed:(\d+)/.exec(stats)?.[1] ?? NaN);
+}
+
 /** Redis commands (INFO commandstats) and NATS messages (a '>' subscriber) of the measured run, per call. */
 async function watchTraffic(redisUrl: string, natsUrl: string): Promise<{ report(calls: number): Promise<void> }> {
   const redis = new Redis(redisUrl);
   await redis.config('RESETSTAT');
+  const readsBefore = readsProcessed(await redis.info('stats'));
   // what the commands are: name and key, with ids masked, of everything the node sends
   const shapes = new Map<string, number>();
   // (MONITOR costs Redis and the machine a lot: only with --monitor 1)
@@ -109,7 +114,9 @@ async function watchTraffic(redisUrl: string, natsUrl: string): Promise<{ report
         all += Number(m[2]);
         console.log(`  ${m[1].padEnd(12)} ${(Number(m[2]) / calls).toFixed(2)}  (${(Number(m[3]) / calls).toFixed(1)} µs server time)`);
       }
-      console.log(`  total        ${(all / calls).toFixed(2)}`);
+      console.log(`  total        ${(all / calls).toFixed(2)} (commands run inside scripts included)`);
+      // each read event of the server is (about) one write of a client: the node's round trips
+      console.log(`Redis read events (~ the node's writes) per call: ${((readsProcessed(await redis.info('stats')) - readsBefore) / calls).toFixed(2)}`);
       if (monitor) console.log('Redis commands by key shape, per call:');
       for (const [k, v] of [...shapes].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${(v / calls).toFixed(3).padStart(7)}  ${k}`);
       monitor?.disconnect();

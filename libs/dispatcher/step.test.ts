@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestContext } from '#libs/proxy';
+import { settleStep, type RequestContext } from '#libs/proxy';
+import type { Step, StepVerdict } from '#libs/pipeline';
 import { parseMessage, type SipMessage } from '#libs/sip';
 import { createMemoryState } from '#libs/state';
 import { seededRng } from './rng.ts';
@@ -29,6 +30,12 @@ function invite(i: number, auth: boolean): SipMessage {
 
 function ctxOf(msg: SipMessage): RequestContext {
   return { msg, hops: [], inDialog: false, tx: {}, recordRoute: false } as unknown as RequestContext;
+}
+
+/** The step, then what the proxy's settle step waits for (the pin), as before the relay. */
+async function runSettled(step: Step<RequestContext>, ctx: RequestContext): Promise<StepVerdict> {
+  const v = await step.run(ctx);
+  return v === 'next' ? settleStep().run(ctx) : v;
 }
 
 describe('dispatchStep', () => {
@@ -74,8 +81,11 @@ describe('dispatchStep', () => {
         const msg = invite(i + 100 * algorithm, false);
         const first = ctxOf(msg);
         const retrans = ctxOf(msg);
-        await a.run(first);
-        await b.run(retrans);
+        // the step does not wait for the pin (the settle step does, with the topos record in the same write)
+        expect(a.run(first)).toBe('next');
+        expect(first.pending).toHaveLength(1);
+        await settleStep().run(first);
+        await runSettled(b, retrans);
         expect(retrans.hops[0].label, `algorithm ${algorithm} call ${i}`).toBe(first.hops[0].label);
         const u = ctxOf(msg);
         unpinned.run(u);
@@ -99,7 +109,7 @@ describe('failoverPolicyOf', () => {
   it('uses its own choice when the pin cannot be taken (Redis away)', async () => {
     const step = dispatchStep({ state: new DispatcherState(setsFromList(LIST)), setId: 1, algorithm: 4, pin: () => Promise.reject(new Error('STATE_UNAVAILABLE')) });
     const ctx = ctxOf(invite(1, false));
-    expect(await step.run(ctx)).toBe('next');
+    expect(await runSettled(step, ctx)).toBe('next');
     expect(ctx.hops[0].target.host).toBe('10.0.0.1');
   });
 });

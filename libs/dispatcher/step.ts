@@ -1,7 +1,7 @@
 // `dispatch` (Kamailio ds_select_dst): out-of-dialog requests not routed by
 // a Route header get the destination set's candidates as next hops, in
 // failover order (ds_next_dst). The relay tries them one after another.
-import type { Step } from '#libs/pipeline';
+import type { Step, StepVerdict } from '#libs/pipeline';
 import { hopForUri, type FailoverPolicy, type Hop, type RequestContext } from '#libs/proxy';
 import { defineRejections } from '#libs/rejections';
 import type { SipMessage } from '#libs/sip';
@@ -140,7 +140,7 @@ function hopOf(setId: number, d: Destination): Hop | undefined {
   return hop;
 }
 
-function applyHops(ctx: RequestContext, dests: readonly Destination[], opts: DispatchStepOptions): ReturnType<Step<RequestContext>['run']> {
+function applyHops(ctx: RequestContext, dests: readonly Destination[], opts: DispatchStepOptions): StepVerdict {
   const hops: Hop[] = [];
   for (const d of dests) {
     const h = hopOf(opts.setId, d);
@@ -177,11 +177,16 @@ export function dispatchStep(opts: DispatchStepOptions): Step<RequestContext> {
       const pin = opts.pin;
       if (pin === undefined || chosen.length === 0 || !PER_NODE.has(opts.algorithm)) return applyHops(ctx, chosen, opts);
       const key = `${ctx.msg.callId() ?? ''} ${ctx.msg.topVia()?.params.get('branch') ?? ''}`;
-      return pin(key, chosen[0].uri).then(
-        (held) => applyHops(ctx, pinnedFirst(opts, chosen, held), opts),
+      const verdict = applyHops(ctx, chosen, opts);
+      if (verdict !== 'next') return verdict;
+      // not awaited here: the settle step waits for it before the relay, so later steps' round
+      // trips (the topos dialog record) leave in the same write
+      (ctx.pending ??= []).push(pin(key, chosen[0].uri).then(
+        (held): StepVerdict => (held === chosen[0].uri ? 'next' : applyHops(ctx, pinnedFirst(opts, chosen, held), opts)),
         // Redis away: this node's own choice (a retransmission reaching another node may then go elsewhere)
-        () => applyHops(ctx, chosen, opts),
-      );
+        (): StepVerdict => 'next',
+      ));
+      return 'next';
     },
   };
 }

@@ -1,6 +1,7 @@
 // What every pipeline step sees: the request, where it came from, the server
 // transaction once created, and the next-hop candidates routing steps fill in.
 import type { Logger } from 'pino';
+import type { StepVerdict } from '#libs/pipeline';
 import type { SipMessage } from '#libs/sip';
 import type { ServerTransaction, Target } from '#libs/transaction';
 import type { ListenSocketInfo, RemoteInfo, SocketId } from '#libs/transport';
@@ -52,6 +53,15 @@ export interface RequestContext {
   parallel?: boolean;
   /** what topology hiding learnt on the way in, for the way out (its own shape; the core never reads it) */
   hidden?: unknown;
+  /**
+   * Round trips a step started and did not wait for; the `settle` step waits
+   * for them all before the relay (the first verdict that is not 'next'
+   * wins). Steps started in the same turn share one Redis write (the pin of a
+   * dispatched INVITE and the topos dialog record). A step that adds one may
+   * change the request's hops when it resolves: steps between it and the
+   * relay must not read them.
+   */
+  pending?: Promise<StepVerdict>[];
   /** in-dialog: the dialog's original From tag, read by loose-route from the `ftag` of the Route naming this node */
   ftag?: string;
   /** a child logger carrying the Call-ID, made on first use (most requests never log) */
@@ -72,6 +82,7 @@ class Context implements RequestContext {
   failover?: FailoverPolicy;
   parallel = false;
   hidden?: unknown;
+  pending?: Promise<StepVerdict>[];
   ftag?: string;
   private childLog: Logger | undefined;
 

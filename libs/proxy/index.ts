@@ -8,6 +8,7 @@ export { sourceTarget, type Hop, type RequestContext } from './context.ts';
 export { CallEvents, type CallEvent, type CallEventType, type CallEventBase, type CallEventListener, type BranchInfo } from './call-events.ts';
 export { hopForUri, recordRouteValue, viaValue, relayBranch } from './hops.ts';
 export { OwnAddresses } from './own-addresses.ts';
+export { settleStep } from './steps/settle.ts';
 export { PROXY_REJECTIONS } from './rejections.ts';
 export { PROXY_METRIC_NAMES, methodLabel } from './metrics.ts';
 export type { FailoverPolicy } from './context.ts';

@@ -23,6 +23,7 @@ import { looseRouteStep } from './steps/loose-route.ts';
 import { isOptionsToSelf, optionsSelfStep } from './steps/options-self.ts';
 import { recordRouteStep } from './steps/record-route.ts';
 import { relayStep } from './steps/relay.ts';
+import { settleStep } from './steps/settle.ts';
 import { transactionStep } from './steps/transaction.ts';
 import type { TopologyHiding } from './topology.ts';
 
@@ -120,6 +121,7 @@ export class SipProxy {
       recordRouteStep(),
       ...(deps.routing ?? []),
       ...(topology?.prepare !== undefined ? [topology.prepare] : []),
+      settleStep(),
       relayStep({
         tm,
         maxForwards: config.sanity,

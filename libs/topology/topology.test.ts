@@ -4,6 +4,7 @@
 // not see the INVITE; tampered tokens are refused, never routed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryData, createMemoryState, type DialogStore, type SharedState } from '#libs/state';
+import { settleStep, type RequestContext } from '#libs/proxy';
 import { createTopohCodec } from '#libs/topoh';
 import { createRequest, type SipMessage } from '#libs/sip';
 import type { ListenSocketInfo } from '#libs/transport';
@@ -307,5 +308,21 @@ describe('topos: the ACK of a 2xx', () => {
     a.node.deliver(inDialog(second, 'ACK', CALLER, 'z9hG4bK-ack-re', { cseq: 3 }), CALLER);
     await settle();
     expect(a.reads() - beforeOther).toBe(1);
+  });
+});
+
+describe('topos: storing a dialog-creating request', () => {
+  it('leaves the write to the settle step, so it shares a round trip with the dispatcher pin', async () => {
+    const state = createMemoryState();
+    states.push(state);
+    const topos = createToposHiding({ dialogs: state.dialogs, maskCallId: true, sdp: 'all', branchExpireMs: 180_000, dialogExpireMs: 3_600_000 });
+    const msg = callerInvite('settled@public.example', 'z9hG4bK-s1');
+    const ctx = { msg, inDialog: false, hops: [], recordRoute: true } as unknown as RequestContext;
+    expect(topos.restore.run(ctx)).toBe('next');
+    // the step returns at once: the record is being written, not yet waited for
+    expect(topos.prepare!.run(ctx)).toBe('next');
+    expect(ctx.pending).toHaveLength(1);
+    expect(await settleStep().run(ctx)).toBe('next');
+    expect(await state.dialogs.get(toposToken('settled@public.example', 'alice1'))).toMatchObject({ a: { callId: 'settled@public.example' } });
   });
 });

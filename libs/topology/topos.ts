@@ -150,7 +150,7 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
     },
   };
 
-  /** Dialog-creating requests store side a before they leave (one round trip with the branch record). */
+  /** Dialog-creating requests store side a before they leave (one round trip with the branch record, sent with the dispatcher's pin). */
   const prepare: Step<RequestContext> = {
     name: 'topos-store',
     run(ctx) {
@@ -160,9 +160,11 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
       const dialog: DialogData = { v: 1, a: { ...sideOf(msg), callId: msg.callId() ?? '' }, b: {}, bCallId: note.outCallId, confirmed: false };
       note.dialog = dialog;
       const branch: BranchData = { vias: msg.headerValues('via'), callId: dialog.a.callId };
-      return dialogs
+      // waited for by the settle step, with the dispatcher's pin when there is one: one write
+      (ctx.pending ??= []).push(dialogs
         .put(note.token, dialog, { branchExpireMs, dialogExpireMs: branchExpireMs, branch: { branchId: branchId(msg.cseq()?.seq ?? 0), data: branch } })
-        .then((): StepVerdict => 'next', () => ({ reject: rej.backendDown.code, detail: 'dialog store' }));
+        .then((): StepVerdict => 'next', () => ({ reject: rej.backendDown.code, detail: 'dialog store' })));
+      return 'next';
     },
   };
 
