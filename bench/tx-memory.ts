@@ -2,7 +2,9 @@
 // answered: one server and one client transaction, the relay), measured in
 // process by test/harness/tx-memory.ts; docs/limits.md has the figures.
 //
-// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--json] [--snapshot]`
+// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--batch N] [--json] [--snapshot]`
+// --batch: datagrams per receive buffer (1: node:dgram, the default; the
+// batched UDP transport reads up to 64 into one buffer);
 // --json prints the result as one JSON line (the test reads it);
 // --snapshot also writes heap snapshots before and after and prints the
 // growth by kind (objects by constructor, strings, arrays), largest first
@@ -47,14 +49,16 @@ function sizesByKind(file: string): Map<string, { size: number; count: number }>
 function main(): void {
   const i = process.argv.indexOf('--calls');
   const calls = i >= 0 ? Number(process.argv[i + 1]) : 20000;
+  const bi = process.argv.indexOf('--batch');
+  const batch = bi >= 0 ? Number(process.argv[bi + 1]) : 1;
   const withSnapshot = process.argv.includes('--snapshot');
   const files: Record<string, string> = {};
-  const r = measureTxMemory(calls, withSnapshot ? (label) => { files[label] = writeHeapSnapshot(join(tmpdir(), `tx-memory-${process.pid}-${label}.heapsnapshot`)); } : undefined);
+  const r = measureTxMemory(calls, batch, withSnapshot ? (label) => { files[label] = writeHeapSnapshot(join(tmpdir(), `tx-memory-${process.pid}-${label}.heapsnapshot`)); } : undefined);
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(r));
     return;
   }
-  console.log(`${r.calls} unanswered INVITEs in flight (${r.transactions} transactions): ${Math.round(r.heapPerCall)} B JS heap + ${Math.round(r.externalPerCall)} B ArrayBuffers per call`);
+  console.log(`${r.calls} unanswered INVITEs in flight (${r.transactions} transactions, ${r.batch} datagrams per receive buffer): ${Math.round(r.heapPerCall)} B JS heap + ${Math.round(r.externalPerCall)} B ArrayBuffers per call`);
   console.log(`per 1,000 calls in flight: ${((r.heapPerCall * 1000) / 2 ** 20).toFixed(2)} MiB heap + ${((r.externalPerCall * 1000) / 2 ** 20).toFixed(2)} MiB ArrayBuffers`);
   if (!withSnapshot) return;
   const a = sizesByKind(files.before);

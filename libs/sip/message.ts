@@ -624,6 +624,26 @@ export class Message implements SipMessage {
     const w = this.w;
     if (w.off.length > 0) w.off = w.off.slice();
     if (this.keys.length > 0) this.keys = this.keys.slice();
+    // A message read from a batch of datagrams (recvmmsg) or a TCP read is a
+    // view into that whole buffer: kept for a call's ringing time it would
+    // keep every other message of the batch alive too. Its own copy then.
+    const raw = w.raw;
+    if (raw.byteLength > 0 && raw.buffer.byteLength > raw.byteLength) this.ownBytes(raw);
+  }
+
+  /** moves the message onto a copy of its bytes (the body views too); clones keep theirs */
+  private ownBytes(raw: Buffer): void {
+    const own = Buffer.allocUnsafeSlow(raw.byteLength);
+    raw.copy(own);
+    const moved = (b: Buffer): Buffer => {
+      const at = b.byteOffset - raw.byteOffset;
+      return b.buffer === raw.buffer && at >= 0 && at + b.byteLength <= raw.byteLength ? own.subarray(at, at + b.byteLength) : b;
+    };
+    // (body === origBody is what serialize() checks for an unchanged body: keep it so)
+    const same = this.body === this.origBody;
+    this.origBody = moved(this.origBody);
+    this.body = same ? this.origBody : moved(this.body);
+    this.w.raw = own;
   }
 
   clone(): SipMessage {

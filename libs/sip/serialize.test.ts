@@ -171,6 +171,20 @@ describe('serialize', () => {
     }
   });
 
+  it('compact() moves a message read from a view (a recvmmsg batch, a TCP read) onto its own bytes', () => {
+    const batch = Buffer.alloc(YEALINK_INVITE.length * 3);
+    YEALINK_INVITE.copy(batch, YEALINK_INVITE.length);
+    const m = parsed(batch.subarray(YEALINK_INVITE.length, YEALINK_INVITE.length * 2));
+    const bytes = m.serialize().toString('latin1');
+    const body = m.body.toString('latin1');
+    m.compact();
+    // the batch buffer is reused for the next batch: the message no longer reads it
+    batch.fill(0x41);
+    expect(m.serialize().toString('latin1')).toBe(bytes);
+    expect(m.body.toString('latin1')).toBe(body);
+    expect(body.length).toBeGreaterThan(0);
+  });
+
   it('setStatus rewrites the status line', () => {
     const m = parsed(ASTERISK_200_OK);
     m.setStatus(486, 'Busy Here');
