@@ -11,8 +11,12 @@
 // noop = one listener that does nothing (what the relay's events cost);
 // acc = accounting on (its step and listener, batches serialised as for the
 // queue, no Redis): noop and acc apart say what the seam and accounting cost.
+// --rr-sign: rr_sign.mode enforce (the INVITE's Record-Route signed, the ACK's
+// and BYE's Route checked); the driver signs each call's Route itself (one
+// more HMAC per call in the figure, see docs/rr-sign.md).
 import { AccEmitter, accStartStep, callEventToAcc, countingEmit, hopDuid } from '#libs/acc';
-import { CallEvents, relayBranch } from '#libs/proxy';
+import { CallEvents, OwnAddresses, relayBranch } from '#libs/proxy';
+import { RouteSigner, rrCheckStep, rrSignStep } from '#libs/rrsign';
 import type { Via } from '#libs/sip';
 import type { ListenSocketInfo, RemoteInfo } from '#libs/transport';
 import { startInProcessProxy } from '../test/harness/in-process-proxy.ts';
@@ -39,10 +43,19 @@ function listeners(listen: Listen): { events?: CallEvents; finalSteps?: ReturnTy
   return { events, finalSteps: [accStartStep(emit, () => undefined)] };
 }
 
-function setup(listen: Listen) {
+const signer = new RouteSigner('bench-rr-sign-secret-0123456789');
+
+/** rr_sign.mode enforce: the check before the transaction, the signature after routing */
+function rrSign(finalSteps: ReturnType<typeof listeners>['finalSteps']) {
+  const check = rrCheckStep({ signer, own: new OwnAddresses([sock], []), enforce: true, trusted: () => false, count: () => undefined });
+  return { screeningSteps: [check], finalSteps: [rrSignStep(signer), ...(finalSteps ?? [])] };
+}
+
+function setup(listen: Listen, signed: boolean) {
   let sent = 0;
+  const l = listeners(listen);
   // T4 and the wait timer at 1 s: see the header
-  const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: { t4: 1000, waitTimer: 1000 }, onSend: () => { sent++; }, ...listeners(listen) });
+  const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: { t4: 1000, waitTimer: 1000 }, onSend: () => { sent++; }, ...l, ...(signed ? rrSign(l.finalSteps) : {}) });
   const deliver = (text: string, remote: RemoteInfo) => node.deliver(Buffer.from(text, 'latin1'), remote);
   return { deliver, tm: node.tm, sentCount: () => sent };
 }
@@ -52,7 +65,7 @@ const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN 
 /** the caller's top Via (what the node derives its relayed branch from), without parsing text */
 const callerVia = (branch: string): Via => ({ protocol: 'SIP/2.0', transport: 'UDP', host: caller.address, port: caller.port, params: new Map([['branch', branch]]) });
 
-function call(d: ReturnType<typeof setup>['deliver'], i: number): void {
+function call(d: ReturnType<typeof setup>['deliver'], i: number, signed: boolean): void {
   const cid = `${i}-bench@127.0.0.1`;
   const b = `z9hG4bK-c${i}`;
   const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${b}`;
@@ -60,7 +73,8 @@ function call(d: ReturnType<typeof setup>['deliver'], i: number): void {
   const nv = `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=${nb};rport=5060`;
   const from = `From: sipp <sip:sipp@127.0.0.1:5070>;tag=${i}SIPpTag00`;
   const to = 'To: <sip:service@127.0.0.1:5060>';
-  const rr = 'Record-Route: <sip:127.0.0.1:5060;lr>';
+  const route = signed ? `<sip:127.0.0.1:5060;lr;ftag=${i}SIPpTag00;rrs=${signer.sign(cid, `${i}SIPpTag00`)}>` : '<sip:127.0.0.1:5060;lr>';
+  const rr = `Record-Route: ${route}`;
   d(`INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n${cv}\r\n${from}\r\n${to}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`, caller);
   const resp = (code: string, tag: string, extra = '', body = '') =>
     `SIP/2.0 ${code}\r\n${nv}\r\n${cv};received=127.0.0.1;rport=5070\r\n${from}\r\n${to}${tag}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
@@ -68,7 +82,7 @@ function call(d: ReturnType<typeof setup>['deliver'], i: number): void {
   d(resp('180 Ringing', ';tag=gw1'), gw);
   d(resp('200 OK', ';tag=gw1', `${rr}\r\nContact: <sip:127.0.0.1:5080;transport=UDP>\r\nContent-Type: application/sdp\r\n`, SDP), gw);
   const inDialog = (method: string, cseq: number, branch: string) =>
-    `${method} sip:127.0.0.1:5080;transport=UDP SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nRoute: <sip:127.0.0.1:5060;lr>\r\nCSeq: ${cseq} ${method}\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+    `${method} sip:127.0.0.1:5080;transport=UDP SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nRoute: ${route}\r\nCSeq: ${cseq} ${method}\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
   d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
   const bb = `z9hG4bK-b${i}`;
   d(inDialog('BYE', 2, bb), caller);
@@ -83,13 +97,13 @@ function option(name: string, fallback: number): number {
 }
 
 /** Pushes calls at `rate` per second for `seconds` (bounded), yielding every 5 ms so timers run. */
-async function paced(d: ReturnType<typeof setup>['deliver'], first: number, rate: number, seconds: number): Promise<number> {
+async function paced(d: ReturnType<typeof setup>['deliver'], first: number, rate: number, seconds: number, signed: boolean): Promise<number> {
   const total = Math.round(rate * seconds);
   const t0 = performance.now();
   let n = 0;
   while (n < total) {
     const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
-    while (n < due) call(d, first + n++);
+    while (n < due) call(d, first + n++, signed);
     await new Promise((r) => setTimeout(r, 5));
   }
   return n;
@@ -101,14 +115,15 @@ async function main(): Promise<void> {
   const li = process.argv.indexOf('--listen');
   const listen = (li >= 0 ? process.argv[li + 1] : 'none') as Listen;
   if (!['none', 'noop', 'acc'].includes(listen)) throw new Error('--listen takes none, noop or acc');
-  const s = setup(listen);
+  const signed = process.argv.includes('--rr-sign');
+  const s = setup(listen, signed);
   let n = 0;
-  n += await paced(s.deliver, n, rate, 3); // warm-up: JIT and a steady set of live transactions
+  n += await paced(s.deliver, n, rate, 3, signed); // warm-up: JIT and a steady set of live transactions
   const results: number[] = [];
   for (let run = 0; run < 5; run++) {
     const sent0 = s.sentCount();
     const t0 = process.cpuUsage();
-    const calls = await paced(s.deliver, n, rate, seconds);
+    const calls = await paced(s.deliver, n, rate, seconds, signed);
     n += calls;
     const u = process.cpuUsage(t0);
     const perCall = (u.user + u.system) / calls;
@@ -117,7 +132,7 @@ async function main(): Promise<void> {
     console.log(`run ${run + 1}: ${perCall.toFixed(1)} µs CPU per call, ${sentPerCall.toFixed(1)} messages sent per call, ${s.tm.size()} transactions alive`);
   }
   results.sort((a, b) => a - b);
-  console.log(`proxy hot path (call events: ${listen}): median ${results[2].toFixed(1)} µs CPU per call (INVITE/100/180/200/ACK/BYE/200, in process, no sockets), ${rate} calls/s x ${seconds} s x 5 runs`);
+  console.log(`proxy hot path (call events: ${listen}${signed ? ', rr_sign enforce' : ''}): median ${results[2].toFixed(1)} µs CPU per call (INVITE/100/180/200/ACK/BYE/200, in process, no sockets), ${rate} calls/s x ${seconds} s x 5 runs`);
   process.exit(0);
 }
 

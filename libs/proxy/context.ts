@@ -64,6 +64,8 @@ export interface RequestContext {
   pending?: Promise<StepVerdict>[];
   /** in-dialog: the dialog's original From tag, read by loose-route from the `ftag` of the Route naming this node */
   ftag?: string;
+  /** URI parameters (";name=value...") a step adds to the Record-Route the relay inserts (rr_sign's signature) */
+  rrParam?: string;
   /** a child logger carrying the Call-ID, made on first use (most requests never log) */
   readonly log: Logger;
 }
@@ -84,6 +86,7 @@ class Context implements RequestContext {
   hidden?: unknown;
   pending?: Promise<StepVerdict>[];
   ftag?: string;
+  rrParam?: string;
   private childLog: Logger | undefined;
 
   constructor(readonly msg: SipMessage, readonly source: RemoteInfo, readonly local: ListenSocketInfo, private readonly baseLog: Logger) {

@@ -129,11 +129,18 @@ export function viaValue(sock: ListenSocketInfo, branch: string): string {
  * IP: design.md §3 rule 7). With `ftag` (the dialog's original From tag, as
  * Kamailio's rr append_fromtag), any node handling a later in-dialog request
  * can tell which side sent it (call events: dialog.ended by caller/callee).
+ * `extra`: URI parameters a step asked for (ctx.rrParam: rr_sign's signature).
  */
-export function recordRouteValue(sock: ListenSocketInfo, doubled: boolean, ftag?: string): string {
+export function recordRouteValue(sock: ListenSocketInfo, doubled: boolean, ftag?: string, extra?: string): string {
   const parts = socketHeaderParts(sock);
-  if (ftag === undefined || !TAG_RE.test(ftag)) return doubled ? parts.recordRouteDoubled : parts.recordRoute;
-  return `${parts.rrUri};ftag=${ftag}${doubled ? ';r2=on>' : '>'}`;
+  const tag = routeFtag(ftag);
+  if (tag === undefined && extra === undefined) return doubled ? parts.recordRouteDoubled : parts.recordRoute;
+  return `${parts.rrUri}${tag === undefined ? '' : `;ftag=${tag}`}${extra ?? ''}${doubled ? ';r2=on>' : '>'}`;
+}
+
+/** The From tag as recordRouteValue writes it into `ftag` (undefined: not written, it is not a plain token). */
+export function routeFtag(ftag: string | undefined): string | undefined {
+  return ftag !== undefined && TAG_RE.test(ftag) ? ftag : undefined;
 }
 
 /** a tag safe to copy into a URI parameter as is (RFC 3261 token, no escaping needed) */

@@ -6,7 +6,7 @@
 export { SipProxy, type ProxyConfig, type ProxyDeps, type SourceGate } from './proxy.ts';
 export { sourceTarget, type Hop, type RequestContext } from './context.ts';
 export { CallEvents, type CallEvent, type CallEventType, type CallEventBase, type CallEventListener, type BranchInfo } from './call-events.ts';
-export { hopForUri, recordRouteValue, viaValue, relayBranch } from './hops.ts';
+export { hopForUri, recordRouteValue, routeFtag, viaValue, relayBranch } from './hops.ts';
 export { OwnAddresses } from './own-addresses.ts';
 export { settleStep } from './steps/settle.ts';
 export { PROXY_REJECTIONS } from './rejections.ts';

@@ -52,10 +52,10 @@ export function branchRequest(ctx: RequestContext, hop: Hop, inbound: ListenSock
     // Double Record-Route when the request leaves by another socket (protocol
     // or address), so each side gets an address it can reach (Kamailio enable_double_rr).
     if (out.id !== inbound.id) {
-      req.prependHeader('Record-Route', recordRouteValue(inbound, true, ftag));
-      req.prependHeader('Record-Route', recordRouteValue(out, true, ftag));
+      req.prependHeader('Record-Route', recordRouteValue(inbound, true, ftag, ctx.rrParam));
+      req.prependHeader('Record-Route', recordRouteValue(out, true, ftag, ctx.rrParam));
     } else {
-      req.prependHeader('Record-Route', recordRouteValue(out, false, ftag));
+      req.prependHeader('Record-Route', recordRouteValue(out, false, ftag, ctx.rrParam));
     }
   }
   req.prependHeader('Via', viaValue(out, relayBranch(ctx.msg.topVia(), attempt)));

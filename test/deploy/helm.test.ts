@@ -275,6 +275,15 @@ describe('in both modes', () => {
     expect(parseTokens(secret.stringData['admin-tokens'] as string, 'admin-tokens').map((t) => t.role)).toEqual(['admin', 'read']);
   }, 60_000);
 
+  it('carries the Record-Route signing secrets in the Secret only, and the node reads them with rr_sign on', async () => {
+    const objs = await render({ set: [...LB, 'secrets.rrSignSecret=ci-rr-sign-secret-0123456789', 'secrets.rrSignPreviousSecrets=ci-rr-sign-old-0123456789', 'config.rr_sign.mode=sign'] });
+    for (const kind of ['ConfigMap', 'Deployment']) expect(JSON.stringify(objs.filter((o) => o.kind === kind))).not.toContain('ci-rr-sign');
+    expect(get(objs, 'Secret').stringData).toMatchObject({ 'rr-sign-secret': 'ci-rr-sign-secret-0123456789', 'rr-sign-previous-secrets': 'ci-rr-sign-old-0123456789' });
+    expect(envOf(objs).find((e) => e.name === 'SBC_RR_SIGN_SECRET')?.valueFrom?.secretKeyRef).toEqual({ name: 't-sbc-secrets', key: 'rr-sign-secret', optional: true });
+    const config = nodeConfigOf(objs, { SBC_RR_SIGN_SECRET: 'ci-rr-sign-secret-0123456789', SBC_RR_SIGN_PREVIOUS_SECRETS: 'ci-rr-sign-old-0123456789' });
+    expect(config.rr_sign).toEqual({ mode: 'sign', secret: 'ci-rr-sign-secret-0123456789', previous_secrets: ['ci-rr-sign-old-0123456789'] });
+  }, 60_000);
+
   it('rolls the pods when the config changes (checksum annotation)', async () => {
     const checksum = async (level: string) => workload(await render({ files: ['ci/loadbalancer-values.yaml'], set: [`config.log.level=${level}`] })).spec.template.metadata.annotations['checksum/config'];
     const a = await checksum('info');

@@ -80,7 +80,7 @@ describe('feature seam: a toy feature through its descriptor alone', () => {
     const list = (await (await fetch(`http://127.0.0.1:${a.httpPort}/admin`, { headers: { authorization: `Bearer ${a.readToken}` } })).json()) as { commands: { name: string }[] };
     expect(list.commands.map((c) => c.name)).toContain('toy.events');
     const info = (await admin(a, 'core.info')).result;
-    expect(info.features).toEqual(['bans', 'auth', 'registrar', 'dispatcher', 'pike', 'secfilter', 'permissions', 'preload-route', 'hygiene', 'topology', 'acc', 'toy']);
+    expect(info.features).toEqual(['bans', 'auth', 'registrar', 'dispatcher', 'pike', 'secfilter', 'permissions', 'preload-route', 'rr-sign', 'hygiene', 'topology', 'acc', 'toy']);
     expect(info.pipeline).toEqual([
       'sanity', 'pike', 'secfilter', 'permissions', 'preload-route', 'toy', 'transaction', 'admission', 'options-self',
       'loose-route', 'record-route', 'dispatch', 'hygiene', 'relay',

@@ -33,6 +33,8 @@ export interface InProcessProxyOptions {
   events?: CallEvents;
   /** steps after routing (the feature seam's `final` place) */
   finalSteps?: readonly Step<RequestContext>[];
+  /** steps before the transaction (the feature seam's `screening` place) */
+  screeningSteps?: readonly Step<RequestContext>[];
 }
 
 export interface InProcessProxy {
@@ -64,6 +66,7 @@ export function startInProcessProxy(opts: InProcessProxyOptions): InProcessProxy
     transport, tm, logger, registry, recorder,
     routing: [dispatchStep({ state: new DispatcherState(sets.sets), setId: 1, algorithm: 4, failover: { codes: new Set([503]), onTimeout: true, branchTimeoutMs: 3000 } }), ...(opts.finalSteps ?? [])],
     topology: opts.topology,
+    ...(opts.screeningSteps !== undefined ? { screening: opts.screeningSteps } : {}),
     ...(opts.events !== undefined ? { events: opts.events } : {}),
   });
   return {
