@@ -83,7 +83,7 @@ describe('feature seam: a toy feature through its descriptor alone', () => {
     expect(info.features).toEqual(['bans', 'auth', 'registrar', 'dispatcher', 'pike', 'secfilter', 'permissions', 'preload-route', 'rr-sign', 'hygiene', 'topology', 'acc', 'toy']);
     expect(info.pipeline).toEqual([
       'sanity', 'pike', 'secfilter', 'permissions', 'preload-route', 'toy', 'transaction', 'admission', 'options-self',
-      'loose-route', 'record-route', 'dispatch', 'hygiene', 'relay',
+      'loose-route', 'record-route', 'dispatch', 'hygiene', 'settle', 'relay',
     ]);
     // docs/architecture.md states the default order: it is the running node's, without the toy
     const documented = /^\s*pipeline: `([^`]+)`/m.exec(readFileSync(ARCHITECTURE, 'utf8'))?.[1].split(' ');
