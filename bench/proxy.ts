@@ -5,7 +5,7 @@
 // set of live transactions stays steady, as in a node in service) and the
 // wait timer and T4 are 1 s: at 1000 calls/s that keeps about as many finished
 // transactions alive as a node at 200 calls/s with the default 5 s.
-// `npm run bench:proxy -- [--rate N] [--seconds N] [--listen none|noop|acc]`
+// `npm run bench:proxy -- [--rate N] [--seconds N] [--listen none|noop|acc] [--rr-sign] [--hiding none|topoh]`
 // prints CPU µs per call (process user+sys over the run), median of 5 runs.
 // --listen: none = nobody listens to the call events (the relay builds none);
 // noop = one listener that does nothing (what the relay's events cost);
@@ -14,10 +14,15 @@
 // --rr-sign: rr_sign.mode enforce (the INVITE's Record-Route signed, the ACK's
 // and BYE's Route checked); the driver signs each call's Route itself (one
 // more HMAC per call in the figure, see docs/rr-sign.md).
+// --hiding topoh: topology hiding as bench/compare.ts runs it (mask_callid, SDP
+// kept); the fake peers then answer with the Via and Call-ID the node sent them
+// and route in-dialog requests to the (sealed) Contact it showed them.
 import { AccEmitter, accStartStep, callEventToAcc, countingEmit, hopDuid } from '#libs/acc';
 import { CallEvents, OwnAddresses, relayBranch } from '#libs/proxy';
 import { RouteSigner, rrCheckStep, rrSignStep } from '#libs/rrsign';
 import type { Via } from '#libs/sip';
+import { createTopohCodec } from '#libs/topoh';
+import { createTopohHiding } from '#libs/topology';
 import type { ListenSocketInfo, RemoteInfo } from '#libs/transport';
 import { startInProcessProxy } from '../test/harness/in-process-proxy.ts';
 
@@ -51,13 +56,35 @@ function rrSign(finalSteps: ReturnType<typeof listeners>['finalSteps']) {
   return { screeningSteps: [check], finalSteps: [rrSignStep(signer), ...(finalSteps ?? [])] };
 }
 
-function setup(listen: Listen, signed: boolean) {
+type Hiding = 'none' | 'topoh';
+
+function setup(listen: Listen, signed: boolean, hiding: Hiding) {
   let sent = 0;
   const l = listeners(listen);
+  /** the last message the node sent to the gateway and to the caller (latin1), for the topoh peers */
+  const last = { gw: '', caller: '' };
+  const topology = hiding === 'topoh'
+    ? createTopohHiding({ codec: createTopohCodec({ maskKey: 'bench-mask-key-0123456789abcdef', maskIp: '10.1.1.10', maskCallId: true }), sdp: 'keep' })
+    : undefined;
+  const onSend = hiding === 'none'
+    ? () => { sent++; }
+    : (to: { port: number }, data: Buffer) => {
+      sent++;
+      if (to.port === gw.port) last.gw = data.toString('latin1');
+      else last.caller = data.toString('latin1');
+    };
   // T4 and the wait timer at 1 s: see the header
-  const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: { t4: 1000, waitTimer: 1000 }, onSend: () => { sent++; }, ...l, ...(signed ? rrSign(l.finalSteps) : {}) });
+  const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: { t4: 1000, waitTimer: 1000 }, onSend, topology, ...l, ...(signed ? rrSign(l.finalSteps) : {}) });
   const deliver = (text: string, remote: RemoteInfo) => node.deliver(Buffer.from(text, 'latin1'), remote);
-  return { deliver, tm: node.tm, sentCount: () => sent };
+  return { deliver, tm: node.tm, sentCount: () => sent, last };
+}
+
+/** The value of the first `name:` line of a message text. */
+function headerOf(text: string, name: string): string {
+  const at = text.indexOf('\r\n' + name + ': ');
+  if (at < 0) throw new Error(`bench peer: no ${name} in what the node sent`);
+  const start = at + name.length + 4;
+  return text.slice(start, text.indexOf('\r\n', start));
 }
 
 const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
@@ -89,6 +116,34 @@ function call(d: ReturnType<typeof setup>['deliver'], i: number, signed: boolean
   d(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${relayBranch(callerVia(bb), 0)};rport=5060\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${bb};received=127.0.0.1;rport=5070\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
 }
 
+/** One call with topology hiding: the peers answer what the node actually sent them. */
+function topohCall(s: ReturnType<typeof setup>, i: number): void {
+  const d = s.deliver;
+  const cid = `${i}-bench@127.0.0.1`;
+  const b = `z9hG4bK-c${i}`;
+  const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${b}`;
+  const from = `From: sipp <sip:sipp@127.0.0.1:5070>;tag=${i}SIPpTag00`;
+  const to = 'To: <sip:service@127.0.0.1:5060>';
+  const rr = 'Record-Route: <sip:127.0.0.1:5060;lr>';
+  d(`INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n${cv}\r\n${from}\r\n${to}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`, caller);
+  // the gateway sees one Via (the node's, the stack sealed in its branch) and the masked Call-ID
+  const nv = 'Via: ' + headerOf(s.last.gw, 'Via');
+  const gcid = headerOf(s.last.gw, 'Call-ID');
+  const resp = (code: string, tag: string, extra = '', body = '') =>
+    `SIP/2.0 ${code}\r\n${nv}\r\n${from}\r\n${to}${tag}\r\nCall-ID: ${gcid}\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
+  d(resp('100 Trying', ''), gw);
+  d(resp('180 Ringing', ';tag=gw1'), gw);
+  d(resp('200 OK', ';tag=gw1', `${rr}\r\nContact: <sip:127.0.0.1:5080;transport=UDP>\r\nContent-Type: application/sdp\r\n`, SDP), gw);
+  // the caller routes to the sealed Contact of the 200 it got
+  const target = headerOf(s.last.caller, 'Contact').replace(/^<|>$/g, '');
+  const inDialog = (method: string, cseq: number, branch: string) =>
+    `${method} ${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nRoute: <sip:127.0.0.1:5060;lr>\r\nCSeq: ${cseq} ${method}\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+  d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
+  d(inDialog('BYE', 2, `z9hG4bK-b${i}`), caller);
+  const bv = 'Via: ' + headerOf(s.last.gw, 'Via');
+  d(`SIP/2.0 200 OK\r\n${bv}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${gcid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
+}
+
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -97,13 +152,13 @@ function option(name: string, fallback: number): number {
 }
 
 /** Pushes calls at `rate` per second for `seconds` (bounded), yielding every 5 ms so timers run. */
-async function paced(d: ReturnType<typeof setup>['deliver'], first: number, rate: number, seconds: number, signed: boolean): Promise<number> {
+async function paced(one: (i: number) => void, first: number, rate: number, seconds: number): Promise<number> {
   const total = Math.round(rate * seconds);
   const t0 = performance.now();
   let n = 0;
   while (n < total) {
     const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
-    while (n < due) call(d, first + n++, signed);
+    while (n < due) one(first + n++);
     await new Promise((r) => setTimeout(r, 5));
   }
   return n;
@@ -116,14 +171,19 @@ async function main(): Promise<void> {
   const listen = (li >= 0 ? process.argv[li + 1] : 'none') as Listen;
   if (!['none', 'noop', 'acc'].includes(listen)) throw new Error('--listen takes none, noop or acc');
   const signed = process.argv.includes('--rr-sign');
-  const s = setup(listen, signed);
+  const hi = process.argv.indexOf('--hiding');
+  const hiding = (hi >= 0 ? process.argv[hi + 1] : 'none') as Hiding;
+  if (!['none', 'topoh'].includes(hiding)) throw new Error('--hiding takes none or topoh');
+  if (hiding === 'topoh' && signed) throw new Error('--hiding topoh and --rr-sign: one at a time');
+  const s = setup(listen, signed, hiding);
+  const one = hiding === 'none' ? (i: number) => call(s.deliver, i, signed) : (i: number) => topohCall(s, i);
   let n = 0;
-  n += await paced(s.deliver, n, rate, 3, signed); // warm-up: JIT and a steady set of live transactions
+  n += await paced(one, n, rate, 3); // warm-up: JIT and a steady set of live transactions
   const results: number[] = [];
   for (let run = 0; run < 5; run++) {
     const sent0 = s.sentCount();
     const t0 = process.cpuUsage();
-    const calls = await paced(s.deliver, n, rate, seconds, signed);
+    const calls = await paced(one, n, rate, seconds);
     n += calls;
     const u = process.cpuUsage(t0);
     const perCall = (u.user + u.system) / calls;
@@ -132,7 +192,7 @@ async function main(): Promise<void> {
     console.log(`run ${run + 1}: ${perCall.toFixed(1)} µs CPU per call, ${sentPerCall.toFixed(1)} messages sent per call, ${s.tm.size()} transactions alive`);
   }
   results.sort((a, b) => a - b);
-  console.log(`proxy hot path (call events: ${listen}${signed ? ', rr_sign enforce' : ''}): median ${results[2].toFixed(1)} µs CPU per call (INVITE/100/180/200/ACK/BYE/200, in process, no sockets), ${rate} calls/s x ${seconds} s x 5 runs`);
+  console.log(`proxy hot path (call events: ${listen}${signed ? ', rr_sign enforce' : ''}, hiding: ${hiding}): median ${results[2].toFixed(1)} µs CPU per call (INVITE/100/180/200/ACK/BYE/200, in process, no sockets), ${rate} calls/s x ${seconds} s x 5 runs`);
   process.exit(0);
 }
 

@@ -4,7 +4,7 @@
 // another encoded and a restart loses nothing.
 import { parseUri, parseVia } from '#libs/sip';
 import { resolveTopohConfig, type TopohConfig, type TopohOptions } from './config.ts';
-import { packList, unpackList } from './pack.ts';
+import { packedMaxBytes, packListInto, unpackList } from './pack.ts';
 import { createSealer } from './seal.ts';
 
 export interface TopohCodec {
@@ -40,6 +40,7 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
   const uparamKey = uparamName.toLowerCase();
   const vparamKey = vparamName.toLowerCase();
 
+  const sealVias = (vias: readonly string[]) => sealer.sealWith('via', packedMaxBytes(vias), (buf, at) => packListInto(vias, buf, at), nonce);
   const decodeVias = (token: string): string[] | undefined => {
     const plain = sealer.open('via', token);
     return plain === undefined ? undefined : unpackList(plain);
@@ -69,7 +70,7 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
         out += v === null || v === undefined ? ';' + name : ';' + name + '=' + v;
       }
     }
-    return out + ';' + uparamName + '=' + uparamPrefix + sealer.seal('uri', Buffer.from(uri, 'utf8'), nonce);
+    return out + ';' + uparamName + '=' + uparamPrefix + sealer.sealText('uri', uri, nonce);
   };
   // Contacts and Record-Routes repeat (the same gateway, the same phone, call after call):
   // with synthetic nonces a URI always seals to the same token, so whole URI texts are
@@ -84,9 +85,9 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
 
   return {
     config,
-    encodeVias: (vias) => sealer.seal('via', packList(vias), nonce),
+    encodeVias: sealVias,
     decodeVias,
-    encodeViaParam: (vias) => vparamPrefix + sealer.seal('via', packList(vias), nonce),
+    encodeViaParam: (vias) => vparamPrefix + sealVias(vias),
     decodeViaParam,
     decodeMaskedVia(via) {
       const v = parseVia(via)?.params.get(vparamKey);
@@ -117,7 +118,7 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
       // show the far end one and the same Call-ID.
       let masked = maskedCallIds.get(callId);
       if (masked === undefined) {
-        masked = callIdPrefix + sealer.seal('callid', Buffer.from(callId, 'utf8'), 'synthetic');
+        masked = callIdPrefix + sealer.sealText('callid', callId, 'synthetic');
         maskedCallIds.set(callId, masked);
       }
       return masked;
