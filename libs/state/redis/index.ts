@@ -1,6 +1,6 @@
 // The Redis backend: one ioredis client per node (a single server, a Redis
-// Cluster or a Sentinel-managed master; client.ts) with auto-pipelining
-// (concurrent calls in one tick share a write), scripts loaded once, and fast
+// Cluster or a Sentinel-managed master; client.ts) whose calls issued in one
+// turn share a write (a corked socket; auto-pipelining on a Cluster), scripts loaded once, and fast
 // failure instead of queueing while Redis is away (docs/state.md, "Faults").
 import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
@@ -28,7 +28,7 @@ export interface RedisStateOptions {
   topology?: RedisTopology;
   /** Passed to ioredis (password, tls: { ca }, db, ...). Fields the URL sets
    *  win over the same fields here; the fault-handling settings this backend
-   *  needs (offline queue off, auto-pipelining, timeouts) win over both. */
+   *  needs (offline queue off, batching, timeouts) win over both. */
   redis?: RedisOptions;
   /** First segment of every key; default "sbc". */
   keyPrefix?: string;
