@@ -22,8 +22,9 @@ export class Emitter<E extends Record<string, unknown>> {
     // copied, not pushed: a transaction has two or three listeners, and an
     // array grown by push keeps room for 17 (152 bytes) for as long as the
     // transaction lives (and an emit() in progress keeps walking its snapshot)
-    this.names = [...this.names, name];
-    this.fns = [...this.fns, fn as Listener<never>];
+    // (concat allocates the exact length; a spread grows like push)
+    this.names = this.names.concat([name]);
+    this.fns = this.fns.concat([fn as Listener<never>]);
   }
 
   /** removes a listener added with on() */

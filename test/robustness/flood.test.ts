@@ -11,8 +11,8 @@ import { createResponse, parseMessage, type SipMessage } from '#libs/sip';
 import { startSbcNode, type SbcNodeHandle } from '../sipp/index.ts';
 import { RawSipPeer } from './sip-client.ts';
 
-/** docs/limits.md: the bound on a node's RSS under flood with the default limits */
-const RSS_BOUND_MB = 640;
+/** docs/limits.md: the bound on a node's RSS under flood with the default limits (the Helm chart's 512Mi limit less headroom) */
+const RSS_BOUND_MB = 480;
 
 let node: SbcNodeHandle;
 let gateway: Socket;
@@ -113,13 +113,19 @@ async function legitCall(deadlineMs: number): Promise<number | undefined> {
       const toTag = `;tag=${final.toTag()}`;
       target = final.contacts()[0]?.uriText ?? target; // in-dialog requests go to the remote target
       await peer.send(Buffer.from(head('ACK', 1, `${callId}-ack`, toTag).replace('Max-Forwards', `${route}Max-Forwards`)));
-      // the BYE is retransmitted until answered (RFC 3261 Timer E), as a UA does: under the flood a datagram may be lost
-      const bye = Buffer.from(head('BYE', 2, `${callId}-bye`, toTag).replace('Max-Forwards', `${route}Max-Forwards`));
-      const byeUntil = Date.now() + 40_000; // a UA retransmits for Timer F (32 s)
-      while (Date.now() < byeUntil) {
-        await peer.send(bye);
-        const res = await peer.waitForResponse((m) => m.cseq()?.method === 'BYE' && m.status >= 200, 1000);
-        if (res !== undefined) return res.status;
+      // the BYE is retransmitted until answered (RFC 3261 Timer E), as a UA does: under the flood a datagram may be lost;
+      // and while the datagram flood holds tm.max_transactions the BYE too gets 503 + Retry-After: sent again (new branch) after a second
+      const byeUntil = Date.now() + deadlineMs;
+      for (let byeAttempt = 0; Date.now() < byeUntil; byeAttempt++) {
+        const bye = Buffer.from(head('BYE', 2 + byeAttempt, `${callId}-bye-${byeAttempt}`, toTag).replace('Max-Forwards', `${route}Max-Forwards`));
+        let res: Awaited<ReturnType<typeof peer.waitForResponse>>;
+        for (const retransmitUntil = Math.min(byeUntil, Date.now() + 32_000); res === undefined && Date.now() < retransmitUntil;) {
+          await peer.send(bye);
+          res = await peer.waitForResponse((m) => m.cseq()?.method === 'BYE' && m.cseq()?.seq === 2 + byeAttempt && m.status >= 200, 1000);
+        }
+        if (res?.status !== 503) return res?.status;
+        progress(`legit BYE attempt ${byeAttempt}: 503`);
+        await new Promise((r) => setTimeout(r, 1000));
       }
       return undefined;
     }

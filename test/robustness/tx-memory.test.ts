@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import type { TxMemoryResult } from '#test/harness/tx-memory';
 
-/** docs/limits.md: JS heap plus ArrayBuffers per call in flight (measured 9.3 KB on Node 20) */
+/** docs/limits.md: JS heap plus ArrayBuffers per call in flight (measured 8.8 KB on Node 20) */
 const BYTES_PER_CALL_BOUND = 11_000;
 
 const REPO = join(import.meta.dirname, '../..');
