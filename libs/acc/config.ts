@@ -32,6 +32,8 @@ export const cdrWriterSection = defineSection(
     redis_mode: t.enum(['single', 'cluster', 'sentinel'], { doc: 'The nodes\' state.redis.mode: single (redis_url), cluster (redis_nodes are startup nodes) or sentinel (redis_nodes are the sentinels, sentinel_name the master group).', default: 'single' }),
     redis_nodes: t.list(t.url({ doc: 'redis://host:port', protocols: ['redis:', 'rediss:'] }), { doc: 'The nodes\' state.redis.nodes (redis_mode cluster or sentinel).', default: [] }),
     sentinel_name: t.string({ doc: 'The nodes\' state.redis.sentinel_name (redis_mode sentinel).', default: 'mymaster', nonEmpty: true }),
+    redis_password: t.string({ doc: 'Redis password (AUTH) of the queue\'s Redis, every redis_mode (the nodes\' state.redis.password); overrides one in the URL. Set it through SBC_CDR_WRITER_REDIS_PASSWORD or a Kubernetes Secret.', optional: true, secret: true }),
+    sentinel_password: t.string({ doc: 'redis_mode sentinel: password of the sentinels themselves (the nodes\' state.redis.sentinel_password).', optional: true, secret: true }),
     cluster: t.string({ doc: 'SBC cluster name (the nodes\' node.cluster): the hash tag of the queue keys.', default: 'sbc', pattern: /^[A-Za-z0-9_.-]{1,64}$/, patternDoc: "letters, digits, '.', '-' and '_'" }),
     key_prefix: t.string({ doc: 'Key prefix (the nodes\' state.redis.keyPrefix, without its trailing ":").', default: 'sbc', pattern: /^[A-Za-z0-9_.-]{1,32}$/, patternDoc: "letters, digits, '.', '-' and '_'" }),
     queue: t.string({ doc: 'BullMQ queue name (the nodes\' acc.queue).', default: 'acc', pattern: QUEUE_NAME, patternDoc: 'lower-case letters, digits and "-", starting with a letter' }),

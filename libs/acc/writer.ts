@@ -16,6 +16,8 @@ export interface CdrWriterOptions {
   redisUrl: string;
   /** a Redis Cluster or Sentinel instead of the single server redisUrl names (the nodes' state.redis) */
   redisTopology?: RedisTopology;
+  /** Redis AUTH password of the data connections (every topology) */
+  redisPassword?: string;
   cluster: string;
   keyPrefix?: string;
   queue: string;
@@ -74,6 +76,7 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
     name: opts.queue,
     url: opts.redisUrl,
     ...(opts.redisTopology !== undefined ? { topology: opts.redisTopology } : {}),
+    ...(opts.redisPassword !== undefined ? { redis: { password: opts.redisPassword } } : {}),
     ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}),
     concurrency: opts.concurrency,
     ...(opts.lockMs !== undefined ? { lockMs: opts.lockMs } : {}),

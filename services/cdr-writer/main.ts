@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const writer = await startCdrWriter({
     databaseUrl: c.database_url,
     redisUrl: c.redis_url,
-    redisTopology: topologyOf({ mode: c.redis_mode, url: c.redis_url, nodes: c.redis_nodes, sentinelName: c.sentinel_name }),
+    redisTopology: topologyOf({ mode: c.redis_mode, url: c.redis_url, nodes: c.redis_nodes, sentinelName: c.sentinel_name, ...(c.sentinel_password !== undefined ? { sentinelPassword: c.sentinel_password } : {}) }),
+    ...(c.redis_password !== undefined ? { redisPassword: c.redis_password } : {}),
     cluster: c.cluster,
     keyPrefix: c.key_prefix,
     queue: c.queue,

@@ -305,9 +305,14 @@ describe('in both modes', () => {
 
 describe('Redis modes (redis.mode: single, cluster, sentinel)', () => {
   /** the accounting writer's config, as its loader reads it from the pod's variables */
-  const writerConfig = (objs: K8s[]) => {
-    const env = get(objs, 'Deployment', '-cdr-writer').spec.template.spec.containers[0].env as { name: string; value?: string }[];
-    const vars = Object.fromEntries(env.map((e) => [e.name, e.value ?? 'postgres://cdr:x@postgres.voip:5432/cdr']));
+  const writerConfig = (objs: K8s[], secretValues: Record<string, string> = {}) => {
+    const env = get(objs, 'Deployment', '-cdr-writer').spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: K8s }[];
+    // a variable from the Secret takes the value the test gives its key (database-url: a URL)
+    const fromSecret = (key: string) => secretValues[key] ?? (key === 'database-url' ? 'postgres://cdr:x@postgres.voip:5432/cdr' : undefined);
+    const vars = Object.fromEntries(env.flatMap((e) => {
+      const v = e.value ?? fromSecret(e.valueFrom?.secretKeyRef?.key as string);
+      return v === undefined ? [] : [[e.name, v]];
+    }));
     const res = loadConfig({ sections: [cdrWriterSection, adminSection], env: vars, text: '{}' });
     if (!res.ok) throw new Error(formatConfigErrors(res.errors));
     return res.config.cdr_writer;
@@ -339,7 +344,9 @@ describe('Redis modes (redis.mode: single, cluster, sentinel)', () => {
     expect(envOf(objs).find((e) => e.name === 'SBC_STATE_REDIS_SENTINEL_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 't-sbc-secrets', key: 'redis-sentinel-password', optional: true });
     const config = nodeConfigOf(objs, { SBC_STATE_REDIS_SENTINEL_PASSWORD: 'ci-sentinel-password' });
     expect(config.state.redis).toMatchObject({ mode: 'sentinel', nodes: sentinels, sentinel_name: 'sbc-master', sentinel_password: 'ci-sentinel-password' });
-    expect(writerConfig(objs)).toMatchObject({ redis_mode: 'sentinel', redis_nodes: sentinels, sentinel_name: 'sbc-master' });
+    expect(writerConfig(objs, { 'redis-sentinel-password': 'ci-sentinel-password', 'redis-password': 'ci-redis-password' })).toMatchObject({
+      redis_mode: 'sentinel', redis_nodes: sentinels, sentinel_name: 'sbc-master', sentinel_password: 'ci-sentinel-password', redis_password: 'ci-redis-password',
+    });
   }, 60_000);
 
   it('refuses a mode without its addresses, and the demo Redis with cluster or sentinel', async () => {
