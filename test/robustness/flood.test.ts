@@ -11,8 +11,8 @@ import { createResponse, parseMessage, type SipMessage } from '#libs/sip';
 import { startSbcNode, type SbcNodeHandle } from '../sipp/index.ts';
 import { RawSipPeer } from './sip-client.ts';
 
-/** docs/limits.md: the bound on a node's RSS under flood with the default limits (the Helm chart's 512Mi limit less headroom) */
-const RSS_BOUND_MB = 480;
+/** docs/limits.md: the bound on a node's RSS under flood with the default limits (the Helm chart's 576Mi limit less 64 MiB headroom) */
+const RSS_BOUND_MB = 512;
 
 let node: SbcNodeHandle;
 let gateway: Socket;
