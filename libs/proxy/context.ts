@@ -2,7 +2,7 @@
 // transaction once created, and the next-hop candidates routing steps fill in.
 import type { Logger } from 'pino';
 import type { StepVerdict } from '#libs/pipeline';
-import { parseMessage, type SipMessage } from '#libs/sip';
+import type { SipMessage } from '#libs/sip';
 import type { ServerTransaction, Target } from '#libs/transaction';
 import type { ListenSocketInfo, RemoteInfo, SocketId } from '#libs/transport';
 
@@ -97,43 +97,7 @@ class Context implements RequestContext {
     this.childLog ??= this.baseLog.child({ callId: this.msg.callId(), method: this.msg.method });
     return this.childLog;
   }
-
-  /** this context around another message (see retainedContext); `pending` is not carried: it is settled before the relay starts */
-  withMessage(msg: SipMessage): Context {
-    const c = new Context(msg, this.source, this.local, this.baseLog);
-    c.tx = this.tx;
-    c.recordRoute = this.recordRoute;
-    c.hops = this.hops;
-    c.failover = this.failover;
-    c.parallel = this.parallel;
-    c.hidden = this.hidden;
-    c.ftag = this.ftag;
-    return c;
-  }
 }
-
-/**
- * The context around a copy of its request cut to what a response copies
- * (start line, Via, From, To, Call-ID, CSeq; RFC 3261 §8.2.6.2), in a text of
- * its own: what a relay keeps after the final outcome for topology hiding
- * (TopologyHiding.responsesReadHeadersOnly), so that the parsed request, its
- * bytes and everything parsed from them can be collected young.
- */
-export function retainedContext(ctx: RequestContext): RequestContext {
-  if (!(ctx instanceof Context)) return ctx;
-  const msg = ctx.msg;
-  let text = msg.method + ' ' + msg.uri + ' SIP/2.0\r\n';
-  for (const v of msg.headerValues('via')) text += 'Via: ' + v + '\r\n';
-  for (const name of SKELETON) {
-    const v = msg.header(name);
-    if (v !== undefined) text += name + ': ' + v + '\r\n';
-  }
-  // parsed from new bytes: no value is a slice of the original's text
-  const r = parseMessage(Buffer.from(text + '\r\n', 'latin1'));
-  return r.ok ? ctx.withMessage(r.msg) : ctx;
-}
-
-const SKELETON = ['From', 'To', 'Call-ID', 'CSeq'] as const;
 
 export function createContext(msg: SipMessage, source: RemoteInfo, local: ListenSocketInfo, baseLog: Logger): RequestContext {
   return new Context(msg, source, local, baseLog);

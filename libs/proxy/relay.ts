@@ -8,7 +8,7 @@ import type { SipMessage } from '#libs/sip';
 import type { ClientFinalEvent, ClientTransaction, InviteServerTransaction, ServerTransaction, TransactionLayer } from '#libs/transaction';
 import type { ListenSocketInfo } from '#libs/transport';
 import type { BranchInfo, CallEvent, CallEventBase, CallEvents } from './call-events.ts';
-import { retainedContext, type FailoverPolicy, type Hop, type RequestContext } from './context.ts';
+import type { FailoverPolicy, Hop, RequestContext } from './context.ts';
 import { recordRouteValue, relayBranch, viaValue } from './hops.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import type { TopologyHiding } from './topology.ts';
@@ -85,9 +85,8 @@ export class Relay {
    * listeners hold this Relay; from then on only 2xx retransmissions and forks
    * pass, which need the server transaction alone, so the context (and the
    * parsed request in it) is let go to die young instead of being promoted
-   * to the old generation on every call. Topology hiding keeps it (it
-   * rewrites each response from the request), or with
-   * responsesReadHeadersOnly a copy of the few headers it reads.
+   * to the old generation on every call. Topology hiding keeps it: it
+   * rewrites each response from the request.
    */
   private ctx: RequestContext | undefined;
 
@@ -267,10 +266,8 @@ export class Relay {
   }
 
   protected finish(): void {
-    const topology = this.deps.topology;
-    if (topology === undefined) this.ctx = undefined;
-    else if (!this.finished && topology.responsesReadHeadersOnly === true && this.ctx !== undefined) this.ctx = retainedContext(this.ctx);
     this.finished = true;
+    if (this.deps.topology === undefined) this.ctx = undefined;
   }
 
   /** A response from downstream goes upstream without our Via. */

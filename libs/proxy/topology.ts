@@ -19,15 +19,6 @@ export interface TopologyHiding {
   readonly prepare?: Step<RequestContext>;
   /** `req` is the outgoing copy, the node's Via already on top; `out` the socket it leaves by */
   hideRequest(ctx: RequestContext, req: SipMessage, out: ListenSocketInfo): void;
-  /**
-   * true when, once the request has its final outcome, hideResponse reads no
-   * more of ctx.msg than a response copies from its request (start line, Via,
-   * From, To, Call-ID, CSeq): the relay then keeps a copy of just those
-   * (retainedContext) and lets the parsed request go, instead of holding it
-   * as long as the transactions linger (up to 32 s: into the old generation
-   * on every call, issue 19).
-   */
-  readonly responsesReadHeadersOnly?: boolean;
   /** `res` has lost the node's Via; it goes upstream to ctx.source through ctx.local */
   hideResponse(ctx: RequestContext, res: SipMessage): void | Promise<void>;
   /** on success the message's Via stack is whole again (the node's on top) and its other fields hidden; false = drop */

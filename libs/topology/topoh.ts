@@ -131,6 +131,5 @@ export function createTopohHiding({ codec, sdp }: TopohHidingOptions): TopologyH
   }
 
   const otherLegCallId = (msg: SipMessage) => (maskCallId ? toggleCallId(msg.callId() ?? '') : undefined);
-  // hideResponse reads the request's Via stack and Call-ID only: the relay may keep just those
-  return { mode: 'topoh', responsesReadHeadersOnly: true, restore, hideRequest, hideResponse, restoreStray, otherLegCallId };
+  return { mode: 'topoh', restore, hideRequest, hideResponse, restoreStray, otherLegCallId };
 }
