@@ -5,7 +5,7 @@
 // set of live transactions stays steady, as in a node in service) and the
 // wait timer and T4 are 1 s: at 1000 calls/s that keeps about as many finished
 // transactions alive as a node at 200 calls/s with the default 5 s.
-// `npm run bench:proxy -- [--rate N] [--seconds N] [--listen none|noop|acc] [--rr-sign] [--hiding none|topoh]`
+// `npm run bench:proxy -- [--rate N] [--seconds N] [--listen none|noop|acc] [--rr-sign] [--hiding none|topoh] [--real-timers]`
 // prints CPU µs per call (process user+sys over the run), median of 5 runs.
 // --listen: none = nobody listens to the call events (the relay builds none);
 // noop = one listener that does nothing (what the relay's events cost);
@@ -14,6 +14,8 @@
 // --rr-sign: rr_sign.mode enforce (the INVITE's Record-Route signed, the ACK's
 // and BYE's Route checked); the driver signs each call's Route itself (one
 // more HMAC per call in the figure, see docs/rr-sign.md).
+// --real-timers: the default T4 and wait timer (finished transactions linger
+// 5 / 32 s as in a node in service: what a call leaves in memory shows).
 // --hiding topoh: topology hiding as bench/compare.ts runs it (mask_callid, SDP
 // kept); the fake peers then answer with the Via and Call-ID the node sent them
 // and route in-dialog requests to the (sealed) Contact it showed them.
@@ -58,7 +60,7 @@ function rrSign(finalSteps: ReturnType<typeof listeners>['finalSteps']) {
 
 type Hiding = 'none' | 'topoh';
 
-function setup(listen: Listen, signed: boolean, hiding: Hiding) {
+function setup(listen: Listen, signed: boolean, hiding: Hiding, realTimers: boolean) {
   let sent = 0;
   const l = listeners(listen);
   /** the last message the node sent to the gateway and to the caller (latin1), for the topoh peers */
@@ -74,7 +76,7 @@ function setup(listen: Listen, signed: boolean, hiding: Hiding) {
       else last.caller = data.toString('latin1');
     };
   // T4 and the wait timer at 1 s: see the header
-  const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: { t4: 1000, waitTimer: 1000 }, onSend, topology, ...l, ...(signed ? rrSign(l.finalSteps) : {}) });
+  const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: realTimers ? {} : { t4: 1000, waitTimer: 1000 }, onSend, topology, ...l, ...(signed ? rrSign(l.finalSteps) : {}) });
   const deliver = (text: string, remote: RemoteInfo) => node.deliver(Buffer.from(text, 'latin1'), remote);
   return { deliver, tm: node.tm, sentCount: () => sent, last };
 }
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
   const hiding = (hi >= 0 ? process.argv[hi + 1] : 'none') as Hiding;
   if (!['none', 'topoh'].includes(hiding)) throw new Error('--hiding takes none or topoh');
   if (hiding === 'topoh' && signed) throw new Error('--hiding topoh and --rr-sign: one at a time');
-  const s = setup(listen, signed, hiding);
+  const s = setup(listen, signed, hiding, process.argv.includes('--real-timers'));
   const one = hiding === 'none' ? (i: number) => call(s.deliver, i, signed) : (i: number) => topohCall(s, i);
   let n = 0;
   n += await paced(one, n, rate, 3); // warm-up: JIT and a steady set of live transactions
