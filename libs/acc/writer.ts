@@ -5,8 +5,8 @@
 import type { Logger } from 'pino';
 import pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AdminCommand } from '#libs/admin';
-import { createRedisJobWorker, PermanentJobError, type JobQueueCounts, type RedisTopology } from '#libs/state';
+import { AdminError, type AdminCommand } from '#libs/admin';
+import { createRedisJobWorker, PermanentJobError, type JobLinkStatus, type JobQueueCounts, type RedisTopology } from '#libs/state';
 import { parseBatch } from './events.ts';
 import { createCallMetrics } from './metrics.ts';
 import { migrate, PgAccStore, type Expiry } from './pg-store.ts';
@@ -26,6 +26,8 @@ export interface CdrWriterOptions {
   sweepMs: number;
   /** job lock: a killed writer's batch is retried after it (default 10 s) */
   lockMs?: number;
+  /** start fails when Redis does not answer within this (at once when it refuses the password); default 5000, as the node's state */
+  redisConnectTimeoutMs?: number;
   registry: Registry;
   logger: Logger;
 }
@@ -37,13 +39,15 @@ export const WRITER_METRIC_NAMES = {
   depth: 'sbc_acc_queue_depth',
   lag: 'sbc_acc_queue_lag_seconds',
   open: 'sbc_acc_open_calls',
+  /** the node's gauge name: backend="redis" (the queue) and backend="postgres" (the sink) */
+  backendUp: 'sbc_backend_up',
 } as const;
 
 export interface CdrWriter {
   readonly admin: AdminCommand[];
   stats(): Promise<WriterStats>;
-  /** true once PostgreSQL answered the last batch or sweep */
-  healthy(): boolean;
+  /** why the writer cannot do its work (Redis refused the password or is away, PostgreSQL not answering), or undefined when it can */
+  notReadyReason(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -102,6 +106,18 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
     },
     onDeadLetter() { deadLetters++; deadC.inc(); },
   });
+  // as the node: a Redis that refuses the password fails the start at once, one that does not answer within the timeout too
+  await worker.ready(opts.redisConnectTimeoutMs ?? 5000).catch(async (err: unknown) => {
+    await worker.close();
+    await pool.end();
+    throw err;
+  });
+  const backendUp = new Gauge({ name: WRITER_METRIC_NAMES.backendUp, help: '1 when the backend answers (redis: the accounting queue; postgres: the last batch or sweep was written)', labelNames: ['backend'], registers: [r], collect() { this.set({ backend: 'postgres' }, ok ? 1 : 0); } });
+  backendUp.set({ backend: 'redis' }, 1);
+  worker.onStatus((s) => {
+    backendUp.set({ backend: 'redis' }, s.up ? 1 : 0);
+    logRedis(log, s);
+  });
 
   const counts = async (): Promise<JobQueueCounts> => worker.counts();
   new Gauge({ name: WRITER_METRIC_NAMES.depth, help: 'batches waiting in the accounting queue, by state', labelNames: ['state'], registers: [r], async collect() {
@@ -123,11 +139,14 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
 
   let sweeping: Promise<void> | undefined;
   const sweep = async () => {
+    // without the queue's oldest pending batch no call can be closed safely; Redis's state is reported on its own
+    if (!worker.status().up) return;
     try {
       for (;;) {
         // only up to where every event is known: a backlog (the writer was down, a node's buffer
         // just arrived) may hold the BYE of a call that looks expired
-        const c = await counts();
+        const c = await counts().catch(() => undefined);
+        if (c === undefined) return;
         const upTo = Math.min(Date.now(), c.oldestPendingAt ?? Number.POSITIVE_INFINITY);
         const recs = await store.sweep(upTo);
         ok = true;
@@ -145,11 +164,21 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
   timer.unref();
 
   const stats = async (): Promise<WriterStats> => ({ ...(await counts()), openCalls: await store.openCalls(), recordsWritten, batches, deadLetters });
+  const redisProblem = (): string | undefined => {
+    const s = worker.status();
+    return s.up ? undefined : `redis ${s.authRefused ? 'refused authentication' : 'not answering'}: ${s.error}`;
+  };
+  const answer = async (): Promise<WriterStats> => {
+    // Redis away or refusing the password: answer now with why, not when (if ever) it comes back
+    const problem = redisProblem();
+    if (problem !== undefined) throw new AdminError(problem, 503);
+    return stats().catch((err: unknown) => { throw new AdminError(err instanceof Error ? err.message : String(err), 503); });
+  };
   log.info({ queue: opts.queue, cluster: opts.cluster, concurrency: opts.concurrency }, 'cdr-writer started');
   return {
-    admin: [{ name: 'acc.stats', mutates: false, help: 'Accounting queue depth, lag of the oldest batch, dead letters, open calls and records written by this writer.', run: () => stats() }],
+    admin: [{ name: 'acc.stats', mutates: false, help: 'Accounting queue depth, lag of the oldest batch, dead letters, open calls and records written by this writer.', run: answer }],
     stats,
-    healthy: () => ok,
+    notReadyReason: () => redisProblem() ?? (ok ? undefined : 'postgres not answering'),
     async close() {
       clearInterval(timer);
       await worker.close();
@@ -157,4 +186,11 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
       await pool.end();
     },
   };
+}
+
+/** One line per change of the queue's Redis link, naming the fix when the password is the problem. */
+function logRedis(log: Logger, s: JobLinkStatus): void {
+  if (s.up) log.info({ backend: 'redis' }, 'redis answers again: reading the accounting queue');
+  else if (s.authRefused) log.error({ backend: 'redis', err: s.error }, 'redis refused authentication (NOAUTH/WRONGPASS): check cdr_writer.redis_password and sentinel_password; not ready until Redis accepts them');
+  else log.warn({ backend: 'redis', err: s.error }, 'redis not answering: not ready, reconnecting');
 }

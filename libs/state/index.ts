@@ -47,6 +47,8 @@ export {
   type JobQueueOptions,
   type JobRetention,
   type JobRetry,
+  type JobLinkStatus,
   type JobWorker,
+  type RedisJobWorker,
   type JobWorkerOptions,
 } from './redis/jobs.ts';

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     onReloadError: (err) => logger.error({ problem: err.message }, 'admin tokens file unreadable: the previous tokens stay'),
   });
   const admin = { commands, tokens, logger, metrics: createAdminMetrics(registry) };
-  const http = createHttpServer({ registry, admin, notReadyReason: () => (writer.healthy() ? undefined : 'postgres not answering') });
+  const http = createHttpServer({ registry, admin, notReadyReason: () => writer.notReadyReason() });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(c.http_port, c.http_host, () => resolve());

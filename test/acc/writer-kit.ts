@@ -30,7 +30,12 @@ export interface WriterProcess {
   stop(): Promise<void>;
   logTail(): string;
   admin(name: string): Promise<unknown>;
+  /** the admin answer as it is (status and body), for error answers */
+  adminResponse(name: string): Promise<{ status: number; body: { result?: unknown; error?: string } }>;
+  readyz(): Promise<{ status: number; body: { status?: string; reason?: string } }>;
   metrics(): Promise<string>;
+  /** starts the process without waiting for it to be ready; resolves with its exit code once it exits */
+  run(): Promise<number | null>;
 }
 
 export async function writerProcess(o: WriterKitOptions): Promise<WriterProcess> {
@@ -45,6 +50,10 @@ export async function writerProcess(o: WriterKitOptions): Promise<WriterProcess>
   const url = (path: string) => `http://127.0.0.1:${httpPort}${path}`;
   const self: WriterProcess = {
     httpPort,
+    run() {
+      group = spawnGroup({ cmd: process.execPath, args, cwd: REPO, logFile, lifetimeMs: 300_000 });
+      return group.exited;
+    },
     async start() {
       group = spawnGroup({ cmd: process.execPath, args, cwd: REPO, logFile, lifetimeMs: 300_000 });
       const deadline = Date.now() + 20_000;
@@ -71,6 +80,14 @@ export async function writerProcess(o: WriterKitOptions): Promise<WriterProcess>
       const body = (await res.json()) as { result?: unknown; error?: string };
       if (!res.ok) throw new Error(`${name}: ${res.status} ${body.error}`);
       return body.result;
+    },
+    async adminResponse(name) {
+      const res = await fetch(url(`/admin/${name}`), { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(15_000) });
+      return { status: res.status, body: (await res.json()) as { result?: unknown; error?: string } };
+    },
+    async readyz() {
+      const res = await fetch(url('/readyz'));
+      return { status: res.status, body: (await res.json()) as { status?: string; reason?: string } };
     },
     metrics: () => fetch(url('/metrics')).then((r) => r.text()),
   };

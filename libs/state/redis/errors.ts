@@ -3,6 +3,13 @@ import { StateError } from '../errors.ts';
 
 const UNAVAILABLE = /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|max retries|LOADING|NOAUTH|WRONGPASS|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|^MOVED |^ASK |Too many Cluster redirections|BUSY/;
 
+const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
+
+/** Redis refused the credentials (wrong or missing password): retrying will not fix it, an operator must. */
+export function isAuthFailure(message: string): boolean {
+  return AUTH_FAILURE.test(message);
+}
+
 export function toStateError(err: unknown): StateError {
   if (err instanceof StateError) return err;
   const msg = err instanceof Error ? err.message : String(err);

@@ -13,6 +13,7 @@ import { redisCallLoad } from './call-load.ts';
 import { redisConfig } from './config.ts';
 import { redisCounterSink } from './counters.ts';
 import { redisDialogs } from './dialogs.ts';
+import { isAuthFailure } from './errors.ts';
 import { createClient, describeTopology, type RedisClient, type RedisTopology } from './client.ts';
 import { watchClusterSlots } from './cluster-health.ts';
 import { redisLeases } from './leases.ts';
@@ -44,8 +45,6 @@ export interface RedisStateOptions {
   now?: () => number;
   logger?: Logger;
 }
-
-const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username/i;
 
 /** Connects and resolves once Redis answers; rejects (and closes) otherwise. */
 export async function createRedisState(opts: RedisStateOptions): Promise<SharedState> {
@@ -130,7 +129,7 @@ async function waitForReady(redis: RedisClient, where: string, timeoutMs: number
       };
       const onReady = () => { clearTimeout(timer); redis.off('error', onAuth); resolve(); };
       // A wrong password will not fix itself by retrying: fail at once.
-      const onAuth = (err: Error) => { if (AUTH_FAILURE.test(err.message)) fail('refused authentication (check the password in the URL or redis.password)'); };
+      const onAuth = (err: Error) => { if (isAuthFailure(err.message)) fail('refused authentication (check the password in the URL or redis.password)'); };
       redis.once('ready', onReady);
       redis.on('error', onAuth);
       redis.connect().catch((err: unknown) => { lastError = err instanceof Error ? err : new Error(String(err)); });

@@ -10,6 +10,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { StateError } from '../errors.ts';
 import { keySpace } from '../keys.ts';
+import { isAuthFailure } from './errors.ts';
 import { describeTopology, hostPort, type RedisTopology } from './client.ts';
 
 export interface JobQueueOptions {
@@ -85,6 +86,22 @@ export interface JobWorker {
   close(): Promise<void>;
 }
 
+/** Whether the worker's Redis connections answer; when not, the last reason Redis gave (never a password). */
+export type JobLinkStatus =
+  | { up: true }
+  | { up: false; error: string; /** Redis refused the credentials (NOAUTH, WRONGPASS): only a config change fixes it */ authRefused: boolean };
+
+/** The consumer, with what its service needs for readiness, metrics and a prompt admin answer. */
+export interface RedisJobWorker extends JobWorker {
+  /** rejects at once (STATE_UNAVAILABLE) while Redis does not answer, instead of waiting for it */
+  counts(): Promise<JobQueueCounts>;
+  status(): JobLinkStatus;
+  /** called when the link goes up or down, and when the reason it is down changes */
+  onStatus(cb: (s: JobLinkStatus) => void): void;
+  /** resolves once Redis answers; rejects at once when it refuses the credentials, or after timeoutMs */
+  ready(timeoutMs: number): Promise<void>;
+}
+
 /** Thrown by a job handler for a job no retry can fix (malformed data): it goes to the dead-letter queue at once. */
 export class PermanentJobError extends Error {
   override name = 'PermanentJobError';
@@ -115,6 +132,27 @@ function connect(opts: JobQueueOptions, blocking: boolean): Redis | Cluster {
   });
   redis.on('ready', () => { up = true; });
   return redis;
+}
+
+/** Follows one connection: up once 'ready', down from 'close' with the last error Redis or the socket gave. */
+class Link {
+  up: boolean;
+  error = 'not connected yet';
+  constructor(redis: Redis | Cluster, changed: () => void) {
+    this.up = redis.status === 'ready';
+    redis.on('ready', () => { this.up = true; this.error = ''; changed(); });
+    redis.on('error', (err: Error) => {
+      const was = this.error;
+      this.error = err.message;
+      if (!this.up && was !== err.message) changed();
+    });
+    redis.on('close', () => {
+      if (!this.up) return;
+      this.up = false;
+      this.error ||= 'connection lost';
+      changed();
+    });
+  }
 }
 
 /** BullMQ prefix of a queue: every key of the queue in one slot (keys.ts jobQueue, docs/state.md). */
@@ -189,11 +227,25 @@ export function createRedisJobQueue<T>(opts: JobQueueOptions & { retry?: JobRetr
 }
 
 /** The consumer side: takes jobs, retries failures with backoff, dead-letters the hopeless ones. */
-export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & { counts(): Promise<JobQueueCounts> } {
+export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): RedisJobWorker {
   checkName(opts.name);
   const retention = opts.retention ?? DEFAULT_RETENTION;
   const connection = connect(opts, true);
   const side = connect(opts, true);
+  const listeners: ((s: JobLinkStatus) => void)[] = [];
+  let last = '';
+  const changed = () => {
+    const s = status();
+    const key = s.up ? 'up' : s.error;
+    if (key === last) return;
+    last = key;
+    for (const cb of listeners) cb(s);
+  };
+  const links = [new Link(connection, changed), new Link(side, changed)];
+  const status = (): JobLinkStatus => {
+    const down = links.find((l) => !l.up);
+    return down === undefined ? { up: true } : { up: false, error: down.error, authRefused: isAuthFailure(down.error) };
+  };
   const queue = new Queue(opts.name, { connection: side, prefix: jobPrefix(opts.cluster, opts.name, opts.keyPrefix), skipVersionCheck: true });
   const dead = new Queue(deadLetterName(opts.name), { connection: side, prefix: jobPrefix(opts.cluster, deadLetterName(opts.name), opts.keyPrefix), skipVersionCheck: true, defaultJobOptions: { removeOnComplete: true } });
   queue.on('error', () => undefined);
@@ -217,7 +269,8 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & 
     removeOnComplete: { count: retention.completeCount, age: retention.completeAgeS },
     removeOnFail: { count: retention.failCount },
   });
-  worker.on('error', (err) => opts.logger?.warn({ queue: opts.name, err: err.message }, 'job worker: error'));
+  // while Redis is away BullMQ reports every reconnect attempt: the link's transitions are the news, not these
+  worker.on('error', (err) => { if (status().up) opts.logger?.warn({ queue: opts.name, err: err.message }, 'job worker: error'); });
   worker.on('failed', (job, err) => {
     if (job === undefined) return;
     // BullMQ retries by itself (the job's attempts and backoff): a job still due for a retry is delayed, not failed
@@ -232,8 +285,31 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & 
       .catch((e: unknown) => opts.logger?.error({ queue: opts.name, jobId: job.id, err: e instanceof Error ? e.message : String(e) }, 'dead-letter copy failed: the job is only in the failed set'));
     opts.onDeadLetter?.(job.id ?? '', err.message);
   };
+  const commandTimeoutMs = opts.commandTimeoutMs ?? 2000;
   return {
-    counts: () => countsOf(queue, dead),
+    async counts() {
+      // the side connection waits for Redis forever (BullMQ wants that); a question about the queue must not
+      const s = status();
+      if (!s.up) throw new StateError('STATE_UNAVAILABLE', `job queue ${opts.name}: redis not ready: ${s.error}`);
+      return withTimeout(countsOf(queue, dead), commandTimeoutMs, `job queue ${opts.name}: redis did not answer within ${commandTimeoutMs} ms`);
+    },
+    status,
+    onStatus: (cb) => { listeners.push(cb); },
+    ready: (timeoutMs) => new Promise<void>((resolve, reject) => {
+      const check = (s: JobLinkStatus) => {
+        if (s.up) done();
+        else if (s.authRefused) done(new StateError('STATE_UNAVAILABLE', `job queue ${opts.name}: Redis at ${describeTopology(opts.topology ?? { kind: 'single', ...(opts.url !== undefined ? { url: opts.url } : {}) }, opts.redis)} refused authentication (check the password): ${s.error}`));
+      };
+      const timer = setTimeout(() => done(new StateError('STATE_UNAVAILABLE', `job queue ${opts.name}: Redis not ready within ${timeoutMs} ms: ${(status() as { error?: string }).error ?? ''}`)), timeoutMs);
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        const i = listeners.indexOf(check);
+        if (i >= 0) listeners.splice(i, 1);
+        if (err) reject(err); else resolve();
+      };
+      listeners.push(check);
+      check(status());
+    }),
     async close() {
       await worker.close().catch(() => undefined);
       await queue.close().catch(() => undefined);
@@ -244,4 +320,10 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): JobWorker & 
       }
     },
   };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new StateError('STATE_UNAVAILABLE', message)), ms); });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
