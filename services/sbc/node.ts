@@ -191,7 +191,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
       registry,
       commands: admin,
       logger,
-      notReadyReason: () => proxy.isDraining ? 'draining' : (state.status().up ? undefined : 'state backend down'),
+      notReadyReason: () => proxy.isDraining ? 'draining' : notReadyState(state),
     });
     closers.push(() => http.close());
     const { httpPort, adminPort } = http;
@@ -224,4 +224,10 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
     await closeAll();
     throw err;
   }
+}
+
+/** why the shared state makes the node not ready (the last reason Redis gave: WRONGPASS, ECONNREFUSED...), or undefined */
+function notReadyState(state: SharedState): string | undefined {
+  const s = state.status();
+  return s.up ? undefined : `state backend down: ${s.error.message}`;
 }

@@ -62,14 +62,21 @@ export async function createRedisState(opts: RedisStateOptions): Promise<SharedS
 
   const hub = new StatusHub({ up: false, error: new StateError('STATE_UNAVAILABLE', `connecting to ${where}`) });
   let lastError: Error | undefined;
+  let authLogged = false;
   redis.on('ready', () => {
     const reconnect = hub.get().up === false && lastError !== undefined;
+    authLogged = false;
     hub.up();
     if (reconnect) log?.info({ where }, 'redis reconnected');
   });
   redis.on('error', (err: Error) => {
     lastError = err;
     if (hub.get().up) log?.warn({ where, err: err.message }, 'redis error');
+    else if (isAuthFailure(err.message) && !authLogged) {
+      // reconnect errors are quiet while down, but a refused password is a config fault: say so once
+      authLogged = true;
+      log?.error({ where, err: err.message }, 'redis refused authentication (NOAUTH/WRONGPASS): check state.redis.password (or the URL) and sentinel_password; not ready until Redis accepts them');
+    }
   });
   redis.on('close', () => {
     const wasUp = hub.get().up;
