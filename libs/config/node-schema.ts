@@ -318,7 +318,7 @@ export const tmSection = defineSection(
       default: TM.waitTimer,
     }),
     max_transactions: t.int({
-      doc: 'Live server transactions (requests being handled) on this node. Beyond it a new request is answered 503 with Retry-After (stateless: no state is made for it) and counted in sbc_sip_rejected_total{reason="overloaded"}; retransmissions, ACKs and CANCELs of known transactions still pass. Size it from docs/limits.md (memory per 1,000 transactions).',
+      doc: 'Live server transactions (requests being handled) on this node. Beyond it a new request is answered 503 with Retry-After (stateless: no state is made for it) and counted in sbc_sip_rejected_total{reason="overloaded"}; retransmissions, ACKs and CANCELs of known transactions still pass, and a BYE may use a reserve of a tenth of the limit above it (hanging up frees gateway channels). Size it from docs/limits.md (memory per 1,000 transactions).',
       min: 1,
       max: 10_000_000,
       default: 10_000,

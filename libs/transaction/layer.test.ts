@@ -181,6 +181,24 @@ describe('live server transaction limits', () => {
     expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-l6' }), a).kind).toBe('new');
   });
 
+  it('lets a BYE use a reserve above the node-wide limit (a tenth of it, at least 10), still within the per-source limit', () => {
+    const clock = new FakeClock();
+    const rec = recorder(clock);
+    const layer = new TransactionLayer({ send: rec.send, clock, config: { waitTimer: 5000 }, limits: { maxServer: 3, maxServerPerSource: 100 } });
+    const from = (i: number) => ({ ...source(), host: `192.0.2.${i}` });
+    for (let i = 0; i < 3; i++) expect(layer.receiveRequest(makeRequest('INVITE', { branch: `z9hG4bK-r${i}` }), from(i)).kind).toBe('new');
+    expect(layer.receiveRequest(makeRequest('INVITE', { branch: 'z9hG4bK-r3' }), from(3))).toEqual({ kind: 'overloaded', scope: 'node' });
+    expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-r4' }), from(4))).toEqual({ kind: 'overloaded', scope: 'node' });
+    // ten BYEs fit in the reserve, the eleventh does not
+    for (let i = 0; i < 10; i++) expect(layer.receiveRequest(makeRequest('BYE', { branch: `z9hG4bK-b${i}`, toTag: 't' }), from(10 + i)).kind).toBe('new');
+    expect(layer.receiveRequest(makeRequest('BYE', { branch: 'z9hG4bK-b10', toTag: 't' }), from(30))).toEqual({ kind: 'overloaded', scope: 'node' });
+    // the per-source limit still binds a BYE
+    const strict = new TransactionLayer({ send: rec.send, clock, config: { waitTimer: 5000 }, limits: { maxServer: 3, maxServerPerSource: 1 } });
+    const a = from(1);
+    expect(strict.receiveRequest(makeRequest('INVITE', { branch: 'z9hG4bK-s1' }), a).kind).toBe('new');
+    expect(strict.receiveRequest(makeRequest('BYE', { branch: 'z9hG4bK-s2', toTag: 't' }), a)).toEqual({ kind: 'overloaded', scope: 'source' });
+  });
+
   it('counts only unanswered transactions per source: an answered one lingers for retransmissions but frees its source slot (the node-wide limit still counts it)', () => {
     const clock = new FakeClock();
     const rec = recorder(clock);

@@ -69,6 +69,11 @@ export interface ServerLimits {
   maxServerPerSource: number;
 }
 
+/** server transactions a BYE may still create once the node-wide limit is reached: a tenth of it, at least 10 */
+export function byeReserve(maxServer: number): number {
+  return Math.max(10, Math.ceil(maxServer / 10));
+}
+
 export type ResponseDisposition = { kind: 'matched'; tx: ClientTransaction } | { kind: 'stray' };
 
 export class TransactionLayer extends Emitter<TransactionLayerEvents> {
@@ -139,9 +144,13 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
       return { kind: 'retransmission', tx: existing };
     }
 
-    // (a CANCEL always passes: it ends work)
+    // (a CANCEL always passes: it ends work; a BYE ends a call, which frees
+    // the gateways' channels, so it may use a reserve above the node-wide
+    // limit: hanging up must not wait for a flood to pass. The per-source
+    // limit holds for both, so a BYE flood cannot take the reserve alone.)
     if (method !== 'CANCEL') {
-      if (this.servers.size >= this.limits.maxServer) return { kind: 'overloaded', scope: 'node' };
+      const nodeLimit = method === 'BYE' ? this.limits.maxServer + byeReserve(this.limits.maxServer) : this.limits.maxServer;
+      if (this.servers.size >= nodeLimit) return { kind: 'overloaded', scope: 'node' };
       if ((this.serversBySource.get(source.host) ?? 0) >= this.limits.maxServerPerSource) return { kind: 'overloaded', scope: 'source' };
     }
     const responseTarget = responseTargetFor(msg, source);
