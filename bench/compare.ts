@@ -18,6 +18,10 @@
 // servers per call is printed beside the node's (all modes of a state kind
 // share those servers, so that figure is measured per round over the mode's
 // own step only).
+// A node mode may end in :dgram or :batched (e.g. memory-none:dgram) to pin
+// sip.udp.io; without it the node uses its default (auto: the batched addon
+// when npm ci built it). Both in one run compare the two UDP I/O paths of the
+// same build, alternating like every other mode.
 // --max R1,R2,...: after the rounds, each mode at each rate (one step of
 // 10 s, alternating) and the highest rate with zero failed calls.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +41,8 @@ const STATES = ['memory', 'redis', 'cluster'] as const;
 const HIDINGS = ['none', 'topoh', 'topos'] as const;
 type StateKind = (typeof STATES)[number];
 type Hiding = (typeof HIDINGS)[number];
-type Mode = { name: string; kind: 'kamailio' } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding };
+type UdpIo = 'dgram' | 'batched';
+type Mode = { name: string; kind: 'kamailio' } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo };
 
 interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[] }
 
@@ -48,10 +53,12 @@ function usage(msg: string): never {
 
 function parseMode(s: string): Mode {
   if (s === 'kamailio') return { name: s, kind: 'kamailio' };
-  const [state, hiding] = s.split('-');
+  const [base, io] = s.split(':');
+  if (io !== undefined && io !== 'dgram' && io !== 'batched') usage(`mode ${s}: the UDP I/O suffix is :dgram or :batched`);
+  const [state, hiding] = base.split('-');
   if (!(STATES as readonly string[]).includes(state) || !(HIDINGS as readonly string[]).includes(hiding)) usage(`unknown mode ${s}`);
   if (state === 'memory' && hiding === 'topos') usage('topos keeps dialogs in Redis: use redis-topos or cluster-topos');
-  return { name: s, kind: 'node', state: state as StateKind, hiding: hiding as Hiding };
+  return { name: s, kind: 'node', state: state as StateKind, hiding: hiding as Hiding, ...(io !== undefined ? { io: io as UdpIo } : {}) };
 }
 
 function parseArgs(argv: string[]): Args {
@@ -123,6 +130,7 @@ function nodeConfig(m: Extract<Mode, { kind: 'node' }>, backend: Backend | undef
     tm: { max_transactions_per_source: 100_000 },
     topology,
     log: { level: 'warn' },
+    ...(m.io !== undefined ? { sip: { udp: { io: m.io } } } : {}),
     ...backend?.config,
   };
 }

@@ -4,7 +4,11 @@
 // Implementations:
 //   dgram          Node's dgram: 'message' event per datagram, socket.send per datagram
 //   batched        the transport's addon (libs/transport/native) used bare: recvmmsg
-//                  batches into one JS call, sends queued and flushed with one sendmmsg
+//                  batches into one JS call (copied into one new Buffer per batch, as
+//                  the transport runs it), sends queued and flushed with one sendmmsg
+//   batched-reuse  the same, but the addon hands up its reused receive area and JS
+//                  copies each datagram out (Buffer.from): the other way to give each
+//                  message its own bytes
 //   layer-dgram    libs/transport's TransportLayer with sip.udp.io = dgram (what the
 //   layer-batched  node runs: + keep-alive check, metrics, InboundMessage, send()) / batched
 // Talks to the parent over IPC: {cmd:'start'} / {cmd:'stop'} -> {cpuUs, in, out}.
@@ -41,7 +45,7 @@ function startDgram() {
   }));
 }
 
-function startBatched() {
+function startBatched(reuse) {
   const require = createRequire(import.meta.url);
   const addon = require('../../libs/transport/native/build/Release/sbc_udp.node');
   const B = addon.BATCH;
@@ -50,12 +54,13 @@ function startBatched() {
     countTurn();
     for (let i = 0; i < n; i++) {
       received++;
-      // forward the datagram as received (a view of the batch's buffer, no copy in JS)
-      if (s.queue(buf.subarray(meta[i], meta[i] + meta[B + i]), sinkPort, 0x7f000001)) sent++;
+      // forward the datagram as received: a view of the batch's own buffer, or a copy out of the reused area
+      const view = buf.subarray(meta[i], meta[i] + meta[B + i]);
+      if (s.queue(reuse ? Buffer.from(view) : view, sinkPort, 0x7f000001)) sent++;
       else dropped++;
     }
     dropped += s.flush();
-  });
+  }, reuse);
   meta = s.meta();
   return Promise.resolve(s.port());
 }
@@ -80,7 +85,7 @@ async function startLayer(io) {
   return layer.sockets[0].port;
 }
 
-const starts = { dgram: startDgram, batched: startBatched, 'layer-dgram': () => startLayer('dgram'), 'layer-batched': () => startLayer('batched') };
+const starts = { dgram: startDgram, batched: () => startBatched(false), 'batched-reuse': () => startBatched(true), 'layer-dgram': () => startLayer('dgram'), 'layer-batched': () => startLayer('batched') };
 if (starts[impl] === undefined) throw new Error(`unknown relay ${impl}`);
 const port = await starts[impl]();
 let t0;

@@ -45,7 +45,7 @@ function candidates(): string[] {
 function load(): { addon?: NativeUdp; error?: string } {
   if (process.platform !== 'linux') return { error: `batched UDP I/O needs Linux (this is ${process.platform})` };
   const path = candidates().find((p) => existsSync(p));
-  if (path === undefined) return { error: `addon not built (${ADDON}: npm ci builds it with node-gyp and a C compiler)` };
+  if (path === undefined) return { error: `addon not built (${ADDON}: npm run build:native, which npm ci runs, builds it with node-gyp and a C compiler)` };
   try {
     return { addon: createRequire(import.meta.url)(path) as NativeUdp };
   } catch (err) {
