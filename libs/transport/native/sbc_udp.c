@@ -56,6 +56,15 @@ typedef struct {
 
 static void on_events(uv_poll_t *h, int status, int events);
 
+/* Calls JS from a libuv callback; a throw becomes the process's uncaught exception, as from any Node callback. */
+static void call_js(sock_t *s, napi_value self, napi_value cb, size_t argc, napi_value *argv) {
+  napi_value r, err;
+  if (napi_make_callback(s->env, s->actx, self, cb, argc, argv, &r) == napi_pending_exception
+      && napi_get_and_clear_last_exception(s->env, &err) == napi_ok) {
+    napi_fatal_exception(s->env, err);
+  }
+}
+
 static void set_events(sock_t *s, int events) {
   if (s->closed || s->events == events) return;
   s->events = events;
@@ -105,8 +114,7 @@ static void receive(sock_t *s) {
       /* hand the error up as a negative count (ICMP errors and the like): counted, never fatal */
       napi_create_int32(env, -errno, &argv[0]);
       napi_get_undefined(env, &argv[1]);
-      napi_value r;
-      napi_make_callback(env, s->actx, self, cb, 2, argv, &r);
+      call_js(s, self, cb, 2, argv);
       break;
     }
     if (n == 0) break;
@@ -119,8 +127,7 @@ static void receive(sock_t *s) {
         s->meta[3 * BATCH + i] = (int32_t)ntohl(s->rfrom[i].sin_addr.s_addr);
       }
       napi_create_int32(env, n, &argv[0]);
-      napi_value r;
-      napi_make_callback(env, s->actx, self, cb, 2, argv, &r);
+      call_js(s, self, cb, 2, argv);
       if (n < BATCH) break;
       continue;
     }
@@ -139,9 +146,8 @@ static void receive(sock_t *s) {
       at += len;
     }
     napi_create_int32(env, n, &argv[0]);
-    napi_value r;
     /* make_callback: nextTicks and microtasks run after the batch, as after a dgram 'message' */
-    napi_make_callback(env, s->actx, self, cb, 2, argv, &r);
+    call_js(s, self, cb, 2, argv);
     if (n < BATCH) break;
   }
   napi_close_handle_scope(env, scope);
@@ -356,10 +362,10 @@ static void on_closed(uv_handle_t *h) {
   s->rarea = s->sarea = NULL;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  napi_value cb, self, r;
+  napi_value cb, self;
   int have_cb = s->on_close != NULL && napi_get_reference_value(env, s->on_close, &cb) == napi_ok && cb != NULL;
   napi_get_reference_value(env, s->self, &self);
-  if (have_cb) napi_make_callback(env, s->actx, self, cb, 0, NULL, &r);
+  if (have_cb) call_js(s, self, cb, 0, NULL);
   napi_close_handle_scope(env, scope);
   if (s->on_close) napi_delete_reference(env, s->on_close);
   napi_delete_reference(env, s->on_batch);
