@@ -103,7 +103,7 @@ export class TransportLayer implements Transport {
     const io = new Map(udp.map((u) => [u.info.id, u.io]));
     opts.logger.info({ sockets: sockets.map((s) => ({ id: s.id, advertised: `${s.advertisedHost}:${s.advertisedPort}`, ...(io.has(s.id) ? { io: io.get(s.id) } : {}) })) }, 'transport listening');
     if (udp.some((u) => u.io === 'dgram' && u.info.family === 'IPv4') && (config.udp.io ?? 'auto') === 'auto') {
-      opts.logger.info({ reason: nativeUdpLoadError }, 'batched UDP I/O unavailable: UDP uses node:dgram');
+      opts.logger.warn({ reason: nativeUdpLoadError }, 'batched UDP I/O unavailable: UDP uses node:dgram');
     }
     return layer;
   }
