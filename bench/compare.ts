@@ -7,7 +7,7 @@
 // each mode's ratio to Kamailio in that round, and at the end the medians.
 //
 //   npx tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos]
-//                            [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400,500]
+//                            [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400,500] [--parallel 1]
 //
 // A node mode is <state>-<hiding>: state memory (one process), redis (one
 // redis-server + one nats-server) or cluster (a 3-master Redis Cluster + a
@@ -22,6 +22,9 @@
 // sip.udp.io; without it the node uses its default (auto: the batched addon
 // when npm ci built it). Both in one run compare the two UDP I/O paths of the
 // same build, alternating like every other mode.
+// --parallel 1: each round runs every mode's step at the same time (paired
+// samples under the same machine load; each proxy gets its own callers) and
+// without kamailio the ratios are to the first mode listed.
 // --max R1,R2,...: after the rounds, each mode at each rate (one step of
 // 10 s, alternating) and the highest rate with zero failed calls.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,7 +47,7 @@ type Hiding = (typeof HIDINGS)[number];
 type UdpIo = 'dgram' | 'batched';
 type Mode = { name: string; kind: 'kamailio' } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo };
 
-interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[] }
+interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[]; parallel: boolean }
 
 function usage(msg: string): never {
   console.error(`${msg}\nusage: tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos] [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400]`);
@@ -67,14 +70,14 @@ function parseArgs(argv: string[]): Args {
     if (!argv[i].startsWith('--') || argv[i + 1] === undefined) usage(`bad argument ${argv[i]}`);
     f.set(argv[i].slice(2), argv[i + 1]);
   }
-  for (const k of f.keys()) if (!['modes', 'rate', 'calls', 'rounds', 'max'].includes(k)) usage(`unknown option --${k}`);
+  for (const k of f.keys()) if (!['modes', 'rate', 'calls', 'rounds', 'max', 'parallel'].includes(k)) usage(`unknown option --${k}`);
   const modes = (f.get('modes') ?? 'kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos').split(',').map(parseMode);
   const rate = Number(f.get('rate') ?? 200);
   const calls = Number(f.get('calls') ?? 3000);
   const rounds = Number(f.get('rounds') ?? 3);
   if (!(rate > 0 && calls > 0 && rounds > 0 && rounds <= 9)) usage('--rate, --calls > 0, --rounds 1..9');
   const max = f.get('max')?.split(',').map(Number) ?? [];
-  return { modes, rate, calls, rounds, max };
+  return { modes, rate, calls, rounds, max, parallel: f.get('parallel') === '1' };
 }
 
 // ------------------------------------------------------------- processes
@@ -216,15 +219,21 @@ async function main(): Promise<void> {
     for (let round = 1; round <= args.rounds; round++) {
       const order = round % 2 === 1 ? running : [...running].reverse();
       const inRound: Sample[] = [];
-      for (const r of order) {
+      if (args.parallel) {
+        // every mode's step at the same time: each sees the same machine load (paired samples)
+        const got = await Promise.all(order.map(async (r) => ({ mode: r.mode.name, round, ...(await step(r, args.rate, args.calls)) })));
+        inRound.push(...got);
+        samples.push(...got);
+      }
+      for (const r of args.parallel ? [] : order) {
         const s = { mode: r.mode.name, round, ...(await step(r, args.rate, args.calls)) };
         inRound.push(s);
         samples.push(s);
       }
-      const k = inRound.find((s) => s.mode === 'kamailio');
+      const k = inRound.find((s) => s.mode === 'kamailio') ?? inRound.find((s) => s.mode === args.modes[0].name);
       console.log(`\nround ${round} (load ${loadavg()[0].toFixed(1)}):`);
       for (const s of inRound.sort((a, b) => args.modes.findIndex((m) => m.name === a.mode) - args.modes.findIndex((m) => m.name === b.mode))) {
-        const ratio = k && s !== k ? ` = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x kamailio` : '';
+        const ratio = k && s !== k ? ` = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x ${k.mode}` : '';
         const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs = ${(s.cpuUsPerCall + s.serversUsPerCall).toFixed(0)})`;
         console.log(`  ${s.mode.padEnd(14)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
       }
@@ -232,10 +241,11 @@ async function main(): Promise<void> {
     console.log(`\nmedians over ${args.rounds} rounds (ratio = median of the per-round ratios):`);
     for (const m of args.modes) {
       const mine = samples.filter((s) => s.mode === m.name);
-      const ratios = mine.map((s) => { const k = samples.find((x) => x.mode === 'kamailio' && x.round === s.round); return k ? s.cpuUsPerCall / k.cpuUsPerCall : NaN; }).filter((x) => !Number.isNaN(x));
+      const ref = args.modes.some((x) => x.name === 'kamailio') ? 'kamailio' : args.modes[0].name;
+      const ratios = mine.map((s) => { const k = samples.find((x) => x.mode === ref && x.round === s.round); return k && s !== k ? s.cpuUsPerCall / k.cpuUsPerCall : NaN; }).filter((x) => !Number.isNaN(x));
       const srv = mine.every((s) => s.serversUsPerCall !== undefined) ? `, servers ${median(mine.map((s) => s.serversUsPerCall!)).toFixed(0)} µs` : '';
       const failed = mine.reduce((a, s) => a + s.calls - s.ok, 0);
-      console.log(`  ${m.name.padEnd(14)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${srv}${m.kind === 'node' && ratios.length ? `, ${median(ratios).toFixed(2)} x kamailio (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})` : ''}${failed ? `, ${failed} failed calls` : ''}`);
+      console.log(`  ${m.name.padEnd(14)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${srv}${m.kind === 'node' && ratios.length ? `, ${median(ratios).toFixed(2)} x ${ref} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})` : ''}${failed ? `, ${failed} failed calls` : ''}`);
     }
     if (args.max.length > 0) {
       console.log('\nhighest rate with zero failed calls (one 10 s step per rate and mode, alternating):');
