@@ -5,6 +5,11 @@ import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../test/harness/index.ts';
 import { nativeUdp, nativeUdpLoadError, resolveTransportConfig, TRANSPORT_METRICS, type UdpIo } from './index.ts';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { EndpointContext } from './context.ts';
+import { TransportMetrics } from './metrics.ts';
+import { BatchedUdp } from './udp-batched.ts';
 import { metricValue, sipRequest, sleep, startLayer, udpPeer, type Harness } from './test-helpers.ts';
 
 const open: Array<{ close(): unknown }> = [];
@@ -35,6 +40,15 @@ describe('the addon', () => {
     expect(h.layer.udpIo(v6.id)).toBe('dgram'); // the addon is IPv4 only
     expect(await metricValue(h.registry, TRANSPORT_METRICS.udpIo, { socket: v4.id, io: h.layer.udpIo(v4.id)! })).toBe(1);
     expect(h.logs.find((l) => l.msg === 'transport listening')?.sockets).toContainEqual(expect.objectContaining({ id: v4.id, io: h.layer.udpIo(v4.id) }));
+  });
+
+  it('sets SO_RCVBUF / SO_SNDBUF from recvBufferSize / sendBufferSize', async () => {
+    if (nativeUdp === undefined) return expect(process.platform).not.toBe('linux'); // no addon off Linux
+    const ctx = new EndpointContext(new TransportMetrics(new Registry()), pino({ level: 'silent' }));
+    const ep = await BatchedUdp.bind(nativeUdp!, { proto: 'udp', host: '127.0.0.1', port: 0 }, { recvBufferSize: 300_000, sendBufferSize: 100_000 }, ctx);
+    open.push(ep);
+    // Linux doubles what is asked (bookkeeping overhead); both are below net.core.*mem_max here
+    expect(ep.bufferSizes()).toEqual([600_000, 200_000]);
   });
 
   it('io: dgram forces node:dgram; a bad io value is refused at start', async () => {
