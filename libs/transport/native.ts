@@ -24,7 +24,7 @@ export interface NativeUdpSocket {
 
 export interface NativeUdp {
   readonly BATCH: number;
-  /** onBatch(n, buf): n datagrams copied into buf (n < 0: -errno of a receive error) */
+  /** onBatch(n, buf): n datagrams in buf (the addon calls it once per datagram, n = 1; n < 0: -errno of a receive error) */
   Socket: new (
     host: string,
     port: number,

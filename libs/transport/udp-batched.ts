@@ -1,9 +1,12 @@
 // The batched UDP socket (IPv4, Linux): the addon (native/sbc_udp.c) drains
-// the socket with recvmmsg and hands each batch of up to 64 datagrams to
-// onBatch in one call; sends are queued in the addon and leave with one
-// sendmmsg per event-loop turn: at the end of a receive batch, or from one
-// setImmediate for sends made elsewhere (timers, Redis replies...). One FIFO
-// per socket: datagrams to a destination leave in the order they were sent.
+// the socket with recvmmsg, up to 64 datagrams per syscall, copies them into
+// one Buffer per batch and calls onBatch once per datagram (each call its own
+// callback scope: microtasks run between messages, as with dgram, so one
+// message's handler chain completes before the next message is seen). Sends
+// are queued in the addon and leave with one sendmmsg per event-loop turn,
+// from one setImmediate (the check phase runs right after the poll phase that
+// delivered the batch). One FIFO per socket: datagrams to a destination leave
+// in the order they were sent.
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import type { UdpOptions } from './config.ts';
@@ -42,7 +45,6 @@ export class BatchedUdp implements UdpEndpoint {
   /** IPv4 literal -> 32 bits, for the send path */
   readonly #targets = new Map<string, number>();
   #flushScheduled = false;
-  #inBatch = false;
   #closed = false;
   readonly #flushSoon = (): void => {
     this.#flushScheduled = false;
@@ -79,26 +81,19 @@ export class BatchedUdp implements UdpEndpoint {
     }
     const meta = this.#meta;
     const B = this.#batch;
-    this.#inBatch = true;
-    try {
-      for (let i = 0; i < n; i++) {
-        const off = meta[i];
-        const len = meta[B + i];
-        // each message its own view of the batch's buffer (copied out of the receive area by the addon)
-        const data = buf.subarray(off, off + len);
-        if (len <= 4 && isKeepAlive(data)) continue;
-        this.#ctx.metrics.in.udp.inc();
-        this.#ctx.deliver({
-          data,
-          remote: { proto: 'udp', address: this.#address(meta[3 * B + i] >>> 0), port: meta[2 * B + i], family: 'IPv4' },
-          local: this.info,
-        });
-      }
-    } finally {
-      this.#inBatch = false;
+    for (let i = 0; i < n; i++) {
+      const off = meta[i];
+      const len = meta[B + i];
+      // each message its own view of the batch's buffer (copied out of the receive area by the addon)
+      const data = buf.subarray(off, off + len);
+      if (len <= 4 && isKeepAlive(data)) continue;
+      this.#ctx.metrics.in.udp.inc();
+      this.#ctx.deliver({
+        data,
+        remote: { proto: 'udp', address: this.#address(meta[3 * B + i] >>> 0), port: meta[2 * B + i], family: 'IPv4' },
+        local: this.info,
+      });
     }
-    // what the handlers sent synchronously leaves now, in one sendmmsg
-    this.#flush();
   }
 
   #address(bits: number): string {
@@ -129,7 +124,7 @@ export class BatchedUdp implements UdpEndpoint {
     if (this.#closed) return this.#failed(1, 'socket is closed');
     if (!Number.isInteger(port) || port <= 0 || port > 65535) return this.#failed(1, `bad port ${port}`);
     if (!this.#sock.queue(data, port, addr)) return this.#failed(1, this.#sock.lastError() ?? 'send queue full');
-    if (!this.#flushScheduled && !this.#inBatch) {
+    if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(this.#flushSoon);
     }

@@ -89,6 +89,23 @@ describe.each(ios)('UDP over %s', (io) => {
     expect(await metricValue(h.registry, TRANSPORT_METRICS.messages, { proto: 'udp', direction: 'in' })).toBe(perPeer * peers.length);
   });
 
+  it('lets one message\'s handler chain (microtasks) finish before the next message of a burst is seen, as dgram does', async () => {
+    const h = await layer(io);
+    const seen: string[] = [];
+    h.layer.onMessage(async (m) => {
+      const id = /Call-ID: (\S+)/.exec(m.data.toString())![1];
+      seen.push(`start ${id}`);
+      await Promise.resolve();
+      await Promise.resolve();
+      seen.push(`end ${id}`);
+    });
+    const p = await peer();
+    // sent in one go: the node reads them in one batch
+    for (let i = 0; i < 40; i++) p.sock.send(sipRequest('OPTIONS', `m${i}`), h.layer.sockets[0].port, '127.0.0.1');
+    await waitUntil(() => seen.length === 80);
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => [`start m${i}`, `end m${i}`]).flat());
+  });
+
   it('carries a large datagram both ways', async () => {
     const h = await layer(io);
     const port = h.layer.sockets[0].port;

@@ -1,10 +1,12 @@
 // Batched UDP I/O for libs/transport (udp-batched.ts), Linux only, IPv4.
 // One UDP socket polled by libuv on Node's loop thread (no threads here):
 //  - receive: each readable event drains the socket with recvmmsg, up to
-//    BATCH datagrams per call, and hands each batch to JavaScript in ONE call.
-//    The datagrams are copied into one new Buffer per batch (the parser keeps
-//    slices of a message, so the receive area itself cannot be handed up);
-//    offsets / lengths / ports / addresses go into typed arrays allocated once.
+//    BATCH datagrams per call. The datagrams are copied into one new Buffer
+//    per batch (the parser keeps slices of a message, so the receive area
+//    itself cannot be handed up) and JavaScript is called once per datagram,
+//    each call its own callback scope (microtasks drain between messages, as
+//    with dgram); offset / length / port / address go into typed arrays
+//    allocated once.
 //  - send: queue() copies a datagram into a send area (FIFO, bounded);
 //    flush() sends everything queued with sendmmsg. EAGAIN keeps the rest
 //    queued and polls for writable (no spinning); other errors drop the
@@ -137,17 +139,26 @@ static void receive(sock_t *s) {
     napi_create_buffer(env, total > 0 ? total : 1, (void **)&dst, &argv[1]);
     size_t at = 0;
     for (int i = 0; i < n; i++) {
-      size_t len = s->rmsg[i].msg_len;
-      memcpy(dst + at, s->rarea + (size_t)i * SLOT, len);
-      s->meta[i] = (int32_t)at;
-      s->meta[BATCH + i] = (int32_t)len;
-      s->meta[2 * BATCH + i] = ntohs(s->rfrom[i].sin_port);
-      s->meta[3 * BATCH + i] = (int32_t)ntohl(s->rfrom[i].sin_addr.s_addr);
-      at += len;
+      memcpy(dst + at, s->rarea + (size_t)i * SLOT, s->rmsg[i].msg_len);
+      at += s->rmsg[i].msg_len;
     }
-    napi_create_int32(env, n, &argv[0]);
-    /* make_callback: nextTicks and microtasks run after the batch, as after a dgram 'message' */
-    call_js(s, self, cb, 2, argv);
+    /* One JS call per datagram (n = 1), each its own make_callback: nextTicks and
+       microtasks run after each message, as after a dgram 'message'. The handler's
+       promise chain for one message completes before the next message is seen,
+       which the proxy relies on (e.g. a 180 and a 200 in one batch must leave in
+       that order). What the batch saves is still there: one recvmmsg, one Buffer,
+       no rinfo object, and the sends of the whole batch in one sendmmsg. */
+    at = 0;
+    napi_create_int32(env, 1, &argv[0]);
+    for (int i = 0; i < n && !s->closed; i++) {
+      size_t len = s->rmsg[i].msg_len;
+      s->meta[0] = (int32_t)at;
+      s->meta[BATCH] = (int32_t)len;
+      s->meta[2 * BATCH] = ntohs(s->rfrom[i].sin_port);
+      s->meta[3 * BATCH] = (int32_t)ntohl(s->rfrom[i].sin_addr.s_addr);
+      at += len;
+      call_js(s, self, cb, 2, argv);
+    }
     if (n < BATCH) break;
   }
   napi_close_handle_scope(env, scope);
