@@ -5,7 +5,7 @@
 // rate it carries with < 0.5% loss. Implementations alternate run by run
 // (the machine is shared); the summary prints medians.
 //
-//   npx tsx bench/dgram-floor.ts [--impl dgram,batched,batched-reuse,layer-dgram,layer-batched] [--rates 2400,10000,40000]
+//   npx tsx bench/dgram-floor.ts [--impl dgram,batched,layer-dgram,layer-batched] [--rates 2400,10000,40000]
 //                                [--seconds 4] [--size 600] [--rounds 3] [--max] [--turns]
 //
 // --turns also counts datagrams per event-loop turn (what one recvmmsg
@@ -14,9 +14,7 @@
 // dgram / batched: Node's dgram and the transport's addon (libs/transport/native,
 // built by npm ci or `npm run build:native`) used bare; layer-dgram /
 // layer-batched: libs/transport's TransportLayer with sip.udp.io = dgram /
-// batched, i.e. what the node runs; batched-reuse: the addon handing up its
-// reused receive area, JS copying each datagram out (the alternative to one
-// new Buffer per batch). 2400 datagrams/s = 200 calls/s x 12 datagrams.
+// batched, i.e. what the node runs. 2400 datagrams/s = 200 calls/s x 12 datagrams.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
@@ -26,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ADDON = join(here, '../libs/transport/native/build/Release/sbc_udp.node');
-const IMPLS = ['dgram', 'batched', 'batched-reuse', 'layer-dgram', 'layer-batched'];
+const IMPLS = ['dgram', 'batched', 'layer-dgram', 'layer-batched'];
 
 interface Args { impls: string[]; rates: number[]; seconds: number; size: number; rounds: number; max: boolean; turns: boolean }
 

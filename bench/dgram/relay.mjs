@@ -4,11 +4,9 @@
 // Implementations:
 //   dgram          Node's dgram: 'message' event per datagram, socket.send per datagram
 //   batched        the transport's addon (libs/transport/native) used bare: recvmmsg
-//                  batches into one JS call (copied into one new Buffer per batch, as
-//                  the transport runs it), sends queued and flushed with one sendmmsg
-//   batched-reuse  the same, but the addon hands up its reused receive area and JS
-//                  copies each datagram out (Buffer.from): the other way to give each
-//                  message its own bytes
+//                  batches copied into one new Buffer per batch, one JS call per
+//                  datagram (as the transport runs it), sends queued and flushed with
+//                  one sendmmsg per loop turn
 //   layer-dgram    libs/transport's TransportLayer with sip.udp.io = dgram (what the
 //   layer-batched  node runs: + keep-alive check, metrics, InboundMessage, send()) / batched
 // Talks to the parent over IPC: {cmd:'start'} / {cmd:'stop'} -> {cpuUs, in, out}.
@@ -45,22 +43,24 @@ function startDgram() {
   }));
 }
 
-function startBatched(reuse) {
+function startBatched() {
   const require = createRequire(import.meta.url);
   const addon = require('../../libs/transport/native/build/Release/sbc_udp.node');
   const B = addon.BATCH;
   let meta;
+  // one sendmmsg per loop turn, from one setImmediate, as the transport does
+  let flushing = false;
+  const flush = () => { flushing = false; dropped += s.flush(); };
   const s = new addon.Socket('127.0.0.1', 0, RCVBUF, 0, (n, buf) => {
     countTurn();
     for (let i = 0; i < n; i++) {
       received++;
-      // forward the datagram as received: a view of the batch's own buffer, or a copy out of the reused area
-      const view = buf.subarray(meta[i], meta[i] + meta[B + i]);
-      if (s.queue(reuse ? Buffer.from(view) : view, sinkPort, 0x7f000001)) sent++;
+      // forward the datagram as received (a view of the batch's own buffer)
+      if (s.queue(buf.subarray(meta[i], meta[i] + meta[B + i]), sinkPort, 0x7f000001)) sent++;
       else dropped++;
     }
-    dropped += s.flush();
-  }, reuse);
+    if (!flushing) { flushing = true; setImmediate(flush); }
+  });
   meta = s.meta();
   return Promise.resolve(s.port());
 }
@@ -85,7 +85,7 @@ async function startLayer(io) {
   return layer.sockets[0].port;
 }
 
-const starts = { dgram: startDgram, batched: () => startBatched(false), 'batched-reuse': () => startBatched(true), 'layer-dgram': () => startLayer('dgram'), 'layer-batched': () => startLayer('batched') };
+const starts = { dgram: startDgram, batched: startBatched, 'layer-dgram': () => startLayer('dgram'), 'layer-batched': () => startLayer('batched') };
 if (starts[impl] === undefined) throw new Error(`unknown relay ${impl}`);
 const port = await starts[impl]();
 let t0;

@@ -151,7 +151,7 @@ export const sipSection = defineSection(
     udp: t.object(
       {
         io: t.enum(['auto', 'batched', 'dgram'], {
-          doc: 'UDP I/O path. batched: recvmmsg/sendmmsg through the native addon built by npm ci (libs/transport/native; Linux, IPv4): a batch of datagrams per JavaScript call and one sendmmsg per event-loop turn, less CPU per datagram than node:dgram (docs/benchmarks.md, The I/O floor); start fails if the addon is missing. dgram: node:dgram, one call and one syscall per datagram. auto: batched when the addon loaded, else dgram (logged at start). IPv6 sockets always use dgram. The path in use is the metric sbc_transport_udp_io{socket,io}.',
+          doc: 'UDP I/O path. batched: recvmmsg/sendmmsg through the native addon built by npm ci (libs/transport/native; Linux, IPv4): up to 64 datagrams per receive syscall, no rinfo object per datagram, and one sendmmsg per event-loop turn, less CPU per datagram than node:dgram (docs/benchmarks.md, The I/O floor); start fails if the addon is missing. dgram: node:dgram, one call and one syscall per datagram. auto: batched when the addon loaded, else dgram (logged at start). IPv6 sockets always use dgram. The path in use is the metric sbc_transport_udp_io{socket,io}.',
           default: 'auto',
         }),
         recv_buffer_bytes: t.int({ doc: 'SO_RCVBUF of each UDP socket (bursts wait here while the node is busy); unset = the OS default. Capped at net.core.rmem_max (the kernel then doubles it).', min: 4096, max: 1_073_741_824, optional: true }),

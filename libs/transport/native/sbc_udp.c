@@ -34,8 +34,7 @@ typedef struct {
   int closed;
   int events;
   uv_poll_t poll;
-  napi_ref on_batch, self, on_close, meta_ref, rarea_ref;
-  int reuse; /* bench only: hand up the receive area itself (JS must copy before returning) */
+  napi_ref on_batch, self, on_close, meta_ref;
   napi_async_context actx;
   // receive
   char *rarea;
@@ -120,19 +119,6 @@ static void receive(sock_t *s) {
       break;
     }
     if (n == 0) break;
-    if (s->reuse) {
-      napi_get_reference_value(env, s->rarea_ref, &argv[1]);
-      for (int i = 0; i < n; i++) {
-        s->meta[i] = i * SLOT;
-        s->meta[BATCH + i] = (int32_t)s->rmsg[i].msg_len;
-        s->meta[2 * BATCH + i] = ntohs(s->rfrom[i].sin_port);
-        s->meta[3 * BATCH + i] = (int32_t)ntohl(s->rfrom[i].sin_addr.s_addr);
-      }
-      napi_create_int32(env, n, &argv[0]);
-      call_js(s, self, cb, 2, argv);
-      if (n < BATCH) break;
-      continue;
-    }
     size_t total = 0;
     for (int i = 0; i < n; i++) total += s->rmsg[i].msg_len;
     char *dst;
@@ -199,12 +185,10 @@ static int throw_errno(napi_env env, const char *what, int err) {
   return 0;
 }
 
-// new Socket(host: string (IPv4 literal), port, recvBufferSize (0 = OS default), sendBufferSize, onBatch(n, buf)[, reuse])
-// reuse (bench/dgram-floor.ts only): onBatch gets the receive area itself, overwritten by the next batch
+// new Socket(host: string (IPv4 literal), port, recvBufferSize (0 = OS default), sendBufferSize, onBatch(n, buf))
 static napi_value Socket(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6], self;
-  bool reuse = false;
+  size_t argc = 5;
+  napi_value argv[5], self;
   CHECK(napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   char host[64];
   size_t hl;
@@ -213,7 +197,6 @@ static napi_value Socket(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[1], &port));
   CHECK(napi_get_value_int32(env, argv[2], &rcvbuf));
   CHECK(napi_get_value_int32(env, argv[3], &sndbuf));
-  if (argc >= 6) napi_get_value_bool(env, argv[5], &reuse);
   struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
   if (inet_pton(AF_INET, host, &a.sin_addr) != 1) { napi_throw_type_error(env, NULL, "not an IPv4 address"); return NULL; }
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -229,14 +212,7 @@ static napi_value Socket(napi_env env, napi_callback_info info) {
   sock_t *s = calloc(1, sizeof(sock_t));
   s->env = env;
   s->fd = fd;
-  s->reuse = reuse;
-  if (reuse) {
-    napi_value rb;
-    CHECK(napi_create_buffer(env, (size_t)BATCH * SLOT, (void **)&s->rarea, &rb));
-    CHECK(napi_create_reference(env, rb, 1, &s->rarea_ref));
-  } else {
-    s->rarea = malloc((size_t)BATCH * SLOT);
-  }
+  s->rarea = malloc((size_t)BATCH * SLOT);
   s->sarea = malloc(SEND_AREA);
   napi_value ab, meta;
   CHECK(napi_create_arraybuffer(env, 4 * BATCH * sizeof(int32_t), (void **)&s->meta, &ab));
@@ -367,8 +343,7 @@ static void on_closed(uv_handle_t *h) {
   napi_env env = s->env;
   close(s->fd);
   s->fd = -1;
-  if (s->reuse) napi_delete_reference(env, s->rarea_ref); /* the GC frees that area */
-  else free(s->rarea);
+  free(s->rarea);
   free(s->sarea);
   s->rarea = s->sarea = NULL;
   napi_handle_scope scope;
