@@ -97,11 +97,12 @@ export class ParallelRelay extends Relay {
     }
     const finals = this.forks.flatMap((f) => (f.final === undefined ? [] : [f.final]));
     const best = chooseBestResponse(finals);
+    const ctx = this.running; // finish() lets go of it (without topology hiding)
     this.finish();
     if (best.kind === 'generate' || finals.length === 0) {
       const status = best.kind === 'generate' ? best.status : 503;
       this.completed(status, true);
-      this.deps.reply(this.running, status, best.kind === 'generate' ? best.reason : 'Service Unavailable');
+      this.deps.reply(ctx, status, best.kind === 'generate' ? best.reason : 'Service Unavailable');
       return;
     }
     this.completed(best.response.status, false);

@@ -76,4 +76,14 @@ describe('dispatcher algorithm 12: parallel forking', () => {
     gw2.reply(at2.rq, 486, 'Busy Here', { toTag: newTag() });
     expect((await tx.response('final')).status).toBe(486);
   });
+
+  it('answers 500 itself when every branch answers 503 (RFC 3261 §16.7 step 6: a 503 is never forwarded)', async () => {
+    const inv = invite();
+    const callId = String(inv.headers['call-id']);
+    const tx = caller.request(inv);
+    const [at1, at2] = await Promise.all([gw1.nextRequest('INVITE', callId), gw2.nextRequest('INVITE', callId)]);
+    gw1.reply(at1.rq, 503, 'Service Unavailable', { toTag: newTag() });
+    gw2.reply(at2.rq, 503, 'Service Unavailable', { toTag: newTag() });
+    expect((await tx.response('final')).status).toBe(500);
+  });
 });
