@@ -122,7 +122,8 @@ export function dashboard() {
     templating: {
       list: [
         { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0 },
-        variable('job', 'Job', 'label_values(sbc_backend_up, job)'),
+        // the nodes' jobs only: the cdr-writer exports sbc_backend_up and sbc_process_* too, not the transaction layer
+        variable('job', 'Job', 'label_values(sbc_tm_transactions_active, job)'),
         variable('node', 'Node', 'label_values(sbc_backend_up{job=~"$job"}, node)'),
       ],
     },

@@ -3,6 +3,7 @@
 // the events in batches to the queue (cluster: services/cdr-writer writes the
 // records to PostgreSQL) or to the node's own assembler (embedded: a JSON
 // Lines file). acc.stats tells how far behind it is.
+import { Gauge } from 'prom-client';
 import type { NodeConfig } from '#libs/config';
 import { authFeature, type AuthHandle } from '#libs/auth';
 import { dispatcherFeature, type DispatcherHandle } from '#libs/dispatcher';
@@ -18,12 +19,15 @@ import { ACC_METRIC_NAMES, createCallMetrics } from './metrics.ts';
 
 type Cfg = NodeConfig & { readonly acc: AccConfig };
 
+/** 1 for the node's sink: lets an alert tell a cluster that needs a cdr-writer (queue) from a single node (file) */
+export const ACC_SINK_METRIC = 'sbc_acc_sink_info';
+
 
 export const accFeature = defineFeature<Cfg>({
   name: 'acc',
   doc: 'Accounting (Kamailio acc): one record per call through a BullMQ queue to PostgreSQL (services/cdr-writer), or to a JSON Lines file on a single node.',
   sections: [accSection],
-  metrics: [...Object.values(EMITTER_METRIC_NAMES), ...Object.values(ACC_METRIC_NAMES)],
+  metrics: [ACC_SINK_METRIC, ...Object.values(EMITTER_METRIC_NAMES), ...Object.values(ACC_METRIC_NAMES)],
   start(ctx) {
     const { config } = ctx;
     const c = config.acc;
@@ -61,6 +65,8 @@ export const accFeature = defineFeature<Cfg>({
     const duidOf = (hop: Parameters<typeof hopDuid>[0]) => hopDuid(hop, byUri);
     const user = authUserOf(ctx);
     const off = ctx.calls.on((ev) => callEventToAcc(ev, emit, duidOf, user));
+    new Gauge({ name: ACC_SINK_METRIC, help: 'accounting sink of this node (1 for its sink): queue = a cdr-writer must consume the queue, file = records assembled on this node', labelNames: ['sink'], registers: [ctx.registry] })
+      .set({ sink: useQueue ? 'queue' : 'file' }, 1);
     log.info({ sink: useQueue ? `queue ${c.queue}` : `file ${c.file}` }, 'accounting on');
     return {
       steps: [{ place: 'final', step: accStartStep(emit, user, coreCallIdOf(ctx)) }],

@@ -192,6 +192,45 @@ describe('accounting writer', () => {
     expect(nodeConfigOf(objs, { SBC_TOPOLOGY_MASK_KEY: 'k'.repeat(24), SBC_AUTH_SECRET: 's'.repeat(40) }).acc.enabled).toBe(true);
   }, 60_000);
 
+  it('is scraped as job sbc-cdr-writer (its own Service and ServiceMonitor, apart from the nodes), reachable through its NetworkPolicy', async () => {
+    const metricsFrom = [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }];
+    const objs = await render({ set: [...LB, ...WRITER, 'metrics.serviceMonitor.enabled=true', 'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=monitoring'] });
+    for (const o of objs) await validate(o);
+    const matches = (sel: Record<string, string>, labels: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
+    const pod = get(objs, 'Deployment', '-cdr-writer').spec.template as K8s;
+    const port = (pod.spec.containers[0].ports as K8s[]).find((p) => p.name === 'http');
+    expect(port?.containerPort).toBe(9465);
+    const svc = get(objs, 'Service', '-cdr-writer');
+    expect(matches(svc.spec.selector, pod.metadata.labels)).toBe(true);
+    expect(matches(svc.spec.selector, workload(objs).spec.template.metadata.labels)).toBe(false);
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 9465, targetPort: 'http', protocol: 'TCP' }]);
+    // the writer's monitor picks its Service only, and names the job by the Service's label (as the nodes' does)
+    const sm = get(objs, 'ServiceMonitor', '-cdr-writer');
+    const nodeSm = objs.find((o) => o.kind === 'ServiceMonitor' && o !== sm) as K8s;
+    expect(sm.spec.jobLabel).toBe(nodeSm.spec.jobLabel);
+    expect(svc.metadata.labels[sm.spec.jobLabel]).toBe('sbc-cdr-writer');
+    expect(sm.spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s' }]);
+    const services = objs.filter((o) => o.kind === 'Service');
+    expect(services.filter((o) => matches(sm.spec.selector.matchLabels, o.metadata.labels)).map((o) => o.metadata.name)).toEqual([svc.metadata.name]);
+    expect(services.filter((o) => matches(nodeSm.spec.selector.matchLabels, o.metadata.labels)).map((o) => o.metadata.name)).toEqual(['t-sbc-metrics']);
+    // the scrapers reach the writer's port as they reach the nodes'; the nodes' policy does not select the writer
+    const np = get(objs, 'NetworkPolicy', '-cdr-writer');
+    expect(matches(np.spec.podSelector.matchLabels, pod.metadata.labels)).toBe(true);
+    expect(np.spec.ingress).toEqual([{ ports: [{ port: 9465, protocol: 'TCP' }], from: metricsFrom }]);
+    const nodeNp = objs.find((o) => o.kind === 'NetworkPolicy' && o !== np) as K8s;
+    expect(matches(nodeNp.spec.podSelector.matchLabels, pod.metadata.labels)).toBe(false);
+    expect(nodeNp.spec.ingress.find((r: K8s) => r.ports.some((p: K8s) => p.port === 9060)).from).toEqual(metricsFrom);
+  }, 60_000);
+
+  it('has no writer monitor without metrics.serviceMonitor.enabled, and no writer objects without cdrWriter.enabled', async () => {
+    const plain = await render({ set: [...LB, ...WRITER] });
+    expect(find(plain, 'ServiceMonitor')).toBeUndefined();
+    expect(find(plain, 'Service', '-cdr-writer')).toBeDefined();
+    const none = await render({ set: [...LB, 'metrics.serviceMonitor.enabled=true'] });
+    expect(none.filter((o) => (o.metadata.name as string).includes('cdr-writer'))).toEqual([]);
+    expect(none.filter((o) => o.kind === 'ServiceMonitor')).toHaveLength(1);
+  }, 60_000);
+
   it('refuses to render without a database URL', async () => {
     expect(await renderError(['sip.advertise.host=198.51.100.1', 'cdrWriter.enabled=true'])).toMatch(/database-url/);
   }, 60_000);
