@@ -1,7 +1,7 @@
 // Transport config: defaults, validation (every problem listed at once) and
 // the naming of listen sockets.
 import { isIP } from 'node:net';
-import type { Family, ListenConfig, Proto, SocketId } from './types.ts';
+import type { Family, ListenConfig, ListenSocketInfo, Proto, SocketId } from './types.ts';
 
 export interface TcpOptions {
   /** close a connection with no traffic in either direction for this long (Kamailio tcp_connection_lifetime) */
@@ -79,6 +79,19 @@ export function familyOf(host: string): Family | undefined {
 
 export function socketId(proto: Proto, host: string, port: number): SocketId {
   return `${proto}:${formatHostPort(host, port)}`;
+}
+
+/** A bound listen socket as the proxy sees it (port: the one really bound). */
+export function listenSocketInfo(proto: Proto, cfg: ListenConfig, family: Family, port: number): ListenSocketInfo {
+  return Object.freeze({
+    id: socketId(proto, cfg.host, port),
+    proto,
+    family,
+    host: cfg.host,
+    port,
+    advertisedHost: cfg.advertise?.host ?? cfg.host,
+    advertisedPort: cfg.advertise?.port ?? port,
+  });
 }
 
 /** Validate once at start; throws one error listing every problem and how to fix it. */

@@ -6,7 +6,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { ParseLimits } from '#libs/sip';
 import type { TcpOptions } from './config.ts';
-import { familyOf, socketId, stripBrackets } from './config.ts';
+import { familyOf, listenSocketInfo, stripBrackets } from './config.ts';
 import type { EndpointContext } from './context.ts';
 import { remoteInfo, TcpConnection, type ConnectionOwner } from './tcp-connection.ts';
 import { TransportError, type Family, type ListenConfig, type ListenSocketInfo } from './types.ts';
@@ -55,15 +55,7 @@ export class TcpPool implements ConnectionOwner {
         server.off('error', onListenError);
         const addr = server.address();
         const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.port;
-        const info: ListenSocketInfo = Object.freeze({
-          id: socketId('tcp', cfg.host, port),
-          proto: 'tcp',
-          family,
-          host: cfg.host,
-          port,
-          advertisedHost: cfg.advertise?.host ?? cfg.host,
-          advertisedPort: cfg.advertise?.port ?? port,
-        });
+        const info = listenSocketInfo('tcp', cfg, family, port);
         server.on('connection', (socket) => this.#accept(socket, info));
         server.on('error', (err) => {
           this.#ctx.countError('tcp', 'socket_error');

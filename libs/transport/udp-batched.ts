@@ -9,11 +9,11 @@
 // in the order they were sent.
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
-import type { UdpOptions } from './config.ts';
+import { listenSocketInfo, type UdpOptions } from './config.ts';
 import type { EndpointContext } from './context.ts';
 import type { NativeUdp, NativeUdpSocket } from './native.ts';
 import type { ListenConfig, ListenSocketInfo } from './types.ts';
-import { isKeepAlive, udpSocketInfo } from './udp-common.ts';
+import { isKeepAlive } from './udp-common.ts';
 import type { UdpEndpoint } from './udp.ts';
 
 /** Source addresses as strings, by their 32 bits: one string per peer, not one per datagram. */
@@ -56,7 +56,7 @@ export class BatchedUdp implements UdpEndpoint {
     this.#batch = addon.BATCH;
     this.#sock = new addon.Socket(cfg.host, cfg.port, opts.recvBufferSize ?? 0, opts.sendBufferSize ?? 0, (n, buf) => this.#onBatch(n, buf));
     this.#meta = this.#sock.meta();
-    this.info = udpSocketInfo(cfg, 'IPv4', this.#sock.port() ?? cfg.port);
+    this.info = listenSocketInfo('udp', cfg, 'IPv4', this.#sock.port() ?? cfg.port);
   }
 
   static bind(addon: NativeUdp, cfg: ListenConfig, opts: UdpOptions, ctx: EndpointContext): Promise<BatchedUdp> {

@@ -7,11 +7,11 @@ import { createSocket, type RemoteInfo as DgramRemote, type Socket } from 'node:
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { UdpOptions } from './config.ts';
-import { familyOf } from './config.ts';
+import { familyOf, listenSocketInfo } from './config.ts';
 import type { EndpointContext } from './context.ts';
 import type { Family, ListenConfig, ListenSocketInfo } from './types.ts';
 import { nativeUdp, nativeUdpLoadError } from './native.ts';
-import { isKeepAlive, udpSocketInfo } from './udp-common.ts';
+import { isKeepAlive } from './udp-common.ts';
 import { BatchedUdp } from './udp-batched.ts';
 
 /** Which I/O path a UDP socket uses: node:dgram, or recvmmsg/sendmmsg batches through the addon. */
@@ -93,7 +93,7 @@ export class DgramUdp implements UdpEndpoint {
       socket.bind(cfg.port, cfg.host, () => {
         socket.off('error', onBindError);
         const port = socket.address().port;
-        const info = udpSocketInfo(cfg, family, port);
+        const info = listenSocketInfo('udp', cfg, family, port);
         const ep = new DgramUdp(socket, info, ctx);
         socket.on('message', (data, rinfo) => ep.#onMessage(data, rinfo));
         // ICMP errors and the like: count and carry on, never crash
