@@ -59,10 +59,13 @@ export function describeTopology(t: RedisTopology, redis?: RedisOptions): string
 }
 
 /**
- * One connection whose commands of one turn leave in one write: the first
- * command of a turn corks the socket and the end of the turn (nextTick, after
- * the promise jobs of the turn) uncorks it, so the writes of the turn go out
- * as one writev. ioredis auto-pipelining does the same with a Pipeline object,
+ * One connection whose commands issued together leave in one write: the
+ * first command corks the socket and a process.nextTick uncorks it, so every
+ * command issued by the same synchronous run (e.g. the pipeline steps that
+ * start round trips without waiting, then `settle`) goes out as one writev.
+ * (Node runs nextTick callbacks as soon as that run unwinds, before the
+ * promise jobs it queued: a command issued from a promise continuation
+ * starts a new write.) ioredis auto-pipelining does the same with a Pipeline object,
  * a setImmediate and a copy of every defined script per batch: at a few
  * hundred calls per second nearly every batch is one command, and each cost
  * ~25-35 µs of CPU more than a plain write (bench/redis-client.ts).
