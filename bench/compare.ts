@@ -22,6 +22,9 @@
 // sip.udp.io; without it the node uses its default (auto: the batched addon
 // when npm ci built it). Both in one run compare the two UDP I/O paths of the
 // same build, alternating like every other mode.
+// A node mode may end in +<v8 flag>... (e.g. memory-topoh+single-threaded-gc,
+// memory-none+max-semi-space-size=16): the node starts with those flags after
+// the ones npm start gives it, to compare V8 settings in one run.
 // --parallel 1: each round runs every mode's step at the same time (paired
 // samples under the same machine load; each proxy gets its own callers) and
 // without kamailio the ratios are to the first mode listed.
@@ -45,7 +48,7 @@ const HIDINGS = ['none', 'topoh', 'topos'] as const;
 type StateKind = (typeof STATES)[number];
 type Hiding = (typeof HIDINGS)[number];
 type UdpIo = 'dgram' | 'batched';
-type Mode = { name: string; kind: 'kamailio' } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo };
+type Mode = { name: string; kind: 'kamailio' } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo; v8Flags: string[] };
 
 interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[]; parallel: boolean }
 
@@ -56,12 +59,13 @@ function usage(msg: string): never {
 
 function parseMode(s: string): Mode {
   if (s === 'kamailio') return { name: s, kind: 'kamailio' };
-  const [base, io] = s.split(':');
+  const [modeAndIo, ...flags] = s.split('+');
+  const [base, io] = modeAndIo.split(':');
   if (io !== undefined && io !== 'dgram' && io !== 'batched') usage(`mode ${s}: the UDP I/O suffix is :dgram or :batched`);
   const [state, hiding] = base.split('-');
   if (!(STATES as readonly string[]).includes(state) || !(HIDINGS as readonly string[]).includes(hiding)) usage(`unknown mode ${s}`);
   if (state === 'memory' && hiding === 'topos') usage('topos keeps dialogs in Redis: use redis-topos or cluster-topos');
-  return { name: s, kind: 'node', state: state as StateKind, hiding: hiding as Hiding, ...(io !== undefined ? { io: io as UdpIo } : {}) };
+  return { name: s, kind: 'node', state: state as StateKind, hiding: hiding as Hiding, v8Flags: flags.map((f) => `--${f}`), ...(io !== undefined ? { io: io as UdpIo } : {}) };
 }
 
 function parseArgs(argv: string[]): Args {
@@ -165,7 +169,7 @@ async function startKamailioSbc(gateways: UasHandle[]): Promise<ProxyProcess> {
 
 // ------------------------------------------------------------- measuring
 
-interface Running { mode: Mode; proxy: ProxyProcess; gateways: UasHandle[]; backend: Backend | undefined }
+interface Running { mode: Mode; proxy: ProxyProcess; backend: Backend | undefined }
 interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; serversUsPerCall?: number; why: string }
 
 async function step(r: Running, rate: number, calls: number): Promise<Omit<Sample, 'mode' | 'round'>> {
@@ -183,10 +187,12 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 
 const backends = new Map<StateKind, Backend | undefined>();
 const running: Running[] = [];
+const gateways: UasHandle[] = [];
 
 /** Stops proxies, gateways and the Redis / NATS servers (also on Ctrl-C: the servers are not in a process group the kit kills). */
 async function stopAll(): Promise<void> {
-  await Promise.all(running.splice(0).flatMap((r) => [r.proxy.stop(), ...r.gateways.map((g) => g.stop())]));
+  await Promise.all(running.splice(0).map((r) => r.proxy.stop()));
+  await Promise.all(gateways.splice(0).map((g) => g.stop()));
   await Promise.all([...backends.values()].map((b) => b?.stop()));
   backends.clear();
 }
@@ -194,13 +200,16 @@ async function stopAll(): Promise<void> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void stopAll().finally(() => process.exit(130)); });
-  console.log('bench: sipp uac (127.0.0.2) -> proxy -> 2 sipp uas (round robin); INVITE/100/180/200/ACK/BYE/200');
+  console.log('bench: sipp uac (127.0.0.2) -> proxy -> 2 sipp uas (round robin, the same two for every proxy); INVITE/100/180/200/ACK/BYE/200');
   console.log(`machine: ${cpus().length} cpus, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start (shared machine: figures are noisy; compare within a round)`);
   console.log(`modes: ${args.modes.map((m) => m.name).join(', ')}; ${args.rounds} rounds of ${args.calls} calls at ${args.rate} cps each, order reversed every other round; warm-up 2 x 2000 calls at 200 cps per proxy`);
   await buildNode();
   try {
+    // One pair of gateways serves every proxy: an idle sipp UAS polls and
+    // takes ~6% of a core, so a pair per mode put a load that grew with the
+    // number of modes under every step (and figures moved with it).
+    gateways.push(await startUas({ scenario: 'uas', lifetimeMs: 3_600_000 }), await startUas({ scenario: 'uas', lifetimeMs: 3_600_000 }));
     for (const mode of args.modes) {
-      const gateways = [await startUas({ scenario: 'uas', lifetimeMs: 3_600_000 }), await startUas({ scenario: 'uas', lifetimeMs: 3_600_000 })];
       let proxy: ProxyProcess;
       let backend: Backend | undefined;
       if (mode.kind === 'kamailio') {
@@ -208,9 +217,9 @@ async function main(): Promise<void> {
       } else {
         if (!backends.has(mode.state)) backends.set(mode.state, await startBackend(mode.state, `bench-${process.pid}-${mode.state}`));
         backend = backends.get(mode.state);
-        proxy = await startSbcNode({ gateways, config: nodeConfig(mode, backend), lifetimeMs: 3_600_000 });
+        proxy = await startSbcNode({ gateways, config: nodeConfig(mode, backend), nodeFlags: mode.v8Flags, lifetimeMs: 3_600_000 });
       }
-      const r = { mode, proxy, gateways, backend };
+      const r = { mode, proxy, backend };
       running.push(r);
       for (let i = 0; i < 2; i++) await step(r, 200, 2000);
       console.log(`  ${mode.name} started and warmed up`);
@@ -235,7 +244,7 @@ async function main(): Promise<void> {
       for (const s of inRound.sort((a, b) => args.modes.findIndex((m) => m.name === a.mode) - args.modes.findIndex((m) => m.name === b.mode))) {
         const ratio = k && s !== k ? ` = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x ${k.mode}` : '';
         const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs = ${(s.cpuUsPerCall + s.serversUsPerCall).toFixed(0)})`;
-        console.log(`  ${s.mode.padEnd(14)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
+        console.log(`  ${s.mode.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
       }
     }
     console.log(`\nmedians over ${args.rounds} rounds (ratio = median of the per-round ratios):`);
@@ -245,7 +254,7 @@ async function main(): Promise<void> {
       const ratios = mine.map((s) => { const k = samples.find((x) => x.mode === ref && x.round === s.round); return k && s !== k ? s.cpuUsPerCall / k.cpuUsPerCall : NaN; }).filter((x) => !Number.isNaN(x));
       const srv = mine.every((s) => s.serversUsPerCall !== undefined) ? `, servers ${median(mine.map((s) => s.serversUsPerCall!)).toFixed(0)} µs` : '';
       const failed = mine.reduce((a, s) => a + s.calls - s.ok, 0);
-      console.log(`  ${m.name.padEnd(14)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${srv}${m.kind === 'node' && ratios.length ? `, ${median(ratios).toFixed(2)} x ${ref} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})` : ''}${failed ? `, ${failed} failed calls` : ''}`);
+      console.log(`  ${m.name.padEnd(22)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${srv}${m.kind === 'node' && ratios.length ? `, ${median(ratios).toFixed(2)} x ${ref} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})` : ''}${failed ? `, ${failed} failed calls` : ''}`);
     }
     if (args.max.length > 0) {
       console.log('\nhighest rate with zero failed calls (one 10 s step per rate and mode, alternating):');
@@ -256,11 +265,11 @@ async function main(): Promise<void> {
         for (const r of order) {
           if (out.has(r.mode.name)) continue;
           const s = await step(r, rate, rate * 10);
-          console.log(`  ${r.mode.name.padEnd(14)} ${rate} cps: ${s.ok}/${s.calls} ok, ${s.cpuUsPerCall.toFixed(0)} µs/call${s.why ? ` (${s.why})` : ''}`);
+          console.log(`  ${r.mode.name.padEnd(22)} ${rate} cps: ${s.ok}/${s.calls} ok, ${s.cpuUsPerCall.toFixed(0)} µs/call${s.why ? ` (${s.why})` : ''}`);
           if (s.ok === s.calls) best.set(r.mode.name, rate); else out.add(r.mode.name);
         }
       }
-      for (const m of args.modes) console.log(`  ${m.name.padEnd(14)} ${best.get(m.name) ?? 'none'}${best.get(m.name) !== undefined && !out.has(m.name) ? ' (no failure up to the last rate tried)' : ''}`);
+      for (const m of args.modes) console.log(`  ${m.name.padEnd(22)} ${best.get(m.name) ?? 'none'}${best.get(m.name) !== undefined && !out.has(m.name) ? ' (no failure up to the last rate tried)' : ''}`);
     }
   } finally {
     await stopAll();

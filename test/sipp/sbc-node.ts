@@ -25,7 +25,7 @@ const TSX = join(REPO, 'node_modules/.bin/tsx');
  * compiling on its worker threads sooner (per-call paths run once per call
  * and took thousands of calls to get there).
  */
-const NODE_FLAGS = ['--max-semi-space-size=64', '--interrupt-budget=16384', '--expose-gc'];
+const NODE_FLAGS = ['--max-semi-space-size=64', '--single-threaded-gc', '--interrupt-budget=16384', '--expose-gc'];
 
 export interface SbcNodeOptions {
   gateways: readonly GatewayAddress[];
