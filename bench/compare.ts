@@ -7,7 +7,7 @@
 // each mode's ratio to Kamailio in that round, and at the end the medians.
 //
 //   npx tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos]
-//                            [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400,500] [--parallel 1]
+//                            [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400,500] [--parallel 1] [--paired 1]
 //
 // A node mode is <state>-<hiding>: state memory (one process), redis (one
 // redis-server + one nats-server) or cluster (a 3-master Redis Cluster + a
@@ -25,6 +25,13 @@
 // A node mode may end in +<v8 flag>... (e.g. memory-topoh+single-threaded-gc,
 // memory-none+max-semi-space-size=16): the node starts with those flags after
 // the ones npm start gives it, to compare V8 settings in one run.
+// --paired 1: each round runs every node mode's step at the same time as a
+// step of Kamailio (each with its own callers), one node mode after the
+// other, and each ratio is to the Kamailio step beside it. On this VM one
+// proxy's CPU per call moves by up to +-25% from one 15 s step to the next
+// (the same node, the same load), so ratios of steps taken minutes apart
+// scatter; steps taken side by side see the same conditions and their
+// ratios agree within a few percent round after round.
 // --parallel 1: each round runs every mode's step at the same time (paired
 // samples under the same machine load; each proxy gets its own callers) and
 // without kamailio the ratios are to the first mode listed.
@@ -50,7 +57,7 @@ type Hiding = (typeof HIDINGS)[number];
 type UdpIo = 'dgram' | 'batched';
 type Mode = { name: string; kind: 'kamailio' } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo; v8Flags: string[] };
 
-interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[]; parallel: boolean }
+interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[]; parallel: boolean; paired: boolean }
 
 function usage(msg: string): never {
   console.error(`${msg}\nusage: tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos] [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400]`);
@@ -74,14 +81,16 @@ function parseArgs(argv: string[]): Args {
     if (!argv[i].startsWith('--') || argv[i + 1] === undefined) usage(`bad argument ${argv[i]}`);
     f.set(argv[i].slice(2), argv[i + 1]);
   }
-  for (const k of f.keys()) if (!['modes', 'rate', 'calls', 'rounds', 'max', 'parallel'].includes(k)) usage(`unknown option --${k}`);
+  for (const k of f.keys()) if (!['modes', 'rate', 'calls', 'rounds', 'max', 'parallel', 'paired'].includes(k)) usage(`unknown option --${k}`);
   const modes = (f.get('modes') ?? 'kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos').split(',').map(parseMode);
   const rate = Number(f.get('rate') ?? 200);
   const calls = Number(f.get('calls') ?? 3000);
   const rounds = Number(f.get('rounds') ?? 3);
   if (!(rate > 0 && calls > 0 && rounds > 0 && rounds <= 9)) usage('--rate, --calls > 0, --rounds 1..9');
   const max = f.get('max')?.split(',').map(Number) ?? [];
-  return { modes, rate, calls, rounds, max, parallel: f.get('parallel') === '1' };
+  const paired = f.get('paired') === '1';
+  if (paired && (!modes.some((m) => m.kind === 'kamailio') || f.get('parallel') === '1')) usage('--paired 1 needs kamailio among the modes, and not --parallel 1');
+  return { modes, rate, calls, rounds, max, parallel: f.get('parallel') === '1', paired };
 }
 
 // ------------------------------------------------------------- processes
@@ -170,7 +179,7 @@ async function startKamailioSbc(gateways: UasHandle[]): Promise<ProxyProcess> {
 // ------------------------------------------------------------- measuring
 
 interface Running { mode: Mode; proxy: ProxyProcess; backend: Backend | undefined }
-interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; serversUsPerCall?: number; why: string }
+interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; serversUsPerCall?: number; why: string; /** --paired: Kamailio's figure in the step beside this one */ refUs?: number }
 
 async function step(r: Running, rate: number, calls: number): Promise<Omit<Sample, 'mode' | 'round'>> {
   const cpu0 = r.proxy.cpuMs();
@@ -181,6 +190,22 @@ async function step(r: Running, rate: number, calls: number): Promise<Omit<Sampl
   const srv = srv0 === undefined ? undefined : r.backend!.serversCpuMs() - srv0;
   const why = [Object.entries(u.failedBy).map(([k, v]) => `${k}:${v}`).join(' '), u.errors.split('\n').find((l) => /^\d{4}-/.test(l))?.slice(0, 200) ?? ''].filter(Boolean).join('; ');
   return { rate, calls: u.attempted, ok: u.successful, why, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };
+}
+
+/** --paired: each node mode's step beside a Kamailio step, one node mode after the other. */
+async function pairedRound(order: Running[], round: number, args: Args): Promise<Sample[]> {
+  const ref = order.find((r) => r.mode.kind === 'kamailio')!;
+  const out: Sample[] = [];
+  console.log(`\nround ${round} (load ${loadavg()[0].toFixed(1)}), each node mode beside Kamailio:`);
+  for (const r of order) {
+    if (r === ref) continue;
+    const [k, s] = await Promise.all([step(ref, args.rate, args.calls), step(r, args.rate, args.calls)]);
+    out.push({ mode: ref.mode.name, round, ...k }, { mode: r.mode.name, round, ...s, refUs: k.cpuUsPerCall });
+    const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs)`;
+    const failed = [s, k].some((x) => x.ok < x.calls) ? `  FAILED: node ${s.calls - s.ok}, kamailio ${k.calls - k.ok} (${s.why || k.why})` : '';
+    console.log(`  ${r.mode.name.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call${srv}, kamailio beside it ${k.cpuUsPerCall.toFixed(0)} = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x${failed}`);
+  }
+  return out;
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -227,6 +252,10 @@ async function main(): Promise<void> {
     const samples: Sample[] = [];
     for (let round = 1; round <= args.rounds; round++) {
       const order = round % 2 === 1 ? running : [...running].reverse();
+      if (args.paired) {
+        samples.push(...(await pairedRound(order, round, args)));
+        continue;
+      }
       const inRound: Sample[] = [];
       if (args.parallel) {
         // every mode's step at the same time: each sees the same machine load (paired samples)
@@ -251,7 +280,11 @@ async function main(): Promise<void> {
     for (const m of args.modes) {
       const mine = samples.filter((s) => s.mode === m.name);
       const ref = args.modes.some((x) => x.name === 'kamailio') ? 'kamailio' : args.modes[0].name;
-      const ratios = mine.map((s) => { const k = samples.find((x) => x.mode === ref && x.round === s.round); return k && s !== k ? s.cpuUsPerCall / k.cpuUsPerCall : NaN; }).filter((x) => !Number.isNaN(x));
+      const ratios = mine.map((s) => {
+        if (s.refUs !== undefined) return s.cpuUsPerCall / s.refUs;
+        const k = samples.find((x) => x.mode === ref && x.round === s.round);
+        return k && s !== k && !args.paired ? s.cpuUsPerCall / k.cpuUsPerCall : NaN;
+      }).filter((x) => !Number.isNaN(x));
       const srv = mine.every((s) => s.serversUsPerCall !== undefined) ? `, servers ${median(mine.map((s) => s.serversUsPerCall!)).toFixed(0)} µs` : '';
       const failed = mine.reduce((a, s) => a + s.calls - s.ok, 0);
       console.log(`  ${m.name.padEnd(22)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${srv}${m.kind === 'node' && ratios.length ? `, ${median(ratios).toFixed(2)} x ${ref} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})` : ''}${failed ? `, ${failed} failed calls` : ''}`);
