@@ -95,7 +95,9 @@ export function createTopohHiding({ codec, sdp }: TopohHidingOptions): TopologyH
     // the whole Via stack (ours on top) sealed into our one Via: a stray response opens it on any node
     const vias = req.headerValues('via');
     setVias(req, [vias[0]]);
-    req.setTopViaParam(vparamName, codec.encodeViaParam(vias));
+    // a 2xx ACK (the only ACK relayed) gets no response, so nothing would ever open its token:
+    // it leaves with our Via alone (its branch a hash of the caller's), one seal a call saved
+    if (req.method !== 'ACK') req.setTopViaParam(vparamName, codec.encodeViaParam(vias));
     mapUris(req, 'contact', seal, contactMemo);
     mapUris(req, 'record-route', (uri) => (namesSocket(uri, out) ? undefined : seal(uri)), rrMemo(out).request);
     const note = ctx.hidden as TopohNote | undefined;

@@ -96,6 +96,12 @@ for (const mode of ['topoh', 'topos'] as const) {
       const ack = only(sentTo(b, GATEWAY, gwMark), (m) => m.method === 'ACK');
       expect(ack.uri).toBe(`sip:gw@${GATEWAY.address}:${GATEWAY.port}`);
       expect(ack.callId()).toBe(invite.callId());
+      expect(ack.vias()).toHaveLength(1);
+      if (mode === 'topoh') {
+        // the INVITE's branch is its sealed Via stack; the ACK, never answered, carries a plain relayed branch (no seal)
+        expect(invite.vias()[0].params.get('branch')).toMatch(/^z9hG4bKsr-/);
+        expect(ack.vias()[0].params.get('branch')).toMatch(/^z9hG4bK-sbc2-[0-9a-f]+$/);
+      }
 
       // the gateway's re-INVITE through node B reaches the caller's real Contact
       const gw = uasDialog(invite, 'gw1');
