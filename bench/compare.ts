@@ -7,7 +7,7 @@
 // each mode's ratio to Kamailio in that round, and at the end the medians.
 //
 //   npx tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos]
-//                            [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400,500] [--parallel 1] [--paired 1]
+//                            [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400,500] [--parallel 1] [--paired 1] [--prewarm 600]
 //
 // A node mode is <state>-<hiding>: state memory (one process), redis (one
 // redis-server + one nats-server) or cluster (a 3-master Redis Cluster + a
@@ -32,6 +32,10 @@
 // (the same node, the same load), so ratios of steps taken minutes apart
 // scatter; steps taken side by side see the same conditions and their
 // ratios agree within a few percent round after round.
+// --prewarm N: N unmeasured calls right before every measured step (each
+// proxy, Kamailio too): a proxy idle for minutes between its steps starts the
+// step as a proxy in service would. Each step also prints its proxy's minor
+// page faults per call.
 // --parallel 1: each round runs every mode's step at the same time (paired
 // samples under the same machine load; each proxy gets its own callers) and
 // without kamailio the ratios are to the first mode listed.
@@ -57,7 +61,7 @@ type Hiding = (typeof HIDINGS)[number];
 type UdpIo = 'dgram' | 'batched';
 type Mode = { name: string; kind: 'kamailio' } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo; v8Flags: string[] };
 
-interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[]; parallel: boolean; paired: boolean }
+interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[]; parallel: boolean; paired: boolean; prewarm: number }
 
 function usage(msg: string): never {
   console.error(`${msg}\nusage: tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos] [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400]`);
@@ -81,7 +85,7 @@ function parseArgs(argv: string[]): Args {
     if (!argv[i].startsWith('--') || argv[i + 1] === undefined) usage(`bad argument ${argv[i]}`);
     f.set(argv[i].slice(2), argv[i + 1]);
   }
-  for (const k of f.keys()) if (!['modes', 'rate', 'calls', 'rounds', 'max', 'parallel', 'paired'].includes(k)) usage(`unknown option --${k}`);
+  for (const k of f.keys()) if (!['modes', 'rate', 'calls', 'rounds', 'max', 'parallel', 'paired', 'prewarm'].includes(k)) usage(`unknown option --${k}`);
   const modes = (f.get('modes') ?? 'kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos').split(',').map(parseMode);
   const rate = Number(f.get('rate') ?? 200);
   const calls = Number(f.get('calls') ?? 3000);
@@ -90,7 +94,9 @@ function parseArgs(argv: string[]): Args {
   const max = f.get('max')?.split(',').map(Number) ?? [];
   const paired = f.get('paired') === '1';
   if (paired && (!modes.some((m) => m.kind === 'kamailio') || f.get('parallel') === '1')) usage('--paired 1 needs kamailio among the modes, and not --parallel 1');
-  return { modes, rate, calls, rounds, max, parallel: f.get('parallel') === '1', paired };
+  const prewarm = Number(f.get('prewarm') ?? 0);
+  if (!(Number.isInteger(prewarm) && prewarm >= 0)) usage('--prewarm: a number of calls >= 0');
+  return { modes, rate, calls, rounds, max, parallel: f.get('parallel') === '1', paired, prewarm };
 }
 
 // ------------------------------------------------------------- processes
@@ -179,17 +185,38 @@ async function startKamailioSbc(gateways: UasHandle[]): Promise<ProxyProcess> {
 // ------------------------------------------------------------- measuring
 
 interface Running { mode: Mode; proxy: ProxyProcess; backend: Backend | undefined }
-interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; serversUsPerCall?: number; why: string; /** --paired: Kamailio's figure in the step beside this one */ refUs?: number }
+interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; faultsPerCall: number; serversUsPerCall?: number; why: string; /** --paired: Kamailio's figure in the step beside this one */ refUs?: number }
 
-async function step(r: Running, rate: number, calls: number): Promise<Omit<Sample, 'mode' | 'round'>> {
+/** minor page faults of a proxy's processes so far (/proc/<pid>/stat minflt) */
+function minorFaults(pids: readonly number[]): number {
+  let n = 0;
+  for (const pid of pids) {
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      n += Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[7]);
+    } catch { /* gone */ }
+  }
+  return n;
+}
+
+async function step(r: Running, rate: number, calls: number, prewarm = 0): Promise<Omit<Sample, 'mode' | 'round'>> {
+  // unmeasured calls right before the measured ones: a proxy idle for minutes between its steps
+  // (V8 shrinks an idle node's heap) starts the step from where a proxy in service is
+  if (prewarm > 0) {
+    const w = await runUac({ target: `${r.proxy.host}:${r.proxy.port}`, calls: prewarm, rate, localHost: CALLER_HOST, timeoutMs: (prewarm / rate) * 2000 + 10_000, traceMessages: false });
+    if (w.artifactsDir) rmSync(w.artifactsDir, { recursive: true, force: true });
+  }
+  const pids = r.proxy.pids();
+  const faults0 = minorFaults(pids);
   const cpu0 = r.proxy.cpuMs();
   const srv0 = r.backend?.serversCpuMs();
   const u = await runUac({ target: `${r.proxy.host}:${r.proxy.port}`, calls, rate, localHost: CALLER_HOST, timeoutMs: (calls / rate) * 2000 + 10_000, traceMessages: false });
   if (u.artifactsDir) rmSync(u.artifactsDir, { recursive: true, force: true });
   const cpu = r.proxy.cpuMs() - cpu0;
+  const faults = minorFaults(pids) - faults0;
   const srv = srv0 === undefined ? undefined : r.backend!.serversCpuMs() - srv0;
   const why = [Object.entries(u.failedBy).map(([k, v]) => `${k}:${v}`).join(' '), u.errors.split('\n').find((l) => /^\d{4}-/.test(l))?.slice(0, 200) ?? ''].filter(Boolean).join('; ');
-  return { rate, calls: u.attempted, ok: u.successful, why, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };
+  return { rate, calls: u.attempted, ok: u.successful, why, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), faultsPerCall: faults / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };
 }
 
 /** --paired: each node mode's step beside a Kamailio step, one node mode after the other. */
@@ -199,11 +226,11 @@ async function pairedRound(order: Running[], round: number, args: Args): Promise
   console.log(`\nround ${round} (load ${loadavg()[0].toFixed(1)}), each node mode beside Kamailio:`);
   for (const r of order) {
     if (r === ref) continue;
-    const [k, s] = await Promise.all([step(ref, args.rate, args.calls), step(r, args.rate, args.calls)]);
+    const [k, s] = await Promise.all([step(ref, args.rate, args.calls, args.prewarm), step(r, args.rate, args.calls)]);
     out.push({ mode: ref.mode.name, round, ...k }, { mode: r.mode.name, round, ...s, refUs: k.cpuUsPerCall });
     const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs)`;
     const failed = [s, k].some((x) => x.ok < x.calls) ? `  FAILED: node ${s.calls - s.ok}, kamailio ${k.calls - k.ok} (${s.why || k.why})` : '';
-    console.log(`  ${r.mode.name.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call${srv}, kamailio beside it ${k.cpuUsPerCall.toFixed(0)} = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x${failed}`);
+    console.log(`  ${r.mode.name.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call, ${s.faultsPerCall.toFixed(1)} page faults/call${srv}, kamailio beside it ${k.cpuUsPerCall.toFixed(0)} = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x${failed}`);
   }
   return out;
 }
@@ -259,12 +286,12 @@ async function main(): Promise<void> {
       const inRound: Sample[] = [];
       if (args.parallel) {
         // every mode's step at the same time: each sees the same machine load (paired samples)
-        const got = await Promise.all(order.map(async (r) => ({ mode: r.mode.name, round, ...(await step(r, args.rate, args.calls)) })));
+        const got = await Promise.all(order.map(async (r) => ({ mode: r.mode.name, round, ...(await step(r, args.rate, args.calls, args.prewarm)) })));
         inRound.push(...got);
         samples.push(...got);
       }
       for (const r of args.parallel ? [] : order) {
-        const s = { mode: r.mode.name, round, ...(await step(r, args.rate, args.calls)) };
+        const s = { mode: r.mode.name, round, ...(await step(r, args.rate, args.calls, args.prewarm)) };
         inRound.push(s);
         samples.push(s);
       }
@@ -273,7 +300,7 @@ async function main(): Promise<void> {
       for (const s of inRound.sort((a, b) => args.modes.findIndex((m) => m.name === a.mode) - args.modes.findIndex((m) => m.name === b.mode))) {
         const ratio = k && s !== k ? ` = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x ${k.mode}` : '';
         const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs = ${(s.cpuUsPerCall + s.serversUsPerCall).toFixed(0)})`;
-        console.log(`  ${s.mode.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
+        console.log(`  ${s.mode.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call, ${s.faultsPerCall.toFixed(1)} page faults/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
       }
     }
     console.log(`\nmedians over ${args.rounds} rounds (ratio = median of the per-round ratios):`);
