@@ -95,13 +95,16 @@ describe('OPTIONS probing shared by three nodes', () => {
     expect(await Promise.all(nodes.map((n) => metric(n, 'sbc_dispatcher_probe_members', '')))).toEqual([3, 3, 3]);
   });
 
-  it('shows the same latency figures on every node (shared every few seconds)', async () => {
-    const lat = await Promise.all(nodes.map(async (n) => (await destinations(n, 2)).find((d) => d.uri === gws[0].uri)?.latency));
-    expect(lat[0]?.count).toBeGreaterThan(0);
-    await waitUntil(async () => {
-      const l = await Promise.all(nodes.map(async (n) => (await destinations(n, 2)).find((d) => d.uri === gws[0].uri)?.latency?.count));
-      return l.every((c) => c !== undefined && c > 0 && c === l[0]);
-    }, 12_000, 20);
+  it('shows the probing node\'s latency figures on every node (shared every few seconds)', async () => {
+    const counts = () => Promise.all(nodes.map(async (n) => (await destinations(n, 2)).find((d) => d.uri === gws[0].uri)?.latency?.count ?? 0));
+    // The probing node counts each answer at once; the others get its figures
+    // when they are shared, on a timer that runs in step with the probe
+    // interval. Waiting for all three to show one count could therefore miss
+    // every window (a share a few ms before each probe), so the check is that
+    // every node reaches the figures the probing node had when the test began.
+    const start = Math.max(...(await counts()));
+    expect(start).toBeGreaterThan(0);
+    await waitUntil(async () => (await counts()).every((c) => c >= start), 12_000, 20);
     // and as metrics, on every node
     for (const n of nodes) expect(await metric(n, 'sbc_dispatcher_probe_latency_ms', `uri="${gws[0].uri}",stat="avg"`)).toBeGreaterThanOrEqual(0);
     expect(await metric(nodes[0], 'sbc_dispatcher_destination_up', `uri="${gws[0].uri}"`)).toBe(1);
