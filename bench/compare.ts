@@ -49,7 +49,7 @@ import { buildNode } from '../scripts/build.mjs';
 import { freePort, spawnNats, spawnRedis } from '../test/harness/index.ts';
 import { startNatsCluster } from '../test/harness/nats-cluster.ts';
 import { startRedisCluster } from '../test/harness/redis-cluster.ts';
-import { groupCpuMs, groupPids, spawnGroup, tailOf, waitForGroupPort, type ProxyProcess } from '../test/sipp/proc.ts';
+import { groupCpuMs, groupMinorFaults, groupPids, spawnGroup, tailOf, waitForGroupPort, type ProxyProcess } from '../test/sipp/proc.ts';
 import { dispatcherList, runUac, startSbcNode, startUas, type UasHandle } from '../test/sipp/index.ts';
 
 const SHARED_CFG = fileURLToPath(new URL('../../shared/bench/kamailio-sbc.cfg', import.meta.url));
@@ -187,18 +187,6 @@ async function startKamailioSbc(gateways: UasHandle[]): Promise<ProxyProcess> {
 interface Running { mode: Mode; proxy: ProxyProcess; backend: Backend | undefined }
 interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; faultsPerCall: number; serversUsPerCall?: number; why: string; /** --paired: Kamailio's figure in the step beside this one */ refUs?: number }
 
-/** minor page faults of a proxy's processes so far (/proc/<pid>/stat minflt) */
-function minorFaults(pids: readonly number[]): number {
-  let n = 0;
-  for (const pid of pids) {
-    try {
-      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      n += Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[7]);
-    } catch { /* gone */ }
-  }
-  return n;
-}
-
 async function step(r: Running, rate: number, calls: number, prewarm = 0): Promise<Omit<Sample, 'mode' | 'round'>> {
   // unmeasured calls right before the measured ones: a proxy idle for minutes between its steps
   // (V8 shrinks an idle node's heap) starts the step from where a proxy in service is
@@ -206,14 +194,13 @@ async function step(r: Running, rate: number, calls: number, prewarm = 0): Promi
     const w = await runUac({ target: `${r.proxy.host}:${r.proxy.port}`, calls: prewarm, rate, localHost: CALLER_HOST, timeoutMs: (prewarm / rate) * 2000 + 10_000, traceMessages: false });
     if (w.artifactsDir) rmSync(w.artifactsDir, { recursive: true, force: true });
   }
-  const pids = r.proxy.pids();
-  const faults0 = minorFaults(pids);
+  const faults0 = groupMinorFaults(r.proxy.pgid);
   const cpu0 = r.proxy.cpuMs();
   const srv0 = r.backend?.serversCpuMs();
   const u = await runUac({ target: `${r.proxy.host}:${r.proxy.port}`, calls, rate, localHost: CALLER_HOST, timeoutMs: (calls / rate) * 2000 + 10_000, traceMessages: false });
   if (u.artifactsDir) rmSync(u.artifactsDir, { recursive: true, force: true });
   const cpu = r.proxy.cpuMs() - cpu0;
-  const faults = minorFaults(pids) - faults0;
+  const faults = groupMinorFaults(r.proxy.pgid) - faults0;
   const srv = srv0 === undefined ? undefined : r.backend!.serversCpuMs() - srv0;
   const why = [Object.entries(u.failedBy).map(([k, v]) => `${k}:${v}`).join(' '), u.errors.split('\n').find((l) => /^\d{4}-/.test(l))?.slice(0, 200) ?? ''].filter(Boolean).join('; ');
   return { rate, calls: u.attempted, ok: u.successful, why, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), faultsPerCall: faults / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };

@@ -67,23 +67,22 @@ describe('dispatcher algorithm 12: parallel forking', () => {
     await gw2.nextRequest('ACK', callId);
   });
 
-  it('gives the caller the best answer when every branch fails', async () => {
+  /** The final status the caller gets when gateway 1 and gateway 2 answer these. */
+  async function finalWhenBranchesAnswer(first: [number, string], second: [number, string]): Promise<number | undefined> {
     const inv = invite();
     const callId = String(inv.headers['call-id']);
     const tx = caller.request(inv);
     const [at1, at2] = await Promise.all([gw1.nextRequest('INVITE', callId), gw2.nextRequest('INVITE', callId)]);
-    gw1.reply(at1.rq, 503, 'Service Unavailable', { toTag: newTag() });
-    gw2.reply(at2.rq, 486, 'Busy Here', { toTag: newTag() });
-    expect((await tx.response('final')).status).toBe(486);
+    gw1.reply(at1.rq, first[0], first[1], { toTag: newTag() });
+    gw2.reply(at2.rq, second[0], second[1], { toTag: newTag() });
+    return (await tx.response('final')).status;
+  }
+
+  it('gives the caller the best answer when every branch fails', async () => {
+    expect(await finalWhenBranchesAnswer([503, 'Service Unavailable'], [486, 'Busy Here'])).toBe(486);
   });
 
   it('answers 500 itself when every branch answers 503 (RFC 3261 §16.7 step 6: a 503 is never forwarded)', async () => {
-    const inv = invite();
-    const callId = String(inv.headers['call-id']);
-    const tx = caller.request(inv);
-    const [at1, at2] = await Promise.all([gw1.nextRequest('INVITE', callId), gw2.nextRequest('INVITE', callId)]);
-    gw1.reply(at1.rq, 503, 'Service Unavailable', { toTag: newTag() });
-    gw2.reply(at2.rq, 503, 'Service Unavailable', { toTag: newTag() });
-    expect((await tx.response('final')).status).toBe(500);
+    expect(await finalWhenBranchesAnswer([503, 'Service Unavailable'], [503, 'Service Unavailable'])).toBe(500);
   });
 });

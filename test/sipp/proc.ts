@@ -126,6 +126,8 @@ interface ProcStat {
   pgrp: number;
   /** utime + stime + cutime + cstime, in clock ticks */
   ticks: number;
+  /** minor page faults so far */
+  minflt: number;
 }
 
 function readStat(pid: number): ProcStat | undefined {
@@ -139,7 +141,7 @@ function readStat(pid: number): ProcStat | undefined {
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); field n is rest[n - 3]
   const num = (field: number) => Number(rest[field - 3]);
-  return { state: rest[0], ppid: num(4), pgrp: num(5), ticks: num(14) + num(15) + num(16) + num(17) };
+  return { state: rest[0], ppid: num(4), pgrp: num(5), minflt: num(10), ticks: num(14) + num(15) + num(16) + num(17) };
 }
 
 let clockTicks: number | undefined;
@@ -160,6 +162,13 @@ export function groupCpuMs(pgid: number): number {
   let ticks = 0;
   for (const pid of groupPids(pgid)) ticks += readStat(pid)?.ticks ?? 0;
   return (ticks * 1000) / ticksPerSecond();
+}
+
+/** Minor page faults of every live process in the group so far. */
+export function groupMinorFaults(pgid: number): number {
+  let n = 0;
+  for (const pid of groupPids(pgid)) n += readStat(pid)?.minflt ?? 0;
+  return n;
 }
 
 export type Proto = 'udp' | 'tcp';
