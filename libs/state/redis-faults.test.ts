@@ -1,5 +1,6 @@
 // Redis dies and comes back: calls fail fast (no hang, no unbounded queue),
 // status reports down then up (reconnect), and the stores work again.
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnRedis, uniqueName, waitUntil } from '../../test/harness/index.ts';
 import { StateError } from './errors.ts';
@@ -45,6 +46,9 @@ describe('redis backend faults', () => {
     expect(flushes.at(-1)).toMatchObject({ ok: false });
     expect(pike.pending()).toBe(1);
 
+    // while down, the status names the cause once a reconnect attempt has failed
+    const cause = () => (state.status() as { error?: Error }).error?.message ?? '';
+    await waitUntil(() => /ECONNREFUSED/.test(cause()), 5000);
     await server.start!();
     await waitUntil(() => state.status().up, 10_000);
     expect(seen.at(-1)).toEqual({ up: true, reconnect: true });
@@ -53,6 +57,17 @@ describe('redis backend faults', () => {
     await state.tables.set('ipban', '1.2.3.4', 'y', 5000);
     expect((await state.tables.get('ipban', '1.2.3.4'))?.value).toBe('y');
     expect((await pike.flush()).get('9.9.9.9')).toBe(2);
+
+    // A later outage (the connection killed, no error) must not name the old one's cause.
+    const admin = new Redis(server.url, { lazyConnect: true });
+    await admin.connect();
+    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await admin.quit();
+    await waitUntil(() => seen.length >= 4, 5000); // down, up, down, up
+    const second = seen[2] as { up: false; error: Error };
+    expect(second.up).toBe(false);
+    expect(second.error.message).not.toMatch(/ECONNREFUSED/);
+    expect(seen.at(-1)).toEqual({ up: true, reconnect: true });
     await state.close();
   });
 

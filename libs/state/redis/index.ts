@@ -61,13 +61,16 @@ export async function createRedisState(opts: RedisStateOptions): Promise<SharedS
   });
 
   const hub = new StatusHub({ up: false, error: new StateError('STATE_UNAVAILABLE', `connecting to ${where}`) });
+  // the last error since the connection was last ready: the cause an outage reports
   let lastError: Error | undefined;
   let authLogged = false;
   redis.on('ready', () => {
-    const reconnect = hub.get().up === false && lastError !== undefined;
+    const wasDown = !hub.get().up;
     authLogged = false;
+    lastError = undefined;
     hub.up();
-    if (reconnect) log?.info({ where }, 'redis reconnected');
+    const s = hub.get();
+    if (wasDown && s.up && s.reconnect) log?.info({ where }, 'redis reconnected');
   });
   redis.on('error', (err: Error) => {
     lastError = err;
