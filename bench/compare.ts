@@ -18,6 +18,11 @@
 // servers per call is printed beside the node's (all modes of a state kind
 // share those servers, so that figure is measured per round over the mode's
 // own step only).
+// kamailio:<qm|fm|tlsf> runs the same Kamailio with -x/-X <allocator> for its
+// shared and private memory: Debian's build defaults to qm, which on some
+// hosts takes over half of Kamailio's CPU (perf: qm_malloc), so a run that
+// lists kamailio and kamailio:tlsf shows how much of a ratio is the allocator.
+// The summary prints every node mode's ratio to each Kamailio mode listed.
 // A node mode may end in :dgram or :batched (e.g. memory-none:dgram) to pin
 // sip.udp.io; without it the node uses its default (auto: the batched addon
 // when npm ci built it). Both in one run compare the two UDP I/O paths of the
@@ -59,7 +64,9 @@ const HIDINGS = ['none', 'topoh', 'topos'] as const;
 type StateKind = (typeof STATES)[number];
 type Hiding = (typeof HIDINGS)[number];
 type UdpIo = 'dgram' | 'batched';
-type Mode = { name: string; kind: 'kamailio' } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo; v8Flags: string[] };
+const KAMAILIO_ALLOCATORS = ['qm', 'fm', 'tlsf'] as const;
+type KamailioAllocator = (typeof KAMAILIO_ALLOCATORS)[number];
+type Mode = { name: string; kind: 'kamailio'; allocator?: KamailioAllocator } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo; v8Flags: string[] };
 
 interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[]; parallel: boolean; paired: boolean; prewarm: number }
 
@@ -70,6 +77,11 @@ function usage(msg: string): never {
 
 function parseMode(s: string): Mode {
   if (s === 'kamailio') return { name: s, kind: 'kamailio' };
+  if (s.startsWith('kamailio:')) {
+    const allocator = s.slice('kamailio:'.length);
+    if (!(KAMAILIO_ALLOCATORS as readonly string[]).includes(allocator)) usage(`mode ${s}: Kamailio's allocator is one of ${KAMAILIO_ALLOCATORS.join(', ')}`);
+    return { name: s, kind: 'kamailio', allocator: allocator as KamailioAllocator };
+  }
   const [modeAndIo, ...flags] = s.split('+');
   const [base, io] = modeAndIo.split(':');
   if (io !== undefined && io !== 'dgram' && io !== 'batched') usage(`mode ${s}: the UDP I/O suffix is :dgram or :batched`);
@@ -157,7 +169,7 @@ function nodeConfig(m: Extract<Mode, { kind: 'node' }>, backend: Backend | undef
   };
 }
 
-async function startKamailioSbc(gateways: UasHandle[]): Promise<ProxyProcess> {
+async function startKamailioSbc(gateways: UasHandle[], allocator?: KamailioAllocator): Promise<ProxyProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'kamailio-sbc-'));
   const port = await freePort('127.0.0.1');
   writeFileSync(join(dir, 'dispatcher.list'), dispatcherList(gateways, 1));
@@ -168,7 +180,7 @@ async function startKamailioSbc(gateways: UasHandle[]): Promise<ProxyProcess> {
   const logFile = join(dir, 'kamailio.log');
   const group = spawnGroup({
     cmd: '/usr/sbin/kamailio',
-    args: ['-f', join(dir, 'kamailio.cfg'), '-DD', '-E', '-Y', dir, '-P', join(dir, 'k.pid'), '-w', dir, '-m', '256', '-M', '16'],
+    args: ['-f', join(dir, 'kamailio.cfg'), '-DD', '-E', '-Y', dir, '-P', join(dir, 'k.pid'), '-w', dir, '-m', '256', '-M', '16', ...(allocator ? ['-x', allocator, '-X', allocator] : [])],
     cwd: dir, logFile, lifetimeMs: 3_600_000,
   });
   await waitForGroupPort(group, port, 'udp', 10_000, 'kamailio');
@@ -185,7 +197,7 @@ async function startKamailioSbc(gateways: UasHandle[]): Promise<ProxyProcess> {
 // ------------------------------------------------------------- measuring
 
 interface Running { mode: Mode; proxy: ProxyProcess; backend: Backend | undefined }
-interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; faultsPerCall: number; serversUsPerCall?: number; why: string; /** --paired: Kamailio's figure in the step beside this one */ refUs?: number }
+interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; faultsPerCall: number; serversUsPerCall?: number; why: string; /** --paired: the Kamailio mode and its figure in the step beside this one */ refMode?: string; refUs?: number }
 
 async function step(r: Running, rate: number, calls: number, prewarm = 0): Promise<Omit<Sample, 'mode' | 'round'>> {
   // unmeasured calls right before the measured ones: a proxy idle for minutes between its steps
@@ -214,7 +226,7 @@ async function pairedRound(order: Running[], round: number, args: Args): Promise
   for (const r of order) {
     if (r === ref) continue;
     const [k, s] = await Promise.all([step(ref, args.rate, args.calls, args.prewarm), step(r, args.rate, args.calls)]);
-    out.push({ mode: ref.mode.name, round, ...k }, { mode: r.mode.name, round, ...s, refUs: k.cpuUsPerCall });
+    out.push({ mode: ref.mode.name, round, ...k }, { mode: r.mode.name, round, ...s, refMode: ref.mode.name, refUs: k.cpuUsPerCall });
     const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs)`;
     const failed = [s, k].some((x) => x.ok < x.calls) ? `  FAILED: node ${s.calls - s.ok}, kamailio ${k.calls - k.ok} (${s.why || k.why})` : '';
     console.log(`  ${r.mode.name.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call, ${s.faultsPerCall.toFixed(1)} page faults/call${srv}, kamailio beside it ${k.cpuUsPerCall.toFixed(0)} = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x${failed}`);
@@ -223,6 +235,16 @@ async function pairedRound(order: Running[], round: number, args: Args): Promise
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+/** "<median> x <ref> (rounds: ...)": each round's ratio to ref's step of that round (--paired: to the Kamailio step beside it). */
+function ratioText(samples: Sample[], mine: Sample[], ref: string, paired: boolean): string {
+  const ratios = mine.map((s) => {
+    if (paired) return s.refUs !== undefined && s.refMode === ref ? s.cpuUsPerCall / s.refUs : NaN;
+    const k = samples.find((x) => x.mode === ref && x.round === s.round);
+    return k && s !== k ? s.cpuUsPerCall / k.cpuUsPerCall : NaN;
+  }).filter((x) => !Number.isNaN(x));
+  return ratios.length ? `${median(ratios).toFixed(2)} x ${ref} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})` : '';
+}
 
 const backends = new Map<StateKind, Backend | undefined>();
 const running: Running[] = [];
@@ -252,7 +274,7 @@ async function main(): Promise<void> {
       let proxy: ProxyProcess;
       let backend: Backend | undefined;
       if (mode.kind === 'kamailio') {
-        proxy = await startKamailioSbc(gateways);
+        proxy = await startKamailioSbc(gateways, mode.allocator);
       } else {
         if (!backends.has(mode.state)) backends.set(mode.state, await startBackend(mode.state, `bench-${process.pid}-${mode.state}`));
         backend = backends.get(mode.state);
@@ -291,17 +313,14 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\nmedians over ${args.rounds} rounds (ratio = median of the per-round ratios):`);
+    const kamailios = args.modes.filter((m) => m.kind === 'kamailio').map((m) => m.name);
+    const refs = kamailios.length > 0 ? kamailios : [args.modes[0].name];
     for (const m of args.modes) {
       const mine = samples.filter((s) => s.mode === m.name);
-      const ref = args.modes.some((x) => x.name === 'kamailio') ? 'kamailio' : args.modes[0].name;
-      const ratios = mine.map((s) => {
-        if (s.refUs !== undefined) return s.cpuUsPerCall / s.refUs;
-        const k = samples.find((x) => x.mode === ref && x.round === s.round);
-        return k && s !== k && !args.paired ? s.cpuUsPerCall / k.cpuUsPerCall : NaN;
-      }).filter((x) => !Number.isNaN(x));
       const srv = mine.every((s) => s.serversUsPerCall !== undefined) ? `, servers ${median(mine.map((s) => s.serversUsPerCall!)).toFixed(0)} µs` : '';
       const failed = mine.reduce((a, s) => a + s.calls - s.ok, 0);
-      console.log(`  ${m.name.padEnd(22)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${srv}${m.kind === 'node' && ratios.length ? `, ${median(ratios).toFixed(2)} x ${ref} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})` : ''}${failed ? `, ${failed} failed calls` : ''}`);
+      const vs = m.kind === 'node' ? refs.map((ref) => ratioText(samples, mine, ref, args.paired)).filter(Boolean).join('; ') : '';
+      console.log(`  ${m.name.padEnd(22)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${srv}${vs ? `, ${vs}` : ''}${failed ? `, ${failed} failed calls` : ''}`);
     }
     if (args.max.length > 0) {
       console.log('\nhighest rate with zero failed calls (one 10 s step per rate and mode, alternating):');
