@@ -32,7 +32,8 @@
 // the ones npm start gives it, to compare V8 settings in one run.
 // --paired 1: each round runs every node mode's step at the same time as a
 // step of Kamailio (each with its own callers), one node mode after the
-// other, and each ratio is to the Kamailio step beside it. On this VM one
+// other, and each ratio is to the Kamailio step beside it (the first
+// Kamailio mode listed; another Kamailio mode is paired with it like a node). On this VM one
 // proxy's CPU per call moves by up to +-25% from one 15 s step to the next
 // (the same node, the same load), so ratios of steps taken minutes apart
 // scatter; steps taken side by side see the same conditions and their
@@ -220,7 +221,7 @@ async function step(r: Running, rate: number, calls: number, prewarm = 0): Promi
 
 /** --paired: each node mode's step beside a Kamailio step, one node mode after the other. */
 async function pairedRound(order: Running[], round: number, args: Args): Promise<Sample[]> {
-  const ref = order.find((r) => r.mode.kind === 'kamailio')!;
+  const ref = running.find((r) => r.mode.kind === 'kamailio')!; // the first Kamailio mode listed, whatever the round's order
   const out: Sample[] = [];
   console.log(`\nround ${round} (load ${loadavg()[0].toFixed(1)}), each node mode beside Kamailio:`);
   for (const r of order) {
