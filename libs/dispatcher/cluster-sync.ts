@@ -5,7 +5,10 @@
 // 'cluster' (within milliseconds); a node that missed news converges from
 // Redis at start, after a NATS or Redis reconnect and every resyncIntervalMs.
 // Versions (hybrid clock) order news about one destination; on a resync the
-// Redis record wins, so every node ends on what Redis holds.
+// Redis record wins, so every node ends on what Redis holds. A record of a
+// destination no longer in this node's sets is deleted on a resync once it is
+// older than staleRecordMs (default 24 h): lists change cluster-wide, so by
+// then no node uses it, and a URI added back later starts afresh.
 import type { Logger } from 'pino';
 import type { Bus, BusMessage, GatewayStatePayload, Unsubscribe } from '#libs/bus';
 import type { BackendStatus, TableStore } from '#libs/state';
@@ -30,8 +33,12 @@ export interface DestinationSyncOptions {
    * the probe itself (bench:probing). State changes are shared at once.
    */
   readonly latencyShareMs?: number;
+  /** a record of a destination absent from this node's sets is deleted on a resync once older than this (default 24 h) */
+  readonly staleRecordMs?: number;
   readonly now?: () => number;
 }
+
+const DEFAULT_STALE_RECORD_MS = 24 * 3600_000;
 
 interface StoredRecord {
   /** state kind */
@@ -210,20 +217,34 @@ export class DestinationSync {
   private async pass(reason: string): Promise<void> {
     this.touched.clear();
     const entries = await this.o.state.tables.dump(DS_STATE_TABLE);
+    const staleBefore = (this.o.now ?? Date.now)() - (this.o.staleRecordMs ?? DEFAULT_STALE_RECORD_MS);
+    const stale: string[] = [];
     let applied = 0;
     for (const e of entries) {
       if (this.touched.has(e.key)) continue;
       const rec = parseRecord(e.value);
       const sp = e.key.indexOf(' ');
       if (!rec || sp < 0) continue;
-      if (this.held.get(e.key) === rec.v) continue;
       const setId = Number(e.key.slice(0, sp));
       const uri = e.key.slice(sp + 1);
+      if (this.o.ds.status(setId, uri) === undefined) {
+        if (rec.v < staleBefore) stale.push(e.key);
+        continue;
+      }
+      if (this.held.get(e.key) === rec.v) continue;
       if (!this.o.ds.applyShared(setId, uri, this.toShared(rec.s, rec.n, rec.p, rec.l))) continue;
       this.held.set(e.key, rec.v);
       if (rec.v > this.last) this.last = rec.v;
       applied++;
     }
     if (applied > 0) this.o.logger.info({ reason, applied }, 'dispatcher: destination states taken from Redis');
+    if (stale.length > 0) await this.prune(stale);
+  }
+
+  /** Deletes records of destinations gone from the sets (best effort: the next resync tries again). */
+  private async prune(keys: string[]): Promise<void> {
+    const gone = await Promise.all(keys.map((k) => this.o.state.tables.delete(DS_STATE_TABLE, k).catch(() => false)));
+    for (const k of keys) this.held.delete(k);
+    this.o.logger.info({ pruned: gone.filter(Boolean).length, destinations: keys.slice(0, 5) }, 'dispatcher: deleted stored states of destinations no longer in any set');
   }
 }

@@ -116,4 +116,33 @@ describe('DestinationSync', () => {
     expect(n2.ds.status(1, 'sip:10.0.0.5:5060')?.state.kind).toBe('disabled');
     n1.sync.close(); n2.sync.close();
   });
+
+  it('deletes the stored state of a destination gone from the sets once it is a day old, and keeps the rest', async () => {
+    let t = 1_000_000_000;
+    const data = createMemoryData();
+    const node = async (id: string, list: string) => {
+      const state: SharedState = createMemoryState({ data, now: () => t });
+      const bus: Bus = createMemoryBus({ cluster: 'c', node: id, logger: quiet, registry: new Registry(), hub: new MemoryHub() });
+      const ds = new DispatcherState(setsFromList(list));
+      return { ds, state, sync: await DestinationSync.start({ ds, state, bus, logger: quiet, resyncIntervalMs: 0, now: () => t }) };
+    };
+    const n1 = await node('n1', LIST);
+    n1.ds.setState(1, 'sip:10.0.0.5:5060', 'disabled');
+    n1.ds.setState(1, 'sip:10.0.0.6:5060', 'disabled');
+    await flushBus();
+    const stored = async () => (await n1.state.tables.dump(DS_STATE_TABLE)).map((e) => e.key).sort();
+    expect(await stored()).toEqual(['1 sip:10.0.0.5:5060', '1 sip:10.0.0.6:5060']);
+    n1.sync.close();
+    // the operator removed 10.0.0.5 from the list; a node with the new list resyncs
+    const n2 = await node('n2', LIST.split('\n').filter((l) => !l.includes('10.0.0.5:')).join('\n'));
+    t += 3600_000;
+    await n2.sync.resync('periodic');
+    expect(await stored()).toHaveLength(2); // an hour old: a node with the old list may still use it
+    expect(n2.ds.status(1, 'sip:10.0.0.6:5060')?.state.kind).toBe('disabled');
+    t += 24 * 3600_000;
+    await n2.sync.resync('periodic');
+    expect(await stored()).toEqual(['1 sip:10.0.0.6:5060']); // a record of a listed destination stays, however old
+    expect(n2.ds.status(1, 'sip:10.0.0.6:5060')?.state.kind).toBe('disabled');
+    n2.sync.close();
+  });
 });
