@@ -6,7 +6,7 @@
 // reversed every other round, since a shared machine's load drifts), prints
 // each mode's ratio to Kamailio in that round, and at the end the medians.
 //
-//   npx tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos]
+//   npx tsx bench/compare.ts [--modes kamailio,kamailio:tlsf,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos]
 //                            [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400,500] [--parallel 1] [--paired 1] [--prewarm 600]
 //
 // A node mode is <state>-<hiding>: state memory (one process), redis (one
@@ -72,7 +72,7 @@ type Mode = { name: string; kind: 'kamailio'; allocator?: KamailioAllocator } | 
 interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[]; parallel: boolean; paired: boolean; prewarm: number }
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: tsx bench/compare.ts [--modes kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos] [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400]`);
+  console.error(`${msg}\nusage: tsx bench/compare.ts [--modes kamailio,kamailio:tlsf,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos] [--rate 200] [--calls 3000] [--rounds 3] [--max 200,300,400]`);
   process.exit(2);
 }
 
@@ -99,7 +99,7 @@ function parseArgs(argv: string[]): Args {
     f.set(argv[i].slice(2), argv[i + 1]);
   }
   for (const k of f.keys()) if (!['modes', 'rate', 'calls', 'rounds', 'max', 'parallel', 'paired', 'prewarm'].includes(k)) usage(`unknown option --${k}`);
-  const modes = (f.get('modes') ?? 'kamailio,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos').split(',').map(parseMode);
+  const modes = (f.get('modes') ?? 'kamailio,kamailio:tlsf,memory-none,memory-topoh,redis-topoh,redis-topos,cluster-topos').split(',').map(parseMode);
   const rate = Number(f.get('rate') ?? 200);
   const calls = Number(f.get('calls') ?? 3000);
   const rounds = Number(f.get('rounds') ?? 3);
