@@ -3,7 +3,7 @@ import pino from 'pino';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createRedisJobQueue, type JobQueue } from '#libs/state';
+import { createRedisJobQueue, deadLetterName, type DeadLetter, type JobQueue } from '#libs/state';
 import { createTestDatabase, spawnRedis, uniqueName, waitUntil } from '#test/harness/index';
 import { AccEmitter } from './emitter.ts';
 import type { AccBatch } from './events.ts';
@@ -81,6 +81,36 @@ describe('accounting queue (BullMQ on Redis) to the writer', () => {
     } finally {
       await w.close();
       await queue.close();
+    }
+  });
+
+  it('acc.replay_dead puts dead letters back: a good batch is written, a malformed one returns to the dead-letter queue', async () => {
+    const cluster = uniqueName('accrp');
+    const redisUrl = inject('redisUrl');
+    const queue = createRedisJobQueue<unknown>({ cluster, name: 'acc', url: redisUrl, logger });
+    // a good batch that gave up while PostgreSQL was away, as the writer leaves it
+    const deadQueue = createRedisJobQueue<DeadLetter<AccBatch>>({ cluster, name: deadLetterName('acc'), url: redisUrl, logger });
+    const w = await writer(redisUrl, cluster);
+    const replay = w.admin.find((c) => c.name === 'acc.replay_dead')!;
+    try {
+      expect(replay.mutates).toBe(true);
+      await deadQueue.add('good-1', { jobId: 'good-1', data: { v: 1, node: 'n1', events: callEvents({ call: 'rp-1', attempts: [{ gw: 'sip:gw', outcome: 'busy' }] }) }, error: 'postgres down', failedAt: Date.now() });
+      await queue.add('bad-1', { v: 99, events: 'nope' });
+      await waitUntil(async () => (await w.stats()).dead === 2, 10_000, 50);
+      expect(await cdrCount('rp-')).toBe(0);
+      await expect(Promise.resolve().then(() => replay.run({ limit: 0 }))).rejects.toThrow(/limit must be a whole number from 1 to 10000/);
+
+      expect(await replay.run({ limit: 1 })).toEqual({ replayed: 1, left: 1 }); // oldest first: the good batch
+      await waitUntil(async () => (await cdrCount('rp-')) === 1, 10_000, 50);
+      expect(await replay.run({})).toEqual({ replayed: 1, left: 0 });
+      // the malformed batch fails again and is dead-lettered again, under its replay's id
+      await waitUntil(async () => (await w.stats()).deadLetters === 2, 10_000, 50);
+      await waitUntil(async () => (await w.stats()).dead === 1, 10_000, 50);
+      expect(await cdrCount('rp-')).toBe(1);
+    } finally {
+      await w.close();
+      await queue.close();
+      await deadQueue.close();
     }
   });
 

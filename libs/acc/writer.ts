@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { AdminError, type AdminCommand } from '#libs/admin';
-import { createRedisJobWorker, PermanentJobError, type JobLinkStatus, type JobQueueCounts, type RedisTopology } from '#libs/state';
+import { createRedisJobWorker, PermanentJobError, type JobLinkStatus, type JobQueueCounts, type RedisTopology, type ReplayResult } from '#libs/state';
 import { parseBatch } from './events.ts';
 import { createCallMetrics } from './metrics.ts';
 import { migrate, PgAccStore, type Expiry } from './pg-store.ts';
@@ -42,6 +42,10 @@ export const WRITER_METRIC_NAMES = {
   /** the node's gauge name: backend="redis" (the queue) and backend="postgres" (the sink) */
   backendUp: 'sbc_backend_up',
 } as const;
+
+/** acc.replay_dead: batches put back per call, by default and at most (each is one Redis add and remove) */
+const DEFAULT_REPLAY = 1000;
+const MAX_REPLAY = 10_000;
 
 export interface CdrWriter {
   readonly admin: AdminCommand[];
@@ -174,9 +178,25 @@ export async function startCdrWriter(opts: CdrWriterOptions): Promise<CdrWriter>
     if (problem !== undefined) throw new AdminError(problem, 503);
     return stats().catch((err: unknown) => { throw new AdminError(err instanceof Error ? err.message : String(err), 503); });
   };
+  const replayDead = async (limitParam: unknown): Promise<ReplayResult> => {
+    const limit = limitParam === undefined ? DEFAULT_REPLAY : Number(limitParam);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REPLAY) throw new AdminError(`limit must be a whole number from 1 to ${MAX_REPLAY}`);
+    const problem = redisProblem();
+    if (problem !== undefined) throw new AdminError(problem, 503);
+    return worker.replayDead(limit).catch((err: unknown) => { throw new AdminError(err instanceof Error ? err.message : String(err), 503); });
+  };
   log.info({ queue: opts.queue, cluster: opts.cluster, concurrency: opts.concurrency }, 'cdr-writer started');
   return {
-    admin: [{ name: 'acc.stats', mutates: false, help: 'Accounting queue depth, lag of the oldest batch, dead letters, open calls and records written by this writer.', run: answer }],
+    admin: [
+      { name: 'acc.stats', mutates: false, help: 'Accounting queue depth, lag of the oldest batch, dead letters, open calls and records written by this writer.', run: answer },
+      {
+        name: 'acc.replay_dead',
+        mutates: true,
+        help: 'After fixing what made batches fail (PostgreSQL, a bug), puts dead-lettered batches back into the queue, oldest first: {"limit":1000}. A batch whose events were already written counts as repeated, not twice.',
+        params: { limit: `most batches to replay (1..${MAX_REPLAY}, default ${DEFAULT_REPLAY})` },
+        run: (p) => replayDead(p.limit),
+      },
+    ],
     stats,
     notReadyReason: () => redisProblem() ?? (ok ? undefined : 'postgres not answering'),
     async close() {

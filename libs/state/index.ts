@@ -51,4 +51,6 @@ export {
   type JobWorker,
   type RedisJobWorker,
   type JobWorkerOptions,
+  type DeadLetter,
+  type ReplayResult,
 } from './redis/jobs.ts';

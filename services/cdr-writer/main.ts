@@ -2,7 +2,7 @@
 // accounting writer (bundled into dist/cdr-writer.mjs by scripts/build.mjs).
 // Wiring only: loads its config sections (cdr_writer and admin: YAML +
 // SBC_CDR_WRITER_* / SBC_ADMIN_* variables), starts libs/acc's writer and an
-// HTTP face (/metrics, /healthz, /readyz, /admin: acc.stats behind the admin
+// HTTP face (/metrics, /healthz, /readyz, /admin: acc.stats, acc.replay_dead behind the admin
 // tokens), stops on SIGTERM/SIGINT. Run one or more per cluster; each batch
 // is written in its own transaction, exactly once.
 import type { AddressInfo } from 'node:net';

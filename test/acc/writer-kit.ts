@@ -1,6 +1,7 @@
 // Starts services/cdr-writer as its own process (the bundle `npm run
 // cdr-writer` runs), for end-to-end tests: kill -9 and restart like an
-// operator's pod. Its admin API opens to a read token the kit writes.
+// operator's pod. Its admin API opens to a read token and an admin token the
+// kit writes.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** what `npm run cdr-writer` runs: the bundle scripts/build.mjs makes (the test harness builds it first) */
 const BUNDLE = join(REPO, 'dist/cdr-writer.mjs');
 const TOKEN = 'test-writer-token-0123456789';
+const ADMIN_TOKEN = 'test-writer-admin-token-0123456789';
 
 export interface WriterKitOptions {
   databaseUrl: string;
@@ -30,8 +32,8 @@ export interface WriterProcess {
   stop(): Promise<void>;
   logTail(): string;
   admin(name: string): Promise<unknown>;
-  /** the admin answer as it is (status and body), for error answers */
-  adminResponse(name: string): Promise<{ status: number; body: { result?: unknown; error?: string } }>;
+  /** the admin answer as it is (status and body), for error answers; POST with params under the admin token unless `as: 'read'` */
+  adminResponse(name: string, post?: { params?: Record<string, unknown>; as?: 'read' | 'admin' }): Promise<{ status: number; body: { result?: unknown; error?: string } }>;
   readyz(): Promise<{ status: number; body: { status?: string; reason?: string } }>;
   metrics(): Promise<string>;
   /** starts the process without waiting for it to be ready; resolves with its exit code once it exits */
@@ -43,7 +45,7 @@ export async function writerProcess(o: WriterKitOptions): Promise<WriterProcess>
   const dir = mkdtempSync(join(tmpdir(), 'sbc-cdr-writer-'));
   const logFile = join(dir, 'writer.log');
   const tokensFile = join(dir, 'admin-tokens');
-  writeFileSync(tokensFile, `test read ${TOKEN}\n`, { mode: 0o600 });
+  writeFileSync(tokensFile, `test read ${TOKEN}\ntest-admin admin ${ADMIN_TOKEN}\n`, { mode: 0o600 });
   const sets = { database_url: o.databaseUrl, redis_url: o.redisUrl, cluster: o.cluster, http_port: httpPort, log_level: 'info', ...o.settings };
   const args = [BUNDLE, ...Object.entries(sets).flatMap(([k, v]) => ['--set', `cdr_writer.${k}=${v}`]), '--set', `admin.tokens_file=${tokensFile}`];
   let group: ProcessGroup | undefined;
@@ -81,8 +83,11 @@ export async function writerProcess(o: WriterKitOptions): Promise<WriterProcess>
       if (!res.ok) throw new Error(`${name}: ${res.status} ${body.error}`);
       return body.result;
     },
-    async adminResponse(name) {
-      const res = await fetch(url(`/admin/${name}`), { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(15_000) });
+    async adminResponse(name, post) {
+      const init: RequestInit = post === undefined
+        ? { headers: { authorization: `Bearer ${TOKEN}` } }
+        : { method: 'POST', headers: { authorization: `Bearer ${post.as === 'read' ? TOKEN : ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(post.params ?? {}) };
+      const res = await fetch(url(`/admin/${name}`), { ...init, signal: AbortSignal.timeout(15_000) });
       return { status: res.status, body: (await res.json()) as { result?: unknown; error?: string } };
     },
     async readyz() {

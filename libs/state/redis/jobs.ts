@@ -80,6 +80,23 @@ export interface JobWorkerOptions<T> extends JobQueueOptions {
   lockMs?: number;
   /** a job gave up: moved to the dead-letter queue */
   onDeadLetter?(jobId: string, error: string): void;
+  /** retries of a job replayed from the dead-letter queue (as the producer's); default DEFAULT_RETRY */
+  retry?: JobRetry;
+}
+
+/** What the dead-letter queue holds per job that gave up. */
+export interface DeadLetter<T> {
+  jobId?: string;
+  data: T;
+  error: string;
+  failedAt: number;
+}
+
+export interface ReplayResult {
+  /** dead letters put back into the queue as new jobs */
+  replayed: number;
+  /** dead letters still waiting (beyond the limit) */
+  left: number;
 }
 
 export interface JobWorker {
@@ -100,6 +117,13 @@ export interface RedisJobWorker extends JobWorker {
   onStatus(cb: (s: JobLinkStatus) => void): void;
   /** resolves once Redis answers; rejects at once when it refuses the credentials, or after timeoutMs */
   ready(timeoutMs: number): Promise<void>;
+  /**
+   * Puts up to `limit` dead letters (oldest first) back into the queue, each
+   * as a new job with the producer's retries, and removes them from the
+   * dead-letter queue. A crash between the two replays a letter twice: job
+   * handlers must be idempotent (the accounting writer is).
+   */
+  replayDead(limit: number): Promise<ReplayResult>;
 }
 
 /** Thrown by a job handler for a job no retry can fix (malformed data): it goes to the dead-letter queue at once. */
@@ -281,9 +305,31 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): RedisJobWork
   const deadLetter = (job: Job<T>, err: Error) => {
     opts.logger?.error({ queue: opts.name, jobId: job.id, attempts: job.attemptsMade, err: err.message }, 'job failed every attempt: moved to the dead-letter queue');
     // the job itself stays in the failed set (removeOnFail keeps failCount); the copy is for operators
-    void dead.add('dead', { jobId: job.id, data: job.data, error: err.message, failedAt: Date.now() }, { jobId: job.id })
+    const letter: DeadLetter<T> = { jobId: job.id, data: job.data, error: err.message, failedAt: Date.now() };
+    void dead.add('dead', letter, { jobId: job.id })
       .catch((e: unknown) => opts.logger?.error({ queue: opts.name, jobId: job.id, err: e instanceof Error ? e.message : String(e) }, 'dead-letter copy failed: the job is only in the failed set'));
     opts.onDeadLetter?.(job.id ?? '', err.message);
+  };
+  const retry = opts.retry ?? DEFAULT_RETRY;
+  let replays = 0;
+  const replay = async (limit: number): Promise<ReplayResult> => {
+    const letters = await dead.getJobs(['waiting'], 0, limit - 1, true);
+    let replayed = 0;
+    for (const l of letters) {
+      const letter = l.data as DeadLetter<T>;
+      // a new id: the original's id is still taken by its failed job (kept by removeOnFail)
+      await queue.add('batch', letter.data, {
+        jobId: `${letter.jobId ?? l.id}-replay-${Date.now()}-${++replays}`,
+        attempts: retry.attempts,
+        backoff: { type: 'exponential', delay: retry.backoffMs },
+        removeOnComplete: { count: retention.completeCount, age: retention.completeAgeS },
+        removeOnFail: { count: retention.failCount },
+      });
+      await l.remove();
+      replayed++;
+    }
+    opts.logger?.info({ queue: opts.name, replayed }, 'dead letters put back into the queue');
+    return { replayed, left: (await dead.getJobCounts('waiting')).waiting ?? 0 };
   };
   const commandTimeoutMs = opts.commandTimeoutMs ?? 2000;
   return {
@@ -292,6 +338,11 @@ export function createRedisJobWorker<T>(opts: JobWorkerOptions<T>): RedisJobWork
       const s = status();
       if (!s.up) throw new StateError('STATE_UNAVAILABLE', `job queue ${opts.name}: redis not ready: ${s.error}`);
       return withTimeout(countsOf(queue, dead), commandTimeoutMs, `job queue ${opts.name}: redis did not answer within ${commandTimeoutMs} ms`);
+    },
+    async replayDead(limit) {
+      const s = status();
+      if (!s.up) throw new StateError('STATE_UNAVAILABLE', `job queue ${opts.name}: redis not ready: ${s.error}`);
+      return replay(limit);
     },
     status,
     onStatus: (cb) => { listeners.push(cb); },
