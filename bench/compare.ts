@@ -41,7 +41,7 @@
 // --prewarm N: N unmeasured calls right before every measured step (each
 // proxy, Kamailio too): a proxy idle for minutes between its steps starts the
 // step as a proxy in service would. Each step also prints its proxy's minor
-// page faults per call.
+// page faults and context switches (all threads) per call.
 // --parallel 1: each round runs every mode's step at the same time (paired
 // samples under the same machine load; each proxy gets its own callers) and
 // without kamailio the ratios are to the first mode listed.
@@ -55,7 +55,7 @@ import { buildNode } from '../scripts/build.mjs';
 import { freePort, spawnNats, spawnRedis } from '../test/harness/index.ts';
 import { startNatsCluster } from '../test/harness/nats-cluster.ts';
 import { startRedisCluster } from '../test/harness/redis-cluster.ts';
-import { groupCpuMs, groupMinorFaults, groupPids, spawnGroup, tailOf, waitForGroupPort, type ProxyProcess } from '../test/sipp/proc.ts';
+import { groupContextSwitches, groupCpuMs, groupMinorFaults, groupPids, spawnGroup, tailOf, waitForGroupPort, type ProxyProcess } from '../test/sipp/proc.ts';
 import { dispatcherList, runUac, startSbcNode, startUas, type UasHandle } from '../test/sipp/index.ts';
 
 const SHARED_CFG = fileURLToPath(new URL('../../shared/bench/kamailio-sbc.cfg', import.meta.url));
@@ -198,7 +198,7 @@ async function startKamailioSbc(gateways: UasHandle[], allocator?: KamailioAlloc
 // ------------------------------------------------------------- measuring
 
 interface Running { mode: Mode; proxy: ProxyProcess; backend: Backend | undefined }
-interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; faultsPerCall: number; serversUsPerCall?: number; why: string; /** --paired: the Kamailio mode and its figure in the step beside this one */ refMode?: string; refUs?: number }
+interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; faultsPerCall: number; switchesPerCall: number; serversUsPerCall?: number; why: string; /** --paired: the Kamailio mode and its figure in the step beside this one */ refMode?: string; refUs?: number }
 
 async function step(r: Running, rate: number, calls: number, prewarm = 0): Promise<Omit<Sample, 'mode' | 'round'>> {
   // unmeasured calls right before the measured ones: a proxy idle for minutes between its steps
@@ -208,15 +208,17 @@ async function step(r: Running, rate: number, calls: number, prewarm = 0): Promi
     if (w.artifactsDir) rmSync(w.artifactsDir, { recursive: true, force: true });
   }
   const faults0 = groupMinorFaults(r.proxy.pgid);
+  const switches0 = groupContextSwitches(r.proxy.pgid);
   const cpu0 = r.proxy.cpuMs();
   const srv0 = r.backend?.serversCpuMs();
   const u = await runUac({ target: `${r.proxy.host}:${r.proxy.port}`, calls, rate, localHost: CALLER_HOST, timeoutMs: (calls / rate) * 2000 + 10_000, traceMessages: false });
   if (u.artifactsDir) rmSync(u.artifactsDir, { recursive: true, force: true });
   const cpu = r.proxy.cpuMs() - cpu0;
   const faults = groupMinorFaults(r.proxy.pgid) - faults0;
+  const switches = groupContextSwitches(r.proxy.pgid) - switches0;
   const srv = srv0 === undefined ? undefined : r.backend!.serversCpuMs() - srv0;
   const why = [Object.entries(u.failedBy).map(([k, v]) => `${k}:${v}`).join(' '), u.errors.split('\n').find((l) => /^\d{4}-/.test(l))?.slice(0, 200) ?? ''].filter(Boolean).join('; ');
-  return { rate, calls: u.attempted, ok: u.successful, why, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), faultsPerCall: faults / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };
+  return { rate, calls: u.attempted, ok: u.successful, why, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), faultsPerCall: faults / Math.max(1, u.attempted), switchesPerCall: switches / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };
 }
 
 /** --paired: each node mode's step beside a Kamailio step, one node mode after the other. */
@@ -230,7 +232,7 @@ async function pairedRound(order: Running[], round: number, args: Args): Promise
     out.push({ mode: ref.mode.name, round, ...k }, { mode: r.mode.name, round, ...s, refMode: ref.mode.name, refUs: k.cpuUsPerCall });
     const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs)`;
     const failed = [s, k].some((x) => x.ok < x.calls) ? `  FAILED: node ${s.calls - s.ok}, kamailio ${k.calls - k.ok} (${s.why || k.why})` : '';
-    console.log(`  ${r.mode.name.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call, ${s.faultsPerCall.toFixed(1)} page faults/call${srv}, kamailio beside it ${k.cpuUsPerCall.toFixed(0)} = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x${failed}`);
+    console.log(`  ${r.mode.name.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call, ${s.faultsPerCall.toFixed(1)} page faults/call, ${s.switchesPerCall.toFixed(1)} context switches/call${srv}, kamailio beside it ${k.cpuUsPerCall.toFixed(0)} = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x${failed}`);
   }
   return out;
 }
@@ -310,7 +312,7 @@ async function main(): Promise<void> {
       for (const s of inRound.sort((a, b) => args.modes.findIndex((m) => m.name === a.mode) - args.modes.findIndex((m) => m.name === b.mode))) {
         const ratio = k && s !== k ? ` = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x ${k.mode}` : '';
         const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs = ${(s.cpuUsPerCall + s.serversUsPerCall).toFixed(0)})`;
-        console.log(`  ${s.mode.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call, ${s.faultsPerCall.toFixed(1)} page faults/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
+        console.log(`  ${s.mode.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call, ${s.faultsPerCall.toFixed(1)} page faults/call, ${s.switchesPerCall.toFixed(1)} context switches/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
       }
     }
     console.log(`\nmedians over ${args.rounds} rounds (ratio = median of the per-round ratios):`);

@@ -1,9 +1,14 @@
-// npx tsx bench/profile-node.ts [--mode memory-topoh|memory-none|redis-topoh|redis-topos] [--calls 6000] [--rate 200] [--monitor 1]
+// npx tsx bench/profile-node.ts [--mode memory-topoh|memory-none|redis-topoh|redis-topos] [--calls 6000] [--rate 200] [--monitor 1] [--perf 1|g]
 // A V8 CPU profile of one node carrying sipp calls (after a warm-up), for
 // finding what a call costs: the node runs with --cpu-prof, the profile is
 // written to bench/profiles/ when it stops, and the heaviest functions by
 // self time are printed. Open the .cpuprofile in Chrome DevTools for more.
+// --perf 1 instead runs the node with --perf-basic-prof and `perf record`s its
+// processes over the measured calls only: C++, V8 builtins, GC and kernel
+// time show by symbol, which the V8 profile lumps together (--perf g: with call
+// graphs, for `perf report -i <file> -G`).
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -18,6 +23,7 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replac
 const mode = args.get('mode') ?? 'memory-topoh';
 const calls = Number(args.get('calls') ?? 6000);
 const rate = Number(args.get('rate') ?? 200);
+const perf = args.get('perf') === '1' || args.get('perf') === 'g';
 const dir = fileURLToPath(new URL('./profiles/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 
@@ -31,7 +37,7 @@ async function main(): Promise<void> {
   const before = new Set(readdirSync(dir));
   const node = await startSbcNode({
     gateways: gws,
-    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    nodeFlags: perf ? ['--perf-basic-prof'] : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
     config: {
       pike: { enabled: true, sampling_time_unit: '2s', reqs_density_per_unit: 1_000_000 },
       secfilter: { enabled: false }, permissions: { enabled: false }, log: { level: 'warn' },
@@ -44,8 +50,10 @@ async function main(): Promise<void> {
     const traffic = servers.length ? await watchTraffic(servers[0].url, servers[1].url) : undefined;
     const m0 = await messageCounts(node);
     const cpu0 = node.cpuMs();
+    const recorder = perf ? startPerf(node.pids()) : undefined;
     const r = await runUac({ target: `${node.host}:${node.port}`, calls, rate, localHost: '127.0.0.2', timeoutMs: 120_000, traceMessages: false });
     console.log(`${mode}: ${r.successful}/${calls} calls, ${(((node.cpuMs() - cpu0) * 1000) / calls).toFixed(0)} µs CPU per call (profiler on: slower than a bench)`);
+    if (recorder) await recorder.report();
     const m1 = await messageCounts(node);
     console.log('SIP messages and retransmissions per call:');
     for (const [k, v] of m1) if (v - (m0.get(k) ?? 0) > 0) console.log(`  ${((v - (m0.get(k) ?? 0)) / calls).toFixed(2).padStart(6)}  ${k}`);
@@ -54,6 +62,7 @@ async function main(): Promise<void> {
     await node.stop();
     await Promise.all([...gws.map((g) => g.stop()), ...servers.map((s) => s.stop())]);
   }
+  if (perf) return;
   const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.cpuprofile'));
   if (!file) { console.log('no profile written'); return; }
   const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[] };
@@ -66,6 +75,22 @@ async function main(): Promise<void> {
   }
   console.log(`profile ${join(dir, file)}: ${total} samples; top self time (whole run, warm-up included):`);
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+}
+
+/** `perf record` of the node's processes until report(), which prints the heaviest symbols by self time. */
+function startPerf(pids: number[]): { report(): Promise<void> } {
+  const file = join(dir, `perf-${process.pid}.data`);
+  const rec = spawn('perf', ['record', '-q', '-F', '999', ...(args.get('perf') === 'g' ? ['-g'] : []), '-o', file, '-p', pids.join(',')], { stdio: 'inherit' });
+  return {
+    async report() {
+      const done = new Promise((resolve) => rec.once('exit', resolve));
+      rec.kill('SIGINT');
+      await done;
+      const out = spawnSync('perf', ['report', '-i', file, '--no-children', '--sort', 'dso,sym', '--stdio', '--percent-limit', '0.4'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      console.log(`perf ${file}: heaviest symbols by self time (measured calls only)`);
+      console.log(out.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).slice(0, 70).join('\n'));
+    },
+  };
 }
 
 /** The node's message and retransmission counters (Prometheus text), by series. */

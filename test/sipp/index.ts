@@ -8,5 +8,5 @@ export { parseStatsCsv, parseRttCsv, parseShortMessages, sendRate, parseDuration
 export { dispatcherList, type GatewayAddress } from './dispatcher.ts';
 export { sipOptionsPing, waitForSipAnswer, type PingOptions } from './sip-ping.ts';
 export { startSilentGateway, type SilentGateway } from './silent.ts';
-export { spawnGroup, groupCpuMs, groupMinorFaults, groupPids, groupHoldsPort, waitForGroupPort, type ProcessGroup, type GroupSpec, type Proto, type ProxyProcess } from './proc.ts';
+export { spawnGroup, groupCpuMs, groupMinorFaults, groupContextSwitches, groupPids, groupHoldsPort, waitForGroupPort, type ProcessGroup, type GroupSpec, type Proto, type ProxyProcess } from './proc.ts';
 export { adminPost, startSbcNode, sbcEntryExists, SBC_ENTRY, TEST_ADMIN_TOKEN, TEST_READ_TOKEN, type SbcNodeOptions, type SbcNodeHandle } from './sbc-node.ts';

@@ -171,6 +171,31 @@ export function groupMinorFaults(pgid: number): number {
   return n;
 }
 
+/**
+ * Context switches (voluntary + involuntary) of every thread of every live
+ * process in the group so far: how often the proxy went to sleep and woke up.
+ */
+export function groupContextSwitches(pgid: number): number {
+  let n = 0;
+  for (const pid of groupPids(pgid)) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+        for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)) n += Number(m[1]);
+      } catch {
+        // thread gone meanwhile
+      }
+    }
+  }
+  return n;
+}
+
 export type Proto = 'udp' | 'tcp';
 
 /**
