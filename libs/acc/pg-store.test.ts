@@ -1,7 +1,7 @@
 // The PostgreSQL store against a real server (the harness's private cluster or DATABASE_URL).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase } from '#test/harness/index';
+import { createTestDatabase, endPool } from '#test/harness/index';
 import { listMigrations, migrate, PgAccStore } from './pg-store.ts';
 import { callEvents } from './test-support.ts';
 
@@ -13,7 +13,7 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: db.url, max: 6 });
 });
 afterAll(async () => {
-  await pool?.end();
+  if (pool) await endPool(pool);
   await db?.drop();
 });
 

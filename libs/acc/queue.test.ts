@@ -4,7 +4,7 @@ import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisJobQueue, deadLetterName, type DeadLetter, type JobQueue } from '#libs/state';
-import { createTestDatabase, spawnRedis, uniqueName, waitUntil } from '#test/harness/index';
+import { createTestDatabase, endPool, spawnRedis, uniqueName, waitUntil } from '#test/harness/index';
 import { AccEmitter } from './emitter.ts';
 import type { AccBatch } from './events.ts';
 import { callEvents } from './test-support.ts';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
 });
 afterAll(async () => {
-  await pool?.end();
+  if (pool) await endPool(pool);
   await db?.drop();
 });
 

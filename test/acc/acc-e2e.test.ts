@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, freePort, spawnRedis, uniqueName, waitUntil } from '../harness/index.ts';
+import { createTestDatabase, endPool, freePort, spawnRedis, uniqueName, waitUntil } from '../harness/index.ts';
 import { runUac, startSbcNode, startUas, type SbcNodeHandle, type UacResult, type UasHandle } from '../sipp/index.ts';
 import { adminPost } from '../sipp/sbc-node.ts';
 import { ackFor, inDialogRequest, newTag, ScriptedUa, uacDialog, uasDialog } from '../e2e/sip-ua.ts';
@@ -85,7 +85,7 @@ afterAll(async () => {
   await writer?.stop();
   await Promise.all([gw1?.stop(), gw2?.stop()]);
   await redis?.stop();
-  await pool?.end();
+  if (pool) await endPool(pool);
   await db?.drop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AccBatch } from '../../libs/acc/events.ts';
 import { callEvents } from '../../libs/acc/test-support.ts';
 import { createRedisJobQueue, deadLetterName, type DeadLetter } from '../../libs/state/index.ts';
-import { createTestDatabase, uniqueName, waitUntil } from '../harness/index.ts';
+import { createTestDatabase, endPool, uniqueName, waitUntil } from '../harness/index.ts';
 import { writerProcess } from './writer-kit.ts';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -20,7 +20,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await pool?.end();
+  if (pool) await endPool(pool);
   await db?.drop();
 });
 

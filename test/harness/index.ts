@@ -1,7 +1,7 @@
 // Helpers shared by integration tests.
 import { randomBytes } from 'node:crypto';
 export { freePort, waitForPort, spawnRedis, spawnNats } from './servers.ts';
-export { findPostgres, spawnPostgres, createTestDatabase } from './postgres.ts';
+export { findPostgres, spawnPostgres, createTestDatabase, endPool } from './postgres.ts';
 
 /** A name no other test (or parallel run) uses: for key prefixes and cluster names. */
 export function uniqueName(label: string): string {

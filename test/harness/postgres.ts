@@ -74,6 +74,23 @@ export async function findPostgres(): Promise<ServerHandle> {
   return spawnPostgres();
 }
 
+/**
+ * Ends a pool and waits until its connections have closed. pool.end() resolves
+ * as soon as it has asked each connection to close; a database dropped WITH
+ * (FORCE) right after it terminates the ones still closing (FATAL 57P01),
+ * which the pool re-emits as an 'error' nobody listens to any more: an
+ * uncaught exception in the test file.
+ */
+export async function endPool(pool: pg.Pool): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => { if (--open === 0) resolve(); });
+  });
+  await pool.end();
+  await closed;
+}
+
 /** A fresh database for one test file on the harness server; returns its URL and a drop function. */
 export async function createTestDatabase(serverUrl: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `t_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
