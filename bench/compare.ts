@@ -162,7 +162,9 @@ function nodeConfig(m: Extract<Mode, { kind: 'node' }>, backend: Backend | undef
     permissions: { enabled: false },
     // one sipp source carries every call; lingering transactions (Timer J, 32 s for a BYE) of 200 cps
     // are ~6,500 live per source, over the flood guard's default 500 (Kamailio's cfg has no such limit)
-    tm: { max_transactions_per_source: 100_000 },
+    // and the node's own limit (tm.max_transactions, 10,000: new requests get 503) is reached
+    // near 1000 cps by answered transactions lingering for retransmissions; Kamailio has none
+    tm: { max_transactions_per_source: 100_000, max_transactions: 1_000_000 },
     topology,
     log: { level: 'warn' },
     ...(m.io !== undefined ? { sip: { udp: { io: m.io } } } : {}),
