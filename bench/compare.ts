@@ -55,6 +55,7 @@ import { buildNode } from '../scripts/build.mjs';
 import { freePort, spawnNats, spawnRedis } from '../test/harness/index.ts';
 import { startNatsCluster } from '../test/harness/nats-cluster.ts';
 import { startRedisCluster } from '../test/harness/redis-cluster.ts';
+import { benchNodeConfig } from './node-config.ts';
 import { groupContextSwitches, groupCpuMs, groupMinorFaults, groupPids, spawnGroup, tailOf, waitForGroupPort, type ProxyProcess } from '../test/sipp/proc.ts';
 import { dispatcherList, runUac, startSbcNode, startUas, type UasHandle } from '../test/sipp/index.ts';
 
@@ -149,26 +150,6 @@ async function startBackend(kind: StateKind, cluster: string): Promise<Backend |
     config: { node: { cluster }, state: { backend: 'redis', redis: { mode: 'cluster', nodes: rc.urls } }, bus: { servers: nc.urls } },
     serversCpuMs: () => cpuOfProcesses((c) => (/redis-server|nats-server/.test(c)) && ports.some((p) => c.includes(`:${p}`) || c.includes(` ${p} `) || c.endsWith(` ${p}`))),
     stop: async () => { await Promise.all([rc.stop(), nc.stop()]); },
-  };
-}
-
-/** Node config with the Kamailio cfg's features. */
-function nodeConfig(m: Extract<Mode, { kind: 'node' }>, backend: Backend | undefined): Record<string, unknown> {
-  const topology = m.hiding === 'none' ? { mode: 'none' }
-    : { mode: m.hiding, mask_callid: true, sdp: 'keep', ...(m.hiding === 'topoh' ? { mask_key: 'bench-mask-key-0123456789abcdef', mask_ip: '10.1.1.10' } : {}) };
-  return {
-    pike: { enabled: true, sampling_time_unit: '2s', reqs_density_per_unit: 1_000_000 },
-    secfilter: { enabled: false },
-    permissions: { enabled: false },
-    // one sipp source carries every call; lingering transactions (Timer J, 32 s for a BYE) of 200 cps
-    // are ~6,500 live per source, over the flood guard's default 500 (Kamailio's cfg has no such limit)
-    // and the node's own limit (tm.max_transactions, 10,000: new requests get 503) is reached
-    // near 1000 cps by answered transactions lingering for retransmissions; Kamailio has none
-    tm: { max_transactions_per_source: 100_000, max_transactions: 1_000_000 },
-    topology,
-    log: { level: 'warn' },
-    ...(m.io !== undefined ? { sip: { udp: { io: m.io } } } : {}),
-    ...backend?.config,
   };
 }
 
@@ -283,7 +264,7 @@ async function main(): Promise<void> {
       } else {
         if (!backends.has(mode.state)) backends.set(mode.state, await startBackend(mode.state, `bench-${process.pid}-${mode.state}`));
         backend = backends.get(mode.state);
-        proxy = await startSbcNode({ gateways, config: nodeConfig(mode, backend), nodeFlags: mode.v8Flags, lifetimeMs: 3_600_000 });
+        proxy = await startSbcNode({ gateways, config: benchNodeConfig({ hiding: mode.hiding, io: mode.io, extra: backend?.config }), nodeFlags: mode.v8Flags, lifetimeMs: 3_600_000 });
       }
       const r = { mode, proxy, backend };
       running.push(r);

@@ -7,6 +7,7 @@
 // after the other put a longer idle spell before every node step the more
 // modes a run has).
 import { buildNode } from '../scripts/build.mjs';
+import { benchNodeConfig, type BenchHiding } from './node-config.ts';
 import { groupMinorFaults, runUac, startSbcNode, startUas } from '../test/sipp/index.ts';
 
 const args = new Map<string, string>();
@@ -26,12 +27,7 @@ async function main(): Promise<void> {
     gateways: gws,
     nodeFlags: flags,
     lifetimeMs: 3_600_000,
-    config: {
-      pike: { enabled: true, sampling_time_unit: '2s', reqs_density_per_unit: 1_000_000 },
-      secfilter: { enabled: false }, permissions: { enabled: false }, log: { level: 'warn' },
-      tm: { max_transactions_per_source: 100_000 },
-      topology: hiding === 'none' ? { mode: 'none' } : { mode: hiding, mask_callid: true, sdp: 'keep', mask_key: 'bench-mask-key-0123456789abcdef', mask_ip: '10.1.1.10' },
-    },
+    config: benchNodeConfig({ hiding: hiding as BenchHiding }),
   });
   const uac = (n: number) => runUac({ target: `${node.host}:${node.port}`, calls: n, rate, localHost: '127.0.0.2', timeoutMs: (n / rate) * 2000 + 10_000, traceMessages: false });
   try {
