@@ -55,4 +55,4 @@ EXPOSE 5060/udp 5060/tcp 9060/tcp 9061/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9060/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=64", "--single-threaded-gc", "--interrupt-budget=16384", "--expose-gc", "dist/sbc.mjs"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=64", "--single-threaded-gc", "--interrupt-budget=16384", "--no-memory-reducer", "--expose-gc", "dist/sbc.mjs"]

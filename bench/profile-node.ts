@@ -23,7 +23,7 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replac
 const mode = args.get('mode') ?? 'memory-topoh';
 const calls = Number(args.get('calls') ?? 6000);
 const rate = Number(args.get('rate') ?? 200);
-const perf = args.get('perf') === '1' || args.get('perf') === 'g';
+const perf = ['1', 'g', 'faults'].includes(args.get('perf') ?? '');
 const dir = fileURLToPath(new URL('./profiles/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 
@@ -80,7 +80,8 @@ async function main(): Promise<void> {
 /** `perf record` of the node's processes until report(), which prints the heaviest symbols by self time. */
 function startPerf(pids: number[]): { report(): Promise<void> } {
   const file = join(dir, `perf-${process.pid}.data`);
-  const rec = spawn('perf', ['record', '-q', '-F', '999', ...(args.get('perf') === 'g' ? ['-g'] : []), '-o', file, '-p', pids.join(',')], { stdio: 'inherit' });
+  const how = args.get('perf') === 'faults' ? ['-e', 'page-faults', '-c', '1', '-g'] : ['-F', '999', ...(args.get('perf') === 'g' ? ['-g'] : [])];
+  const rec = spawn('perf', ['record', '-q', ...how, '-o', file, '-p', pids.join(',')], { stdio: 'inherit' });
   return {
     async report() {
       const done = new Promise((resolve) => rec.once('exit', resolve));

@@ -16,7 +16,7 @@ import { helmBinary } from '../harness/helm.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
-const ENTRY_FLAGS = ['--max-semi-space-size=64', '--single-threaded-gc', '--interrupt-budget=16384'];
+const ENTRY_FLAGS = ['--max-semi-space-size=64', '--single-threaded-gc', '--interrupt-budget=16384', '--no-memory-reducer'];
 
 // biome-ignore lint: rendered Kubernetes objects are walked dynamically
 type K8s = Record<string, any>;

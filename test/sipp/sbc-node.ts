@@ -23,9 +23,10 @@ const TSX = join(REPO, 'node_modules/.bin/tsx');
  * V8 tiers hot functions up to optimized code after a quarter of the default
  * work (67584), so a freshly started node stops running baseline code and
  * compiling on its worker threads sooner (per-call paths run once per call
- * and took thousands of calls to get there).
+ * and took thousands of calls to get there). --no-memory-reducer: a node
+ * keeps its working set through a lull (services/sbc/memory.ts says why).
  */
-const NODE_FLAGS = ['--max-semi-space-size=64', '--single-threaded-gc', '--interrupt-budget=16384', '--expose-gc'];
+const NODE_FLAGS = ['--max-semi-space-size=64', '--single-threaded-gc', '--interrupt-budget=16384', '--no-memory-reducer', '--expose-gc'];
 
 export interface SbcNodeOptions {
   gateways: readonly GatewayAddress[];
