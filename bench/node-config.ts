@@ -11,10 +11,10 @@ export function benchNodeConfig(opts: { hiding: BenchHiding; io?: 'dgram' | 'bat
     pike: { enabled: true, sampling_time_unit: '2s', reqs_density_per_unit: 1_000_000 },
     secfilter: { enabled: false },
     permissions: { enabled: false },
-    // one sipp source carries every call; lingering transactions (Timer J, 32 s for a BYE) of 200 cps
-    // are ~6,500 live per source, over the flood guard's default 500 (Kamailio's cfg has no such limit)
-    // and the node's own limit (tm.max_transactions, 10,000: new requests get 503) is reached
-    // near 1000 cps by answered transactions lingering for retransmissions; Kamailio has none
+    // one sipp source carries every call; its INVITE and BYE transactions linger 5 s each once
+    // answered (tm's wait), ~2,000 live at 200 cps, over the per-source flood guard's default 400
+    // (Kamailio's cfg has no such limit), and the node's own limit (tm.max_transactions, 10,000:
+    // new requests get 503) is reached near 1000 cps the same way; Kamailio has none
     tm: { max_transactions_per_source: 100_000, max_transactions: 1_000_000 },
     topology,
     log: { level: 'warn' },

@@ -1,4 +1,4 @@
-// npx tsx bench/profile-node.ts [--mode memory-topoh|memory-none|redis-topoh|redis-topos] [--calls 6000] [--rate 200] [--monitor 1] [--perf 1|g]
+// npx tsx bench/profile-node.ts [--mode memory-topoh|memory-none|redis-topoh|redis-topos] [--calls 6000] [--rate 200] [--monitor 1] [--perf 1|g|faults]
 // A V8 CPU profile of one node carrying sipp calls (after a warm-up), for
 // finding what a call costs: the node runs with --cpu-prof, the profile is
 // written to bench/profiles/ when it stops, and the heaviest functions by
@@ -6,7 +6,8 @@
 // --perf 1 instead runs the node with --perf-basic-prof and `perf record`s its
 // processes over the measured calls only: C++, V8 builtins, GC and kernel
 // time show by symbol, which the V8 profile lumps together (--perf g: with call
-// graphs, for `perf report -i <file> -G`).
+// graphs, for `perf report -i <file> -G`; --perf faults: every page fault with
+// its call graph, to see which allocations touch memory the kernel must map).
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -35,7 +35,12 @@ export interface TopohCodec {
 
 export function createTopohCodec(opts: TopohOptions): TopohCodec {
   const config = resolveTopohConfig(opts);
-  const sealer = createSealer(config.maskKey);
+  const sealer = createSealer(config.maskKey, config.tokenVersion);
+  // Call-IDs are sealed in format 1 whatever token_version says: a dialog's
+  // masked Call-ID must be the same on every node for its whole life, through
+  // a rolling upgrade and a token_version change (another format would give
+  // the far end another Call-ID mid-dialog). Either sealer opens both formats.
+  const callIdSealer = config.tokenVersion === 1 ? sealer : createSealer(config.maskKey, 1);
   const { uparamName, uparamPrefix, vparamName, vparamPrefix, callIdPrefix, maskCallId, nonce, keepUriParams } = config;
   const uparamKey = uparamName.toLowerCase();
   const vparamKey = vparamName.toLowerCase();
@@ -118,7 +123,7 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
       // show the far end one and the same Call-ID.
       let masked = maskedCallIds.get(callId);
       if (masked === undefined) {
-        masked = callIdPrefix + sealer.sealText('callid', callId, 'synthetic');
+        masked = callIdPrefix + callIdSealer.sealText('callid', callId, 'synthetic');
         maskedCallIds.set(callId, masked);
       }
       return masked;

@@ -1,7 +1,7 @@
 // topoh options (names follow Kamailio's topoh modparams), checked once and
 // frozen. Every problem is reported at once, each naming the option to fix.
 import { parseUri } from '#libs/sip';
-import type { NonceMode } from './seal.ts';
+import { TOKEN_VERSIONS, type NonceMode, type TokenVersion } from './seal.ts';
 
 export interface TopohOptions {
   /** mask_key: the shared secret; every node of the cluster needs the same one. At least 16 chars. */
@@ -26,6 +26,13 @@ export interface TopohOptions {
    * branch, REGISTER refreshes keep one binding. 'random': unlinkable tokens.
    */
   nonce?: NonceMode;
+  /**
+   * The format of the Via and URI tokens this node writes (every node opens
+   * both; Call-IDs are always 1, see codec.ts): 2 (default, AES-256-CTR with
+   * a synthetic IV over one reused AES context) or 1 (AES-256-GCM, the format
+   * of builds that open only 1: for a rolling upgrade from them, then 2).
+   */
+  tokenVersion?: TokenVersion;
   /** URI params copied in clear onto the masked URI (default ['lr', 'transport']: loose routing and transport say nothing about the inside). */
   keepUriParams?: readonly string[];
 }
@@ -40,6 +47,7 @@ export const TOPOH_DEFAULTS = Object.freeze({
   vparamPrefix: 'z9hG4bKsr-',
   callIdPrefix: '!!:',
   nonce: 'synthetic' as NonceMode,
+  tokenVersion: 2 as TokenVersion,
   keepUriParams: Object.freeze(['lr', 'transport']) as readonly string[],
 });
 
@@ -71,6 +79,7 @@ export function resolveTopohConfig(opts: TopohOptions): TopohConfig {
     problems.push(`topoh.callIdPrefix: '${c.callIdPrefix}' must be non-empty Call-ID word chars`);
   }
   if (c.nonce !== 'synthetic' && c.nonce !== 'random') problems.push(`topoh.nonce: must be 'synthetic' or 'random'`);
+  if (!TOKEN_VERSIONS.includes(c.tokenVersion)) problems.push(`topoh.tokenVersion: must be ${TOKEN_VERSIONS.join(' or ')}`);
   for (const p of c.keepUriParams) {
     if (!TOKEN.test(p) || p.toLowerCase() === c.uparamName.toLowerCase()) {
       problems.push(`topoh.keepUriParams: '${p}' must be a SIP token other than uparamName`);

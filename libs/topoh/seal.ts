@@ -1,35 +1,47 @@
-// Authenticated sealing of topoh tokens: AES-256-GCM under a key derived from
-// the operator's mask_key, output as base64url (RFC 4648 §5) so a token is
-// valid inside a SIP token / uri-param / Call-ID word without escaping.
+// Authenticated sealing of topoh tokens under keys derived from the operator's
+// mask_key, output as base64url (RFC 4648 §5) so a token is valid inside a
+// SIP token / uri-param / Call-ID word without escaping. The kind ('via' |
+// 'uri' | 'callid') is authenticated with the plaintext, so a token minted for
+// one header cannot be replayed into another. Every node opens both formats;
+// it writes the one `topology.token_version` names.
 //
-// Token bytes: version(1) || nonce(12) || ciphertext || tag(16).
-// The kind ('via' | 'uri' | 'callid') is bound as AAD, so a token minted for
-// one header cannot be replayed into another.
+// Version 2 (default), SIV (RFC 5297's construction, with HMAC as its PRF):
+//   0x02 || siv(16) || ciphertext              (synthetic)
+//   0x03 || r(12) || siv(16) || ciphertext     (random nonce r)
+// siv = first 16 bytes of HMAC-SHA256(mac key, kind || version || [r] || plaintext),
+// ciphertext = plaintext XOR AES-256-CTR keystream whose counter blocks are
+// siv[0..12) || (siv[12..16) + i mod 2^32). Opening decrypts, recomputes the
+// HMAC and compares in constant time. The same input gives the same token on
+// every node (Call-IDs need this: one dialog, one Call-ID at the far end; a
+// retransmission or CANCEL relayed by another node keeps its branch), and
+// two plaintexts share a keystream only on a 128-bit HMAC collision.
+// Why (issue 19): the keystream comes from one AES-256-ECB context made once
+// per sealer and reused by every token (ECB of the counter blocks = CTR), so
+// a token costs two one-shot hashes and one update(); version 1 made a new
+// OpenSSL GCM context per token (Node can not re-IV one), which in a running
+// node cost 8.5% of its CPU per call with topoh (docs/benchmarks.md).
 //
-// Nonces are synthetic by default (first 12 bytes of HMAC-SHA256 over kind and
-// plaintext, the SIV idea): the same input gives the same token on every node.
-// Call-IDs need this (one dialog, one Call-ID at the far end); Via and URI
-// tokens benefit too (a stateless retransmission or CANCEL keeps its branch, a
-// REGISTER refresh keeps its Contact binding). Two different plaintexts share
-// a nonce only on a 96-bit HMAC collision (birthday bound ~2^48 tokens per
-// key). Random nonces remain available for Via/URI when equality must not show.
+// Version 1 (the format of earlier builds): 0x01 || nonce(12) || ciphertext ||
+// tag(16), AES-256-GCM with the kind as AAD, nonce = first 12 bytes of
+// HMAC-SHA256(siv key, kind || plaintext) or random.
 //
-// Cost (issue 19): a seal runs on every relayed request. Node's streaming
-// objects (createHmac, Buffer.concat, a Buffer per piece) allocated ~8 buffers
-// per token, each a separate ArrayBuffer or pool slice that the GC then chases;
-// so the plaintext is written into a work buffer owned by the sealer, the HMAC
-// is computed by its definition (RFC 2104: two one-shot crypto.hash calls over
-// precomputed ipad/opad key blocks, no Hmac object, same bytes as createHmac),
-// and the token is assembled in place and read out as base64url once. The
-// AES-GCM context itself stays Node's (OpenSSL, constant time): a pure-JS AEAD
-// measured 2-4x slower, and OpenSSL can not re-key a context with a new IV.
-// The token format is unchanged (tokens are byte-identical to before).
-import { createCipheriv, createDecipheriv, hash, hkdfSync, randomFillSync } from 'node:crypto';
+// HMACs are computed by their definition (RFC 2104: two one-shot crypto.hash
+// calls over precomputed ipad/opad key blocks, no Hmac object), the
+// plaintext is written into a work buffer the sealer owns, and the token is
+// assembled in place and read out as base64url once: no Buffer per piece.
+import { createCipheriv, createDecipheriv, hash, hkdfSync, randomFillSync, timingSafeEqual, type Cipher } from 'node:crypto';
 
 export type TokenKind = 'via' | 'uri' | 'callid';
 export type NonceMode = 'synthetic' | 'random';
+/** the token format a sealer writes (it opens both) */
+export type TokenVersion = 1 | 2;
+export const TOKEN_VERSIONS: readonly TokenVersion[] = [1, 2];
 
 const VERSION = 1;
+const SIV_SYNTHETIC = 2;
+const SIV_RANDOM = 3;
+const SIV_BYTES = 16;
+const AES_BLOCK = 16;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
@@ -46,8 +58,8 @@ const AAD: Record<TokenKind, Buffer> = {
   uri: Buffer.from('sbc-topoh/v1/uri', 'latin1'),
   callid: Buffer.from('sbc-topoh/v1/callid', 'latin1'),
 };
-/** room before the plaintext in the work buffer: the HMAC's ipad block and the longest AAD */
-const HEAD = BLOCK + Math.max(...Object.values(AAD).map((a) => a.length));
+/** room before the plaintext in the work buffer: the HMAC's ipad block, the longest AAD, a version byte and a nonce */
+const HEAD = BLOCK + Math.max(...Object.values(AAD).map((a) => a.length)) + 1 + NONCE_BYTES;
 
 export interface Sealer {
   seal(kind: TokenKind, plain: Uint8Array, nonce: NonceMode): string;
@@ -59,42 +71,100 @@ export interface Sealer {
   open(kind: TokenKind, token: string): Buffer | undefined;
 }
 
-/** Both keys come from mask_key through HKDF-SHA256 with distinct info labels. */
-export function createSealer(maskKey: string): Sealer {
-  const ikm = Buffer.from(maskKey, 'utf8');
-  const encKey = Buffer.from(hkdfSync('sha256', ikm, HKDF_SALT, 'aes-256-gcm key', 32));
-  const sivKey = Buffer.from(hkdfSync('sha256', ikm, HKDF_SALT, 'synthetic iv key', 32));
-  // HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), K zero-padded to a block (RFC 2104)
-  const ipadKey = Buffer.alloc(BLOCK, 0x36);
-  const outer = Buffer.alloc(BLOCK + HASH_BYTES, 0x5c);
-  for (let i = 0; i < sivKey.length; i++) {
-    ipadKey[i] ^= sivKey[i];
-    outer[i] ^= sivKey[i];
-  }
-  // (ipadKey || AAD) per kind: copied right before the plaintext so the inner hash reads one range
-  const innerPrefix = {} as Record<TokenKind, Buffer>;
-  for (const kind of Object.keys(AAD) as TokenKind[]) innerPrefix[kind] = Buffer.concat([ipadKey, AAD[kind]]);
+/** An HMAC-SHA256 key as its two padded blocks (RFC 2104), for hmacInto. */
+interface HmacKey {
+  readonly ipad: Buffer;
+  /** opad block followed by room for the inner hash */
+  readonly outer: Buffer;
+}
 
-  // work buffers, reused by every seal (all synchronous) and grown for a large plaintext
+function hmacKey(key: Buffer): HmacKey {
+  // HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), K zero-padded to a block
+  const ipad = Buffer.alloc(BLOCK, 0x36);
+  const outer = Buffer.alloc(BLOCK + HASH_BYTES, 0x5c);
+  for (let i = 0; i < key.length; i++) {
+    ipad[i] ^= key[i];
+    outer[i] ^= key[i];
+  }
+  return { ipad, outer };
+}
+
+/** HMAC over buf[from, to), whose first BLOCK bytes already hold key.ipad; `bytes` of it written into dst at `at` */
+function hmacInto(key: HmacKey, buf: Buffer, from: number, to: number, dst: Buffer, at: number, bytes: number): void {
+  key.outer.write(hash('sha256', buf.subarray(from, to), 'binary'), BLOCK, HASH_BYTES, 'latin1');
+  dst.write(hash('sha256', key.outer, 'binary'), at, bytes, 'latin1');
+}
+
+/** Every key comes from mask_key through HKDF-SHA256 with its own info label. */
+export function createSealer(maskKey: string, version: TokenVersion = 2): Sealer {
+  const ikm = Buffer.from(maskKey, 'utf8');
+  const derive = (label: string) => Buffer.from(hkdfSync('sha256', ikm, HKDF_SALT, label, 32));
+  const gcmKey = derive('aes-256-gcm key');
+  const v1Mac = hmacKey(derive('synthetic iv key'));
+  const v2Mac = hmacKey(derive('siv v2 hmac-sha256 key'));
+  // the one AES context of version 2: ECB over counter blocks is the CTR keystream
+  const ecb: Cipher = createCipheriv('aes-256-ecb', derive('siv v2 aes-256-ctr key'), null);
+  ecb.setAutoPadding(false);
+
+  // (ipad || AAD [|| version]) per kind, copied right before the plaintext so the inner hash reads one range
+  const prefixes = (mac: HmacKey, versionByte?: number) => {
+    const out = {} as Record<TokenKind, Buffer>;
+    for (const kind of Object.keys(AAD) as TokenKind[]) out[kind] = Buffer.concat([mac.ipad, AAD[kind], ...(versionByte === undefined ? [] : [Buffer.of(versionByte)])]);
+    return out;
+  };
+  const v1Prefix = prefixes(v1Mac);
+  const v2Prefix = { [SIV_SYNTHETIC]: prefixes(v2Mac, SIV_SYNTHETIC), [SIV_RANDOM]: prefixes(v2Mac, SIV_RANDOM) } as Record<number, Record<TokenKind, Buffer>>;
+
+  // work buffers, reused by every seal and open (all synchronous) and grown for a large plaintext
   let work = Buffer.allocUnsafe(HEAD + 4096);
   let out = Buffer.allocUnsafe(OVERHEAD + 4096);
+  let counters = Buffer.allocUnsafe(4096 + AES_BLOCK);
   const ensure = (plainBytes: number) => {
     if (HEAD + plainBytes > work.length) work = Buffer.allocUnsafe(HEAD + plainBytes * 2);
     if (OVERHEAD + plainBytes > out.length) out = Buffer.allocUnsafe(OVERHEAD + plainBytes * 2);
+    if (plainBytes + AES_BLOCK > counters.length) counters = Buffer.allocUnsafe(plainBytes * 2 + AES_BLOCK);
   };
 
-  /** the plaintext is work[HEAD, HEAD + len): seal it into the base64url token */
-  function sealWork(kind: TokenKind, len: number, mode: NonceMode): string {
+  /** XORs `len` bytes of src (from `s`) with the CTR keystream of `siv` (in sivBuf at `at`) into dst (from `d`) */
+  function ctrXor(sivBuf: Buffer, at: number, src: Buffer, s: number, dst: Buffer, d: number, len: number): void {
+    const blocks = (len + AES_BLOCK - 1) >> 4;
+    const low = sivBuf.readUInt32BE(at + 12);
+    for (let i = 0; i < blocks; i++) {
+      sivBuf.copy(counters, i * AES_BLOCK, at, at + 12);
+      counters.writeUInt32BE((low + i) >>> 0, i * AES_BLOCK + 12);
+    }
+    const keystream = ecb.update(counters.subarray(0, blocks * AES_BLOCK));
+    for (let i = 0; i < len; i++) dst[d + i] = src[s + i] ^ keystream[i];
+  }
+
+  /** version 2: the plaintext is work[HEAD, HEAD + len): seal it into the base64url token */
+  function sealSiv(kind: TokenKind, len: number, mode: NonceMode): string {
+    const v = mode === 'random' ? SIV_RANDOM : SIV_SYNTHETIC;
+    const nonceBytes = v === SIV_RANDOM ? NONCE_BYTES : 0;
+    const prefix = v2Prefix[v][kind];
+    const from = HEAD - nonceBytes - prefix.length;
+    prefix.copy(work, from);
+    out[0] = v;
+    if (nonceBytes > 0) {
+      randomFillSync(out, 1, nonceBytes);
+      out.copy(work, HEAD - nonceBytes, 1, 1 + nonceBytes);
+    }
+    const sivAt = 1 + nonceBytes;
+    hmacInto(v2Mac, work, from, HEAD + len, out, sivAt, SIV_BYTES);
+    ctrXor(out, sivAt, work, HEAD, out, sivAt + SIV_BYTES, len);
+    return out.toString('base64url', 0, sivAt + SIV_BYTES + len);
+  }
+
+  /** version 1: the plaintext is work[HEAD, HEAD + len): seal it into the base64url token */
+  function sealGcm(kind: TokenKind, len: number, mode: NonceMode): string {
     out[0] = VERSION;
     if (mode === 'random') randomFillSync(out, 1, NONCE_BYTES);
     else {
-      const prefix = innerPrefix[kind];
+      const prefix = v1Prefix[kind];
       prefix.copy(work, HEAD - prefix.length);
-      const inner = hash('sha256', work.subarray(HEAD - prefix.length, HEAD + len), 'binary');
-      outer.write(inner, BLOCK, HASH_BYTES, 'latin1');
-      out.write(hash('sha256', outer, 'binary'), 1, NONCE_BYTES, 'latin1');
+      hmacInto(v1Mac, work, HEAD - prefix.length, HEAD + len, out, 1, NONCE_BYTES);
     }
-    const cipher = createCipheriv('aes-256-gcm', encKey, out.subarray(1, 1 + NONCE_BYTES), { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv('aes-256-gcm', gcmKey, out.subarray(1, 1 + NONCE_BYTES), { authTagLength: TAG_BYTES });
     cipher.setAAD(AAD[kind]);
     // GCM is a stream mode: update() returns every ciphertext byte, final() none
     const body = cipher.update(work.subarray(HEAD, HEAD + len));
@@ -102,6 +172,41 @@ export function createSealer(maskKey: string): Sealer {
     body.copy(out, 1 + NONCE_BYTES);
     cipher.getAuthTag().copy(out, 1 + NONCE_BYTES + len);
     return out.toString('base64url', 0, OVERHEAD + len);
+  }
+
+  const sealWork = version === 2 ? sealSiv : sealGcm;
+
+  function openSiv(kind: TokenKind, raw: Buffer): Buffer | undefined {
+    const nonceBytes = raw[0] === SIV_RANDOM ? NONCE_BYTES : 0;
+    const sivAt = 1 + nonceBytes;
+    const len = raw.length - sivAt - SIV_BYTES;
+    if (len < 0) return undefined;
+    ensure(len);
+    ctrXor(raw, sivAt, raw, sivAt + SIV_BYTES, work, HEAD, len);
+    if (nonceBytes > 0) raw.copy(work, HEAD - nonceBytes, 1, 1 + nonceBytes);
+    const prefix = v2Prefix[raw[0]][kind];
+    const from = HEAD - nonceBytes - prefix.length;
+    prefix.copy(work, from);
+    hmacInto(v2Mac, work, from, HEAD + len, out, 0, SIV_BYTES);
+    if (!timingSafeEqual(out.subarray(0, SIV_BYTES), raw.subarray(sivAt, sivAt + SIV_BYTES))) return undefined;
+    return Buffer.from(work.subarray(HEAD, HEAD + len));
+  }
+
+  function openGcm(kind: TokenKind, raw: Buffer): Buffer | undefined {
+    if (raw.length < OVERHEAD) return undefined;
+    const nonce = raw.subarray(1, 1 + NONCE_BYTES);
+    const tag = raw.subarray(raw.length - TAG_BYTES);
+    const body = raw.subarray(1 + NONCE_BYTES, raw.length - TAG_BYTES);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', gcmKey, nonce, { authTagLength: TAG_BYTES });
+      decipher.setAAD(AAD[kind]);
+      decipher.setAuthTag(tag);
+      const plain = decipher.update(body);
+      decipher.final(); // GCM: no bytes left, but the tag check happens here
+      return plain;
+    } catch {
+      return undefined; // tag mismatch: tampered, foreign key or other kind
+    }
   }
 
   return {
@@ -124,20 +229,9 @@ export function createSealer(maskKey: string): Sealer {
       const raw = Buffer.from(token, 'base64url');
       // Buffer's decoder ignores stray trailing bits: insist on the canonical
       // spelling so one token has exactly one accepted form.
-      if (raw.length < OVERHEAD || raw[0] !== VERSION || raw.toString('base64url') !== token) return undefined;
-      const nonce = raw.subarray(1, 1 + NONCE_BYTES);
-      const tag = raw.subarray(raw.length - TAG_BYTES);
-      const body = raw.subarray(1 + NONCE_BYTES, raw.length - TAG_BYTES);
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', encKey, nonce, { authTagLength: TAG_BYTES });
-        decipher.setAAD(AAD[kind]);
-        decipher.setAuthTag(tag);
-        const plain = decipher.update(body);
-        decipher.final(); // GCM: no bytes left, but the tag check happens here
-        return plain;
-      } catch {
-        return undefined; // tag mismatch: tampered, foreign key or other kind
-      }
+      if (raw.length === 0 || raw.toString('base64url') !== token) return undefined;
+      if (raw[0] === SIV_SYNTHETIC || raw[0] === SIV_RANDOM) return openSiv(kind, raw);
+      return raw[0] === VERSION ? openGcm(kind, raw) : undefined;
     },
   };
 }

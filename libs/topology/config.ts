@@ -1,7 +1,7 @@
 // The `topology` config section: which hiding mode, and the Kamailio topoh /
 // topos modparams each mode takes (same names, durations with units).
 import { defineSection, t, type SectionProblem } from '#libs/config';
-import { MIN_MASK_KEY_CHARS, resolveTopohConfig, TOPOH_DEFAULTS } from '#libs/topoh';
+import { MIN_MASK_KEY_CHARS, resolveTopohConfig, TOPOH_DEFAULTS, type TokenVersion } from '#libs/topoh';
 
 export const topologySection = defineSection(
   'topology',
@@ -20,7 +20,7 @@ export const topologySection = defineSection(
     }),
     mask_key: t.string({
       secret: true,
-      doc: `topoh: the secret every node of the cluster shares (at least ${MIN_MASK_KEY_CHARS} chars). Tokens are AES-256-GCM sealed under a key derived from it; a changed key makes every live dialog's tokens unreadable. Set it through SBC_TOPOLOGY_MASK_KEY rather than in the file.`,
+      doc: `topoh: the secret every node of the cluster shares (at least ${MIN_MASK_KEY_CHARS} chars). Tokens are sealed (token_version) under keys derived from it; a changed key makes every live dialog's tokens unreadable. Set it through SBC_TOPOLOGY_MASK_KEY rather than in the file.`,
       default: '',
     }),
     mask_ip: t.string({
@@ -32,6 +32,12 @@ export const topologySection = defineSection(
     vparam_name: t.string({ doc: 'topoh: Via parameter carrying the sealed Via stack ("branch" keeps one Via parameter; another name adds one).', default: TOPOH_DEFAULTS.vparamName }),
     vparam_prefix: t.string({ doc: 'topoh: prefix of that value; starts with the RFC 3261 magic cookie z9hG4bK.', default: TOPOH_DEFAULTS.vparamPrefix }),
     callid_prefix: t.string({ doc: 'topoh: prefix marking a sealed Call-ID.', default: TOPOH_DEFAULTS.callIdPrefix }),
+    token_version: t.int({
+      doc: 'topoh: the format of the Via, Contact and Record-Route tokens this node writes; every node opens both, and Call-IDs are always sealed in format 1 (a dialog keeps one masked Call-ID on every node). 2: AES-256-CTR with a synthetic IV, one AES context reused for every token, about half the CPU of 1. 1: AES-256-GCM, a context per token, the format of builds that open only 1. A rolling upgrade from such a build: roll out with 1, then switch every node to 2 (docs/topology.md, "Tokens").',
+      min: 1,
+      max: 2,
+      default: 2,
+    }),
     branch_expire: t.duration({
       doc: 'topos: how long an unanswered dialog\'s record and the first INVITE\'s branch record (its Via stack, for 2xx retransmissions reaching another node) live (Kamailio branch_expire, 180 s).',
       min: 1000,
@@ -71,6 +77,7 @@ type TopologyValues = {
   readonly vparam_name: string;
   readonly vparam_prefix: string;
   readonly callid_prefix: string;
+  readonly token_version: number;
 };
 
 /** The libs/topoh codec options from this section. */
@@ -84,5 +91,6 @@ export function topohOptions(c: TopologyValues, maskIp: string) {
     vparamName: c.vparam_name,
     vparamPrefix: c.vparam_prefix,
     callIdPrefix: c.callid_prefix,
+    tokenVersion: c.token_version as TokenVersion,
   };
 }

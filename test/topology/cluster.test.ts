@@ -21,8 +21,17 @@ async function freePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-for (const mode of ['topoh', 'topos'] as const) {
-  describe(`topology ${mode} on two nodes sharing Redis and NATS`, () => {
+/** the format byte of a topoh token (topology.token_version: 1; 2, or 3 with a random nonce) */
+const tokenVersion = (token: string) => Buffer.from(token, 'base64url')[0];
+
+// topoh also runs as a cluster mid-upgrade: node A writes token version 1 (the
+// format of builds that open only 1), node B version 2; each opens the other's
+// tokens and the gateway sees one Call-ID whichever node relays
+const variants = [{ mode: 'topoh' }, { mode: 'topoh', versions: { A: 1, B: 2 } }, { mode: 'topos' }] as const;
+for (const variant of variants) {
+  const { mode } = variant;
+  const versions = 'versions' in variant ? variant.versions : undefined;
+  describe(`topology ${mode} on two nodes sharing Redis and NATS${versions ? ', node A writing token version 1 and B version 2' : ''}`, () => {
     const cluster = uniqueName(`topo-${mode}`);
     const nodes: Record<'A' | 'B', SbcNodeHandle | undefined> = { A: undefined, B: undefined };
     let ports: { A: { sip: number; http: number }; B: { sip: number; http: number }; lb: number };
@@ -42,7 +51,7 @@ for (const mode of ['topoh', 'topos'] as const) {
           sip: { listen: [{ proto: 'udp', host: '127.0.0.1', port: ports[n].sip, advertise: `127.0.0.1:${ports.lb}` }] },
           state: { backend: 'redis', redis: { url: inject('redisUrl') } },
           bus: { servers: [inject('natsUrl')] },
-          topology: { mode, mask_callid: true, sdp: 'all', ...(mode === 'topoh' ? { mask_key: MASK_KEY } : {}) },
+          topology: { mode, mask_callid: true, sdp: 'all', ...(mode === 'topoh' ? { mask_key: MASK_KEY } : {}), ...(versions ? { token_version: versions[n] } : {}) },
         },
       });
     }
@@ -82,6 +91,9 @@ for (const mode of ['topoh', 'topos'] as const) {
       expect(c.ok.status).toBe(200);
       expect(c.atGatewayFrom).toEqual(addrOf('A'));
       expect(c.ack.method).toBe('ACK');
+      if (versions) expect(tokenVersion(String(c.atGateway.topVia()?.params.get('branch')).slice('z9hG4bKsr-'.length)), 'the Via stack node A sealed').toBe(1);
+      // Call-IDs are always format 1 (libs/topoh codec.ts): the same on every node whatever it writes
+      if (mode === 'topoh') expect(tokenVersion(c.gateway.callId.slice('!!:'.length))).toBe(1);
     });
 
     it('a re-INVITE from the caller through node B reaches the gateway and is answered', async () => {
@@ -89,6 +101,10 @@ for (const mode of ['topoh', 'topos'] as const) {
       const r = await flow(() => inDialogRequest(s, call, 'caller', 'INVITE'));
       expect(r.atPeerFrom, 'relayed by node B').toEqual(addrOf('B'));
       expect(r.atPeer.callId()).toBe(call.gateway.callId);
+      if (versions) {
+        const branch = String(r.atPeer.topVia()?.params.get('branch'));
+        expect(tokenVersion(branch.slice('z9hG4bKsr-'.length)), 'the Via stack node B sealed').toBe(2);
+      }
       expect(r.final.status, log()).toBe(200);
       expect(r.ack?.method).toBe('ACK');
     });
