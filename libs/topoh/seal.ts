@@ -12,14 +12,16 @@
 // ciphertext = plaintext XOR AES-256-CTR keystream whose counter blocks are
 // siv[0..12) || (siv[12..16) + i mod 2^32). Opening decrypts, recomputes the
 // HMAC and compares in constant time. The same input gives the same token on
-// every node (Call-IDs need this: one dialog, one Call-ID at the far end; a
-// retransmission or CANCEL relayed by another node keeps its branch), and
-// two plaintexts share a keystream only on a 128-bit HMAC collision.
+// every node writing this format (a retransmission or CANCEL relayed by
+// another node keeps its branch), and two plaintexts share a keystream only
+// on a 128-bit HMAC collision. Call-IDs, which must never change within a
+// dialog, are always sealed in version 1 (codec.ts).
 // Why (issue 19): the keystream comes from one AES-256-ECB context made once
 // per sealer and reused by every token (ECB of the counter blocks = CTR), so
-// a token costs two one-shot hashes and one update(); version 1 made a new
-// OpenSSL GCM context per token (Node can not re-IV one), which in a running
-// node cost 8.5% of its CPU per call with topoh (docs/benchmarks.md).
+// a token costs two one-shot hashes and one update(); version 1 makes a new
+// OpenSSL GCM context per token (Node can not re-IV one): in a running node
+// the Via seals took 6.0% of its CPU in version 1, 3.6% in version 2
+// (docs/benchmarks.md, session 9).
 //
 // Version 1 (the format of earlier builds): 0x01 || nonce(12) || ciphertext ||
 // tag(16), AES-256-GCM with the kind as AAD, nonce = first 12 bytes of
