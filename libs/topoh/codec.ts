@@ -39,8 +39,8 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
   // Call-IDs are sealed in format 1 whatever token_version says: a dialog's
   // masked Call-ID must be the same on every node for its whole life, through
   // a rolling upgrade and a token_version change (another format would give
-  // the far end another Call-ID mid-dialog). Either sealer opens both formats.
-  const callIdSealer = config.tokenVersion === 1 ? sealer : createSealer(config.maskKey, 1);
+  // the far end another Call-ID mid-dialog). Both views open both formats.
+  const callIdSealer = sealer.as(1);
   const { uparamName, uparamPrefix, vparamName, vparamPrefix, callIdPrefix, maskCallId, nonce, keepUriParams } = config;
   const uparamKey = uparamName.toLowerCase();
   const vparamKey = vparamName.toLowerCase();

@@ -69,8 +69,10 @@ export interface Sealer {
   sealText(kind: TokenKind, text: string, nonce: NonceMode): string;
   /** seal what `write` puts into `buf` from `at` (it returns the end); `maxBytes` bounds what it may write */
   sealWith(kind: TokenKind, maxBytes: number, write: (buf: Buffer, at: number) => number, nonce: NonceMode): string;
-  /** undefined unless the token was sealed by this key for this kind */
+  /** undefined unless the token was sealed by this key for this kind (either format) */
   open(kind: TokenKind, token: string): Buffer | undefined;
+  /** the same keys and buffers, writing format `version` */
+  as(version: TokenVersion): Sealer;
 }
 
 /** An HMAC-SHA256 key as its two padded blocks (RFC 2104), for hmacInto. */
@@ -108,14 +110,15 @@ export function createSealer(maskKey: string, version: TokenVersion = 2): Sealer
   const ecb: Cipher = createCipheriv('aes-256-ecb', derive('siv v2 aes-256-ctr key'), null);
   ecb.setAutoPadding(false);
 
-  // (ipad || AAD [|| version]) per kind, copied right before the plaintext so the inner hash reads one range
-  const prefixes = (mac: HmacKey, versionByte?: number) => {
-    const out = {} as Record<TokenKind, Buffer>;
-    for (const kind of Object.keys(AAD) as TokenKind[]) out[kind] = Buffer.concat([mac.ipad, AAD[kind], ...(versionByte === undefined ? [] : [Buffer.of(versionByte)])]);
-    return out;
+  // (ipad || AAD || tail) per kind, copied right before the plaintext so the inner hash reads one range
+  const prefixes = (mac: HmacKey, tail: Buffer) =>
+    Object.fromEntries((Object.keys(AAD) as TokenKind[]).map((kind) => [kind, Buffer.concat([mac.ipad, AAD[kind], tail])])) as Record<TokenKind, Buffer>;
+  const v1Prefix = prefixes(v1Mac, Buffer.alloc(0));
+  // version 2 authenticates its format byte too: by format byte, then kind
+  const v2Prefix: Record<number, Record<TokenKind, Buffer>> = {
+    [SIV_SYNTHETIC]: prefixes(v2Mac, Buffer.of(SIV_SYNTHETIC)),
+    [SIV_RANDOM]: prefixes(v2Mac, Buffer.of(SIV_RANDOM)),
   };
-  const v1Prefix = prefixes(v1Mac);
-  const v2Prefix = { [SIV_SYNTHETIC]: prefixes(v2Mac, SIV_SYNTHETIC), [SIV_RANDOM]: prefixes(v2Mac, SIV_RANDOM) } as Record<number, Record<TokenKind, Buffer>>;
 
   // work buffers, reused by every seal and open (all synchronous) and grown for a large plaintext
   let work = Buffer.allocUnsafe(HEAD + 4096);
@@ -181,8 +184,6 @@ export function createSealer(maskKey: string, version: TokenVersion = 2): Sealer
     return out.toString('base64url', 0, OVERHEAD + len);
   }
 
-  const sealWork = version === 2 ? sealSiv : sealGcm;
-
   function openSiv(kind: TokenKind, raw: Buffer): Buffer | undefined {
     const nonceBytes = raw[0] === SIV_RANDOM ? NONCE_BYTES : 0;
     const sivAt = 1 + nonceBytes;
@@ -216,7 +217,18 @@ export function createSealer(maskKey: string, version: TokenVersion = 2): Sealer
     }
   }
 
-  return {
+  function open(kind: TokenKind, token: string): Buffer | undefined {
+    if (token.length === 0 || token.length > MAX_TOKEN_CHARS || !BASE64URL.test(token)) return undefined;
+    const raw = Buffer.from(token, 'base64url');
+    // Buffer's decoder ignores stray trailing bits: insist on the canonical
+    // spelling so one token has exactly one accepted form.
+    if (raw.length === 0 || raw.toString('base64url') !== token) return undefined;
+    if (raw[0] === SIV_SYNTHETIC || raw[0] === SIV_RANDOM) return openSiv(kind, raw);
+    return raw[0] === VERSION ? openGcm(kind, raw) : undefined;
+  }
+
+  /** a view writing one format; both views share the keys, the AES context and the work buffers */
+  const writing = (sealWork: typeof sealSiv): Sealer => ({
     seal(kind, plain, mode) {
       ensure(plain.length);
       work.set(plain, HEAD);
@@ -231,14 +243,9 @@ export function createSealer(maskKey: string, version: TokenVersion = 2): Sealer
       ensure(maxBytes);
       return sealWork(kind, write(work, HEAD) - HEAD, mode);
     },
-    open(kind, token) {
-      if (token.length === 0 || token.length > MAX_TOKEN_CHARS || !BASE64URL.test(token)) return undefined;
-      const raw = Buffer.from(token, 'base64url');
-      // Buffer's decoder ignores stray trailing bits: insist on the canonical
-      // spelling so one token has exactly one accepted form.
-      if (raw.length === 0 || raw.toString('base64url') !== token) return undefined;
-      if (raw[0] === SIV_SYNTHETIC || raw[0] === SIV_RANDOM) return openSiv(kind, raw);
-      return raw[0] === VERSION ? openGcm(kind, raw) : undefined;
-    },
-  };
+    open,
+    as: (v) => views[v],
+  });
+  const views: Record<TokenVersion, Sealer> = { 1: writing(sealGcm), 2: writing(sealSiv) };
+  return views[version];
 }
