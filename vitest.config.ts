@@ -1,11 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // Tests that load the machine on purpose (a flood at thousands of datagrams
-// per second, a trunk at 200 calls/s) run after every other file, one at a
-// time: run beside a cluster test on 2 cores they starve its node processes,
+// per second, calls at 100 and 200 calls/s) run after every other file, one
+// at a time: run beside a cluster test on 2 cores they starve its node processes,
 // whose "news within 100 ms" and shared-figure checks then fail for a reason
 // that is not theirs.
-const LOAD_TESTS = ['test/robustness/flood.test.ts', 'test/e2e/trunk-source-limit.test.ts'];
+const LOAD_TESTS = ['test/robustness/flood.test.ts', 'test/e2e/trunk-source-limit.test.ts', 'test/e2e/tx-limit-reclaim.test.ts'];
 
 export default defineConfig({
   test: {

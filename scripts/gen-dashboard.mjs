@@ -28,7 +28,10 @@ const ROWS = [
       [`histogram_quantile(0.99, sum by (le) (rate(sbc_relay_response_seconds_bucket${sel('method="INVITE"')}${RATE})))`, 'p99'],
     ]],
     ['Active transactions, per node', 'short', [[`sum by (node) (sbc_tm_transactions_active${sel()})`, '{{node}}']]],
-    ['Transaction timeouts per second by timer', 'ops', [[`sum by (timer) (rate(sbc_tm_timeouts_total${sel()}${RATE}))`, '{{timer}}']]],
+    ['Transaction timeouts per second by timer; lingering transactions reclaimed at tm.max_transactions', 'ops', [
+      [`sum by (timer) (rate(sbc_tm_timeouts_total${sel()}${RATE}))`, '{{timer}}'],
+      [`sum by (side) (rate(sbc_tm_reclaimed_total${sel()}${RATE}))`, 'reclaimed ({{side}})'],
+    ]],
     ['SIP messages per second by transport', 'pps', [[`sum by (proto, direction) (rate(sbc_transport_messages_total${sel()}${RATE}))`, '{{proto}} {{direction}}']]],
   ]],
   ['Security', [

@@ -154,7 +154,12 @@ export const sipSection = defineSection(
           doc: 'UDP I/O path. batched: recvmmsg/sendmmsg through the native addon built by npm ci (libs/transport/native; Linux, IPv4): up to 64 datagrams per receive syscall, no rinfo object per datagram, and one sendmmsg per event-loop turn, less CPU per datagram than node:dgram (docs/benchmarks.md, The I/O floor); start fails if the addon is missing. dgram: node:dgram, one call and one syscall per datagram. auto: batched when the addon loaded, else dgram (logged at start). IPv6 sockets always use dgram. The path in use is the metric sbc_transport_udp_io{socket,io}.',
           default: 'auto',
         }),
-        recv_buffer_bytes: t.int({ doc: 'SO_RCVBUF of each UDP socket (bursts wait here while the node is busy); unset = the OS default. Capped at net.core.rmem_max (the kernel then doubles it).', min: 4096, max: 1_073_741_824, optional: true }),
+        recv_buffer_bytes: t.int({
+          doc: 'SO_RCVBUF of each UDP socket: datagrams wait here while the node is busy (a garbage collection, a burst). Capped at net.core.rmem_max (the kernel then doubles it). The default, 1 MiB, carried 1200 calls/s with no datagram dropped where the OS default (212,992 bytes on Linux, about 100 datagrams) dropped hundreds a second from 1000 calls/s (docs/benchmarks.md, session 10); Kamailio raises its own up to 256 KB (maxbuffer).',
+          min: 4096,
+          max: 1_073_741_824,
+          default: 1_048_576,
+        }),
         send_buffer_bytes: t.int({ doc: 'SO_SNDBUF of each UDP socket; unset = the OS default (capped at net.core.wmem_max).', min: 4096, max: 1_073_741_824, optional: true }),
       },
       { doc: 'UDP sockets: the I/O path and socket buffer sizes.' },
@@ -318,7 +323,7 @@ export const tmSection = defineSection(
       default: TM.waitTimer,
     }),
     max_transactions: t.int({
-      doc: 'Live server transactions (requests being handled) on this node. Beyond it a new request is answered 503 with Retry-After (stateless: no state is made for it) and counted in sbc_sip_rejected_total{reason="overloaded"}; retransmissions, ACKs and CANCELs of known transactions still pass, and a BYE may use a reserve of a tenth of the limit above it (hanging up frees gateway channels). Size it from docs/limits.md (memory per 1,000 transactions).',
+      doc: 'Live server transactions on this node: requests being handled and answered ones lingering wait_timer for retransmissions (client transactions are held to the same number). At the limit the oldest lingering one is ended early to make room (sbc_tm_reclaimed_total); only when none lingers is a new request answered 503 with Retry-After (stateless: no state is made for it) and counted in sbc_sip_rejected_total{reason="overloaded"}. Retransmissions, ACKs and CANCELs of known transactions still pass, and a BYE may use a reserve of a tenth of the limit above it (hanging up frees gateway channels). Size it from docs/limits.md (memory per 1,000 transactions).',
       min: 1,
       max: 10_000_000,
       default: 10_000,

@@ -132,6 +132,7 @@ export class SipProxy {
         events: deps.events,
         selectSocket: (hop: Hop) => transport.selectSocket(hop.target, hop.socket),
         forwardStateless: (ctx) => this.forwardAck(ctx),
+        sendUpstream: (response) => this.sendUpstream(response),
         log: this.failLog,
       }),
     ]);
@@ -354,11 +355,20 @@ export class SipProxy {
     }
     msg.removeFirstValue('via');
     this.deps.scrubRelayed?.(msg);
-    const next = vias[1];
+    this.metrics.replied(msg.status);
+    this.sendUpstream(msg);
+  }
+
+  /** A response with no server transaction (any more) goes to its top Via (§18.2.2), statelessly. */
+  private sendUpstream(msg: SipMessage): void {
+    const next = msg.topVia();
+    if (next === undefined) {
+      this.metrics.stateless('dropped');
+      return;
+    }
     const proto = next.transport === 'TCP' ? 'tcp' : 'udp';
     const t = responseTarget(next, next.transport);
     this.metrics.stateless('response');
-    this.metrics.replied(msg.status);
     void this.deps.transport.send({ proto, host: t.host, port: t.port }, msg.serialize());
   }
 }

@@ -9,7 +9,7 @@ import type { Step } from '#libs/pipeline';
 import { createRejectionCatalog, RejectionRecorder, SANITY_REJECTIONS } from '#libs/rejections';
 import { resolveSanityConfig } from '#libs/sanity';
 import { DEFAULT_PARSE_LIMITS, parseVia } from '#libs/sip';
-import { FakeClock, TransactionLayer } from '#libs/transaction';
+import { FakeClock, TransactionLayer, type ServerLimits } from '#libs/transaction';
 import type { InboundHandler, ListenSocketInfo, RemoteInfo, SendTarget, TransportLayer } from '#libs/transport';
 import { CallEvents, type CallEvent } from './call-events.ts';
 import type { FailoverPolicy, RequestContext } from './context.ts';
@@ -32,8 +32,8 @@ afterEach(() => {
   for (const tm of layers.splice(0)) tm.close();
 });
 
-function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void, contacts?: { uri: string; routes?: string[] }[], fork?: FailoverPolicy, extra: { events?: CallEvents; clock?: FakeClock } = {}) {
-  const { events, clock } = extra;
+function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void, contacts?: { uri: string; routes?: string[] }[], fork?: FailoverPolicy, extra: { events?: CallEvents; clock?: FakeClock; limits?: ServerLimits } = {}) {
+  const { events, clock, limits } = extra;
   let handler: InboundHandler | undefined;
   const sent: Sent[] = [];
   const transport = {
@@ -44,7 +44,7 @@ function setup(gateways: RemoteInfo[], seen?: (ctx: RequestContext) => void, con
   } as unknown as TransportLayer;
   const logger = pino({ level: 'silent' });
   const registry = new Registry();
-  const tm = new TransactionLayer({ send: (m, t) => transport.send(t, m.serialize()), logger, registry, ...(clock !== undefined ? { clock } : {}) });
+  const tm = new TransactionLayer({ send: (m, t) => transport.send(t, m.serialize()), logger, registry, limits, ...(clock !== undefined ? { clock } : {}) });
   layers.push(tm);
   const recorder = new RejectionRecorder({ catalog: createRejectionCatalog(SANITY_REJECTIONS, PROXY_REJECTIONS), registry, logger });
   const route: Step<RequestContext> = {
@@ -92,6 +92,22 @@ describe('Relay', () => {
     deliver(response('200 OK', 0, ';tag=g1'), gw1);
     deliver(response('200 OK', 0, ';tag=g1'), gw1);
     expect(to(caller.port)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 180 Ringing', 'SIP/2.0 200 OK', 'SIP/2.0 200 OK']);
+  });
+
+  it('still sends a 2xx retransmission upstream (statelessly) once the server transaction was reclaimed at the limit', async () => {
+    const { deliver, to, sent, registry } = setup([gw1], undefined, undefined, undefined, { limits: { maxServer: 1, maxServerPerSource: 10 } });
+    deliver(invite(), caller);
+    deliver(response('200 OK', 0, ';tag=g1'), gw1);
+    // a second call at the limit of one server transaction ends the first call's lingering one
+    deliver(invite().replace(B, 'z9hG4bK-relaytest2').replace(CID, 'Call-ID: relay-test-2@127.0.0.1'), caller);
+    expect(to(gw1.port)).toEqual(['INVITE sip:service@127.0.0.1:5060 SIP/2.0', 'INVITE sip:service@127.0.0.1:5060 SIP/2.0']);
+    expect(await registry.getSingleMetricAsString('sbc_tm_reclaimed_total')).toContain('sbc_tm_reclaimed_total{side="server"} 1');
+    // the gateway did not get the ACK yet and sends its 200 again: it reaches the still lingering client transaction
+    deliver(response('200 OK', 0, ';tag=g1'), gw1);
+    expect(to(caller.port)).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 200 OK', 'SIP/2.0 100 Trying', 'SIP/2.0 200 OK']);
+    const relayed = sent.filter((s) => s.port === caller.port).at(-1)!.text;
+    expect(relayed).toContain(`\r\n${CV};received=127.0.0.1;rport=5070\r\n`);
+    expect(relayed).not.toContain('127.0.0.1:5060;branch=');
   });
 
   it('lets go of the request context once the call has its final answer (lingering transactions do not pin it)', async () => {

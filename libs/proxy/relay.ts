@@ -25,6 +25,12 @@ export interface RelayDeps {
   reply(ctx: RequestContext, status: number, reason: string): void;
   /** applied to each response relayed upstream (header hygiene) */
   scrub?: (response: SipMessage) => void;
+  /**
+   * sends a response upstream by its top Via, statelessly: a 2xx whose server
+   * transaction has ended (its linger was over or reclaimed at the limit)
+   * still goes up, as a stray 2xx does (§16.7 step 5)
+   */
+  sendUpstream(response: SipMessage): void;
   /** topology hiding: hides each branch request and each response relayed upstream */
   topology?: TopologyHiding;
   /** the call event stream (branch.*, request.*, dialog.ended) */
@@ -304,7 +310,7 @@ export class Relay {
     if (tx === undefined) return;
     this.deps.scrub?.(response);
     this.deps.metrics.replied(response.status);
-    tx.respond(response);
+    if (!tx.respond(response) && tx.isTerminated && response.status >= 200 && response.status < 300) this.deps.sendUpstream(response);
   }
 }
 

@@ -127,6 +127,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
     this.releaseRequest();
     this.st = { name: 'accepted' };
     this.timers.start('M', lingerMs(this.ctx.config), () => this.finish('normal'));
+    this.lingering();
     this.deliverFinal(res);
   }
 
@@ -138,8 +139,10 @@ export class InviteClientTransaction extends ClientTransactionBase {
     this.st = { name: 'completed', ack: new SentMessage(ack) };
     // after a local final (Timer C, cancel) the downstream 487 is only ACKed
     if (!this.finalDelivered) this.deliverFinal(res);
+    if (this.isTerminated) return; // a listener closed the layer
+    this.lingering();
     if (this.reliable) this.finish('normal');
-    else if (!this.isTerminated) this.timers.start('D', this.ctx.config.timerD, () => this.finish('normal'));
+    else this.timers.start('D', this.ctx.config.timerD, () => this.finish('normal'));
   }
 
   private onTimerA(): void {

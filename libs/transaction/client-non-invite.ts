@@ -52,6 +52,8 @@ export class NonInviteClientTransaction extends ClientTransactionBase {
     this.releaseRequest();
     this.st = { name: 'completed' };
     this.deliverFinal(res);
+    if (this.isTerminated) return; // a listener closed the layer
+    this.lingering();
     if (this.reliable) this.finish('normal');
     else this.timers.start('K', this.ctx.config.t4, () => this.finish('normal'));
   }

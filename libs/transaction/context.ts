@@ -15,11 +15,22 @@ export type RetransmitKind =
   /** a request retransmission was absorbed (nothing had to be re-sent) */
   | 'absorbed';
 
+/** what the layer's lingering hook gets */
+export interface LingeringTransaction {
+  readonly side: 'server' | 'client';
+  reclaim(): void;
+}
+
 export interface TxHooks {
   /** the transaction ended: remove it from the layer's map (identity-checked) */
   terminated(tx: { readonly key: string; readonly side: 'server' | 'client' }): void;
-  /** a server transaction waits for nothing more from its source (final sent; a non-2xx to an INVITE ACKed): the per-source limit stops counting it */
-  answered?(tx: object): void;
+  /**
+   * The transaction has its final exchanged and only lingers for
+   * retransmissions (server: final sent, or a non-2xx to an INVITE ACKed;
+   * client: final received). A server transaction then no longer counts
+   * toward its source's limit, and any may be reclaimed at the node's limit.
+   */
+  lingering?(tx: LingeringTransaction): void;
   retransmitted(kind: RetransmitKind): void;
   timedOut(timer: TimerName): void;
   listenerError(err: unknown, event: string, key: string): void;

@@ -9,6 +9,7 @@ export {
   type TransactionLayerEvents,
   type RequestDisposition,
   type ResponseDisposition,
+  type ServerLimits,
   type ServerTransaction,
   type ClientTransaction,
 } from './layer.ts';

@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { buildMessage, createResponse } from '#libs/sip';
+import { buildMessage, createResponse, type SipMessage } from '#libs/sip';
 import { FakeClock } from './fake-clock.ts';
-import { TransactionLayer, TransactionError, TM_METRIC_NAMES, type ServerTransaction } from './index.ts';
+import { TransactionLayer, TransactionError, TM_METRIC_NAMES, type RequestDisposition, type ServerTransaction } from './index.ts';
 import { makeRequest, makeResponse, recorder, setup, source, target } from './test-support.ts';
 
 describe('server matching (RFC 3261 §17.2.3)', () => {
@@ -218,6 +218,66 @@ describe('live server transaction limits', () => {
     clock.advance(10_000);
     expect(layer.counts().server).toBe(1);
     expect(layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-u4' }), a)).toEqual({ kind: 'overloaded', scope: 'source' });
+  });
+
+  it('at the node limit ends the oldest lingering server transaction (reason reclaimed) instead of refusing; refuses only when none lingers', async () => {
+    const clock = new FakeClock();
+    const rec = recorder(clock);
+    const registry = new Registry();
+    const layer = new TransactionLayer({ send: rec.send, clock, registry, config: { waitTimer: 5000 }, limits: { maxServer: 3, maxServerPerSource: 100 } });
+    const reasons: string[] = [];
+    const start = (branch: string) => {
+      const req = makeRequest('OPTIONS', { branch });
+      const d = layer.receiveRequest(req, source());
+      if (d.kind === 'new') d.tx.on('terminated', (e) => reasons.push(`${branch} ${e.reason}`));
+      return { req, d };
+    };
+    const answer = (c: { req: SipMessage; d: RequestDisposition }) => {
+      if (c.d.kind !== 'new') throw new Error(`not a new transaction: ${c.d.kind}`);
+      c.d.tx.respond(createResponse(c.req, 200, 'OK', { toTag: 't' }));
+    };
+    const [a, b, c] = [start('z9hG4bK-g1'), start('z9hG4bK-g2'), start('z9hG4bK-g3')];
+    answer(b);
+    answer(a);
+    // full: the first to linger (b) makes room, not the first created
+    expect(start('z9hG4bK-g4').d.kind).toBe('new');
+    expect(reasons).toEqual(['z9hG4bK-g2 reclaimed']);
+    expect(layer.counts().server).toBe(3);
+    expect(start('z9hG4bK-g5').d.kind).toBe('new');
+    expect(reasons).toEqual(['z9hG4bK-g2 reclaimed', 'z9hG4bK-g1 reclaimed']);
+    // c, g4 and g5 are still at work: nothing lingers, the next is refused
+    expect(start('z9hG4bK-g6').d).toEqual({ kind: 'overloaded', scope: 'node' });
+    answer(c);
+    expect(start('z9hG4bK-g7').d.kind).toBe('new');
+    expect(await registry.getSingleMetricAsString(TM_METRIC_NAMES.reclaimed)).toContain('sbc_tm_reclaimed_total{side="server"} 3');
+    // one that ended on its own timer leaves the queue: nothing stale is reclaimed later
+    clock.advance(10_000);
+    expect(reasons.filter((r) => r.endsWith('normal'))).toEqual([]);
+  });
+
+  it('holds client transactions to the server limit plus the BYE reserve by reclaiming the oldest lingering one; never refuses a send', () => {
+    const clock = new FakeClock();
+    const rec = recorder(clock);
+    const layer = new TransactionLayer({ send: rec.send, clock, config: { waitTimer: 5000 }, limits: { maxServer: 1, maxServerPerSource: 100 } });
+    // limit 1 + reserve 10 = 11 client transactions
+    const reasons: string[] = [];
+    const send = (i: number) => {
+      const req = makeRequest('OPTIONS', { branch: `z9hG4bK-c${i}` });
+      const tx = layer.sendRequest(req, target());
+      tx.on('terminated', (e) => reasons.push(`${i} ${e.reason}`));
+      return { req, tx };
+    };
+    const first = Array.from({ length: 11 }, (_, i) => send(i));
+    for (const { req, tx } of first.slice(0, 3)) tx.receiveResponse(makeResponse(req, 200, 'OK', 't'));
+    send(11);
+    expect(reasons).toEqual(['0 reclaimed']);
+    expect(layer.counts().client).toBe(11);
+    // the unanswered ones are never reclaimed: past the lingering ones the layer simply grows
+    send(12);
+    send(13);
+    send(14);
+    expect(reasons).toEqual(['0 reclaimed', '1 reclaimed', '2 reclaimed']);
+    expect(layer.counts().client).toBe(12);
   });
 
   it('keeps counting an INVITE refused with a non-2xx until its source ACKs it (a flooder never does)', () => {

@@ -17,6 +17,7 @@ import { TransactionError } from './errors.ts';
 import { branchOf, clientKey, hasMagicCookie, responseClientKey, serverKey } from './keys.ts';
 import { buildCancel, cancelOk, responseTargetFor } from './messages.ts';
 import { createTmMetrics, type TmMetrics } from './metrics.ts';
+import { LingerQueue } from './linger-queue.ts';
 import { InviteServerTransaction } from './server-invite.ts';
 import { NonInviteServerTransaction } from './server-non-invite.ts';
 import type { CancelOutcome, ClientOptions, Send, Target } from './types.ts';
@@ -33,7 +34,11 @@ export interface TransactionLayerDeps {
   logger?: Logger;
   /** rate of the per-transaction log lines (never answered, transport error, listener threw), per kind */
   logRate?: LogRateLimit;
-  /** bounds on live server transactions: beyond them a new request is refused (`overloaded`) instead of creating one */
+  /**
+   * bounds on live server transactions: at the node's, the oldest one that
+   * only lingers for retransmissions is ended early; with none lingering (or
+   * at the source's) a new request is refused (`overloaded`)
+   */
   limits?: Partial<ServerLimits>;
   /** when given, sbc_tm_* metrics are registered on it */
   registry?: Registry;
@@ -63,7 +68,7 @@ export type RequestDisposition =
   | { kind: 'overloaded'; scope: 'node' | 'source' };
 
 export interface ServerLimits {
-  /** live server transactions on the node */
+  /** live server transactions on the node (client transactions are held to the same number plus the BYE reserve) */
   maxServer: number;
   /** live server transactions from one source address */
   maxServerPerSource: number;
@@ -85,6 +90,8 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
   private readonly sourceOf = new WeakMap<object, string>();
   private readonly limits: Readonly<ServerLimits>;
   private readonly clients = new Map<string, ClientTransaction>();
+  /** transactions with their final exchanged, oldest first: what the limits reclaim */
+  private readonly lingering = { server: new LingerQueue<ServerTransaction>(), client: new LingerQueue<ClientTransaction>() };
   private readonly ctx: TxContext;
   private readonly metrics: TmMetrics | undefined;
   private closed = false;
@@ -103,8 +110,17 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
           map.delete(tx.key);
           if (tx.side === 'server') this.uncountSource(tx);
         }
+        if (tx.side === 'server') this.lingering.server.delete(tx as ServerTransaction);
+        else this.lingering.client.delete(tx as ClientTransaction);
       },
-      answered: (tx) => this.uncountSource(tx),
+      lingering: (tx) => {
+        if (tx.side === 'server') {
+          this.uncountSource(tx);
+          this.lingering.server.add(tx as ServerTransaction);
+        } else {
+          this.lingering.client.add(tx as ClientTransaction);
+        }
+      },
       retransmitted: (kind) => metrics?.retransmitted(kind),
       timedOut: (timer) => metrics?.timedOut(timer),
       listenerError: (err, event, key) => log?.write('error', 'tm_listener', { err, event, key }, 'tm: transaction listener threw'),
@@ -149,9 +165,9 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
     // limit: hanging up must not wait for a flood to pass. The per-source
     // limit holds for both, so a BYE flood cannot take the reserve alone.)
     if (method !== 'CANCEL') {
-      const nodeLimit = method === 'BYE' ? this.limits.maxServer + byeReserve(this.limits.maxServer) : this.limits.maxServer;
-      if (this.servers.size >= nodeLimit) return { kind: 'overloaded', scope: 'node' };
       if ((this.serversBySource.get(source.host) ?? 0) >= this.limits.maxServerPerSource) return { kind: 'overloaded', scope: 'source' };
+      const nodeLimit = method === 'BYE' ? this.limits.maxServer + byeReserve(this.limits.maxServer) : this.limits.maxServer;
+      if (!this.makeRoom('server', nodeLimit)) return { kind: 'overloaded', scope: 'node' };
     }
     const responseTarget = responseTargetFor(msg, source);
     if (method === 'INVITE') {
@@ -175,10 +191,23 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
   }
 
   /**
+   * At the limit, ends the oldest lingering transaction of that side to make
+   * room for a new one. false when the side is full of transactions still
+   * at work (a new server transaction is then refused).
+   */
+  private makeRoom(side: 'server' | 'client', limit: number): boolean {
+    const map = side === 'server' ? this.servers : this.clients;
+    if (map.size < limit) return true;
+    if (!this.lingering[side].reclaimOldest()) return false;
+    this.metrics?.reclaimed(side);
+    return true;
+  }
+
+  /**
    * The per-source limit counts server transactions not yet answered (and
    * INVITEs whose non-2xx the source has not ACKed): an answered one lingers
    * seconds more for retransmissions only (the node-wide limit still counts
-   * it), so a busy trunk's finished calls do not hold its share; a flood of
+   * it, and may reclaim it), so a busy trunk's finished calls do not hold its share; a flood of
    * requests nobody answers, or of INVITEs that never ACK, does.
    */
   private countSource(tx: object, host: string): void {
@@ -241,6 +270,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
     if (this.clients.has(key)) {
       throw new TransactionError('duplicate_transaction', `a client transaction for branch ${branch} ${method} is already running; use a new branch per hop`);
     }
+    this.makeClientRoom();
     const frTimer = opts.frTimer ?? this.config.frTimer;
     let tx: ClientTransaction;
     if (method === 'INVITE') {
@@ -275,10 +305,22 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
     const key = clientKey(branch, 'CANCEL');
     if (this.clients.has(key)) return;
     const cancel = buildCancel(request, reason);
+    this.makeClientRoom();
     const tx = new NonInviteClientTransaction(this.ctx, key, cancel, invite.target, this.config.frTimer);
     this.clients.set(key, tx);
     this.metrics?.created('client', 'non_invite');
     tx.start();
+  }
+
+  /**
+   * A proxy makes about one client transaction per server transaction, so
+   * clients are held to the server limit plus the BYE reserve: beyond it the
+   * oldest lingering client is reclaimed. A request is never refused for it
+   * (its server transaction already exists).
+   */
+  private makeClientRoom(): void {
+    const max = this.limits.maxServer;
+    if (max !== Infinity) this.makeRoom('client', max + byeReserve(max));
   }
 
   findServer(msg: SipMessage): ServerTransaction | undefined {

@@ -11,6 +11,7 @@ export const TM_METRIC_NAMES = Object.freeze({
   retransmissions: 'sbc_tm_retransmissions_total',
   timeouts: 'sbc_tm_timeouts_total',
   stray: 'sbc_tm_stray_responses_total',
+  reclaimed: 'sbc_tm_reclaimed_total',
 });
 
 export interface TmMetrics {
@@ -18,6 +19,8 @@ export interface TmMetrics {
   retransmitted(kind: RetransmitKind): void;
   timedOut(timer: TimerName): void;
   stray(): void;
+  /** a lingering transaction ended early to make room at the limit */
+  reclaimed(side: 'server' | 'client'): void;
 }
 
 export function createTmMetrics(registry: Registry, counts: () => { server: number; client: number }): TmMetrics {
@@ -55,6 +58,13 @@ export function createTmMetrics(registry: Registry, counts: () => { server: numb
     help: 'Responses that matched no client transaction',
     registers: [registry],
   });
+  const reclaimed = new Counter({
+    name: TM_METRIC_NAMES.reclaimed,
+    help: 'Transactions that had their final and lingered for retransmissions, ended early to make room at tm.max_transactions (their linger was cut short; no call was refused)',
+    labelNames: ['side'] as const,
+    registers: [registry],
+  });
+  const reclaimedOf = { server: batchedChild(reclaimed, 'server'), client: batchedChild(reclaimed, 'client') };
   // counted per transaction: batched until the scrape (prom-client hashes label objects on every inc)
   const createdOf = {
     server: { invite: batchedChild(created, 'server', 'invite'), non_invite: batchedChild(created, 'server', 'non_invite') },
@@ -65,5 +75,6 @@ export function createTmMetrics(registry: Registry, counts: () => { server: numb
     retransmitted: (kind) => retrans.inc({ kind }),
     timedOut: (timer) => timeouts.inc({ timer }),
     stray: () => stray.inc(),
+    reclaimed: (side) => reclaimedOf[side].inc(),
   };
 }

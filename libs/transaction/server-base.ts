@@ -32,7 +32,7 @@ export abstract class ServerTransactionBase extends TransactionCore<ServerTransa
 
   /** Called once the transaction waits for nothing more from its source: final sent (2xx or non-INVITE), or a non-2xx ACKed. */
   protected finalSent(): void {
-    this.ctx.hooks.answered?.(this);
+    this.lingering();
   }
 
   /** A retransmission of the request arrived (same key). */

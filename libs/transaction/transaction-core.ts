@@ -130,4 +130,18 @@ export abstract class TransactionCore<E extends WithTerminated> extends Emitter<
   shutdown(): void {
     this.finish('shutdown');
   }
+
+  /** The final is exchanged: from here the transaction only absorbs retransmissions. */
+  protected lingering(): void {
+    this.ctx.hooks.lingering?.(this);
+  }
+
+  /**
+   * Ends a lingering transaction before its timer (reason 'reclaimed'): the
+   * layer's room for a new one at the live-transaction limit. Only called
+   * on transactions that reported `lingering`.
+   */
+  reclaim(): void {
+    this.finish('reclaimed');
+  }
 }

@@ -55,7 +55,9 @@ export type TerminationReason =
   | 'lifetime'
   | 'transport-error'
   /** TransactionLayer.close() */
-  | 'shutdown';
+  | 'shutdown'
+  /** ended while lingering for retransmissions, to make room at the live-transaction limit */
+  | 'reclaimed';
 
 // ---------------------------------------------------------------- server side
 

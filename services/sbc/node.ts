@@ -111,7 +111,7 @@ export async function startNode(opts: NodeOptions): Promise<SbcNode> {
         },
         udp: {
           io: config.sip.udp.io,
-          ...(config.sip.udp.recv_buffer_bytes !== undefined ? { recvBufferSize: config.sip.udp.recv_buffer_bytes } : {}),
+          recvBufferSize: config.sip.udp.recv_buffer_bytes,
           ...(config.sip.udp.send_buffer_bytes !== undefined ? { sendBufferSize: config.sip.udp.send_buffer_bytes } : {}),
         },
       },

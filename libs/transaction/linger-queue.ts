@@ -1,0 +1,38 @@
+// Transactions that have their final exchanged and only linger to absorb
+// retransmissions (Timers I, J, K, L, M, D), oldest first. At the
+// live-transaction limit the layer ends the oldest of them early rather than
+// refuse a new request: they hold as much memory as a call in flight
+// (docs/limits.md), but losing one costs at most a retransmission relayed
+// again, where a refused request costs a call. Internal.
+
+/** What the queue can end early. */
+export interface Reclaimable {
+  reclaim(): void;
+}
+
+export class LingerQueue<T extends Reclaimable> {
+  // a Set iterates in insertion order; most transactions linger the same
+  // wait_timer (or T4), so its first entry is about the one closest to its end
+  private readonly entries = new Set<T>();
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  add(tx: T): void {
+    this.entries.add(tx);
+  }
+
+  delete(tx: T): void {
+    this.entries.delete(tx);
+  }
+
+  /** Ends the oldest lingering transaction; false when none lingers. */
+  reclaimOldest(): boolean {
+    const first = this.entries.values().next();
+    if (first.done === true) return false;
+    this.entries.delete(first.value);
+    first.value.reclaim();
+    return true;
+  }
+}
