@@ -181,7 +181,17 @@ async function startKamailioSbc(gateways: UasHandle[], allocator?: KamailioAlloc
 // ------------------------------------------------------------- measuring
 
 interface Running { mode: Mode; proxy: ProxyProcess; backend: Backend | undefined }
-interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; cpuUsPerCall: number; faultsPerCall: number; switchesPerCall: number; serversUsPerCall?: number; why: string; /** --paired: the Kamailio mode and its figure in the step beside this one */ refMode?: string; refUs?: number }
+interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; /** datagrams the kernel dropped at the proxy's SIP socket (receive buffer full) */ drops: number; cpuUsPerCall: number; faultsPerCall: number; switchesPerCall: number; serversUsPerCall?: number; why: string; /** --paired: the Kamailio mode and its figure in the step beside this one */ refMode?: string; refUs?: number }
+
+/** datagrams dropped by the kernel at the UDP sockets bound to `port` (the drops column of /proc/net/udp) */
+function socketDrops(port: number): number {
+  let n = 0;
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 13 && parseInt(f[1].split(':')[1], 16) === port) n += Number(f[12]);
+  }
+  return n;
+}
 
 async function step(r: Running, rate: number, calls: number, prewarm = 0): Promise<Omit<Sample, 'mode' | 'round'>> {
   // unmeasured calls right before the measured ones: a proxy idle for minutes between its steps
@@ -190,6 +200,7 @@ async function step(r: Running, rate: number, calls: number, prewarm = 0): Promi
     const w = await runUac({ target: `${r.proxy.host}:${r.proxy.port}`, calls: prewarm, rate, localHost: CALLER_HOST, timeoutMs: (prewarm / rate) * 2000 + 10_000, traceMessages: false });
     if (w.artifactsDir) rmSync(w.artifactsDir, { recursive: true, force: true });
   }
+  const drops0 = socketDrops(r.proxy.port);
   const faults0 = groupMinorFaults(r.proxy.pgid);
   const switches0 = groupContextSwitches(r.proxy.pgid);
   const cpu0 = r.proxy.cpuMs();
@@ -201,7 +212,7 @@ async function step(r: Running, rate: number, calls: number, prewarm = 0): Promi
   const switches = groupContextSwitches(r.proxy.pgid) - switches0;
   const srv = srv0 === undefined ? undefined : r.backend!.serversCpuMs() - srv0;
   const why = [Object.entries(u.failedBy).map(([k, v]) => `${k}:${v}`).join(' '), u.errors.split('\n').find((l) => /^\d{4}-/.test(l))?.slice(0, 200) ?? ''].filter(Boolean).join('; ');
-  return { rate, calls: u.attempted, ok: u.successful, why, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), faultsPerCall: faults / Math.max(1, u.attempted), switchesPerCall: switches / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };
+  return { rate, calls: u.attempted, ok: u.successful, why, drops: socketDrops(r.proxy.port) - drops0, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), faultsPerCall: faults / Math.max(1, u.attempted), switchesPerCall: switches / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };
 }
 
 /** --paired: each node mode's step beside a Kamailio step, one node mode after the other. */
@@ -317,7 +328,7 @@ async function main(): Promise<void> {
         for (const r of order) {
           if (out.has(r.mode.name)) continue;
           const s = await step(r, rate, rate * 10);
-          console.log(`  ${r.mode.name.padEnd(22)} ${rate} cps: ${s.ok}/${s.calls} ok, ${s.cpuUsPerCall.toFixed(0)} µs/call${s.why ? ` (${s.why})` : ''}`);
+          console.log(`  ${r.mode.name.padEnd(22)} ${rate} cps: ${s.ok}/${s.calls} ok, ${s.cpuUsPerCall.toFixed(0)} µs/call, ${s.drops} datagrams dropped at its socket${s.why ? ` (${s.why})` : ''}`);
           if (s.ok === s.calls) best.set(r.mode.name, rate); else out.add(r.mode.name);
         }
       }
