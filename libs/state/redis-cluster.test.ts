@@ -1,11 +1,15 @@
 // The Redis backend on a real 3-shard Redis Cluster (3 masters, 1 replica
 // each, started by the test harness): the whole contract suite, how the keys
-// of many calls spread over the shards, and a shard failover under traffic.
+// of many calls spread over the shards, a shard failover under traffic, and
+// how the client batches its writes to a shard.
+import type { Socket } from 'node:net';
+import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName, waitUntil } from '../../test/harness/index.ts';
 import { startRedisCluster, type RedisClusterHandle } from '../../test/harness/redis-cluster.ts';
 import { realStoreFixture, stateContract } from './contract.ts';
 import { isUnavailable } from './errors.ts';
+import { createClient } from './redis/client.ts';
 import { createRedisState } from './redis/index.ts';
 import { createRedisJobQueue, createRedisJobWorker } from './redis/jobs.ts';
 import type { SharedState } from './types.ts';
@@ -28,6 +32,44 @@ async function oneCall(s: SharedState, i: number): Promise<void> {
     s.callLoad.startLeastLoaded(['gw1', 'gw2', 'gw3'], callId, 60_000),
   ]);
 }
+
+/** A script that keeps its shard busy for `ms` (the server runs one command at a time). */
+const BUSY = "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] repeat local n = redis.call('TIME') until n[1] * 1000000 + n[2] - s > tonumber(ARGV[1]) * 1000 return 1";
+
+describe('the Cluster client', () => {
+  it('writes the commands of one turn in one write, and those issued while a batch is unanswered together once it is answered', async () => {
+    const client = createClient({ topology: { kind: 'cluster', nodes: rc!.urls }, commandTimeoutMs: 2000, maxReconnectDelayMs: 500 }) as Cluster;
+    try {
+      await client.connect();
+      await client.set('{turn}warm', '1'); // the shard's connection is up and idle
+      // the shard holding {turn}: the others answer MOVED
+      const owns = await Promise.all(client.nodes('master').map((n) => n.exists('{turn}warm').then(() => true, () => false)));
+      const shard = client.nodes('master')[owns.indexOf(true)];
+      expect(owns.filter(Boolean)).toHaveLength(1);
+      // count the socket's writes: corked commands leave through one _writev
+      const socket = (shard as unknown as { stream: Socket & { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void } }).stream;
+      let writes = 0;
+      const [w, wv] = [socket._write.bind(socket), socket._writev.bind(socket)];
+      socket._write = (...a: unknown[]) => { writes++; w(...a); };
+      socket._writev = (...a: unknown[]) => { writes++; wv(...a); };
+      await Promise.all(Array.from({ length: 20 }, (_, i) => client.set(`{turn}k${i}`, String(i))));
+      expect(writes).toBe(1);
+      // one batch in flight (the shard busy for 50 ms), then three commands in three later turns
+      writes = 0;
+      const busy = client.eval(BUSY, 1, '{turn}busy', 50);
+      const later: Promise<unknown>[] = [];
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setImmediate(r));
+        later.push(client.set(`{turn}late${i}`, String(i)));
+      }
+      await Promise.all([busy, ...later]);
+      expect(writes).toBe(2);
+      expect(await client.get('{turn}late2')).toBe('2');
+    } finally {
+      client.disconnect();
+    }
+  });
+});
 
 describe('Redis Cluster layout', () => {
   it('spreads the keys of 10,000 calls over all shards (none above 45%), and 2,000 banned sources over all shards', async () => {

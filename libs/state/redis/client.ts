@@ -2,9 +2,10 @@
 // (ioredis Cluster: commands routed by slot, MOVED/failover followed), or a
 // master found through Sentinel. All three get the same fail-fast settings
 // (docs/state.md, "Failure behaviour"). Commands sent in one turn of the
-// event loop share one write: a Cluster by ioredis auto-pipelining (grouped
-// per shard), one server or a Sentinel master by a socket corked for the turn
-// (CorkedRedis: the same batching without auto-pipelining's cost per batch).
+// event loop share one write, by a socket corked for the turn: one server or
+// a Sentinel master (CorkedRedis), and each shard of a Cluster, where a batch
+// also waits while the shard's previous one is unanswered (oneBatchInFlight).
+// Both do what ioredis auto-pipelining does, without its cost per batch.
 import { Cluster, Redis, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
 import { redactUrl } from './errors.ts';
 
@@ -87,6 +88,35 @@ class CorkedRedis extends Redis {
   }
 }
 
+/**
+ * A Cluster shard's connection: commands issued while an earlier batch is
+ * still unanswered wait, corked, until it is answered, then leave together
+ * in one write; with nothing in flight a batch leaves at the end of its turn
+ * (as CorkedRedis). What ioredis auto-pipelining does per shard (one
+ * pipeline in flight, the rest queued), without its Pipeline object and
+ * setImmediate per batch.
+ */
+function oneBatchInFlight(node: Redis): void {
+  const send = node.sendCommand.bind(node);
+  let corked = false;
+  node.sendCommand = ((command: Command, stream?: Parameters<Redis['sendCommand']>[1]) => {
+    const socket = node.stream;
+    if (!corked && stream === undefined && node.status === 'ready' && socket !== undefined && socket.writable) {
+      corked = true;
+      socket.cork();
+      const release = () => {
+        corked = false;
+        socket.uncork();
+      };
+      // the last command still waiting for its reply: its answer ends the wait (or its failure, when the connection drops)
+      const inFlight = (node.commandQueue.peekBack()?.command as Partial<Command> | undefined)?.promise;
+      if (inFlight === undefined) process.nextTick(release);
+      else inFlight.then(release, release);
+    }
+    return send(command, stream);
+  }) as Redis['sendCommand'];
+}
+
 export function createClient(s: ClientSettings): RedisClient {
   const retry = (times: number) => Math.min(50 * times, s.maxReconnectDelayMs);
   // Fail fast: while disconnected, calls reject at once instead of piling up
@@ -103,7 +133,7 @@ export function createClient(s: ClientSettings): RedisClient {
     if (t.nodes.length === 0) throw new Error('Redis Cluster needs at least one startup node');
     const options: ClusterOptions = {
       lazyConnect: true,
-      enableAutoPipelining: true,
+      enableAutoPipelining: false,
       enableOfflineQueue: false,
       clusterRetryStrategy: retry,
       // A shard whose master died answers CLUSTERDOWN / closes until a replica
@@ -114,7 +144,9 @@ export function createClient(s: ClientSettings): RedisClient {
       slotsRefreshInterval: 5000,
       redisOptions: { ...urlOptions(t.nodes[0]), ...s.redis, ...failFast },
     };
-    return new Cluster(t.nodes.map(hostPort), options);
+    const cluster = new Cluster(t.nodes.map(hostPort), options);
+    cluster.on('+node', (node: Redis) => oneBatchInFlight(node));
+    return cluster;
   }
   if (t.kind === 'sentinel') {
     if (t.sentinels.length === 0) throw new Error('Sentinel needs at least one sentinel address');
@@ -140,9 +172,10 @@ const REDIRECT = /^(MOVED|ASK) /;
 /**
  * Sends a command; on a Redis Cluster, a MOVED/ASK reply makes it learn the
  * new slot map and send once more. ioredis follows redirects of single
- * commands itself, but not inside an auto-pipeline whose commands got
- * different redirects (their slots differ), which is the case right after a
- * failover. The refused command did not run, so sending it again is safe.
+ * commands itself (the backend's Cluster client sends nothing else), but not
+ * inside an auto-pipeline whose commands got different redirects, as right
+ * after a failover: this stays for any caller that pipelines. The refused
+ * command did not run, so sending it again is safe.
  */
 export function sendFollowingRedirects<T>(redis: RedisClient, send: () => Promise<T>): Promise<T> {
   if (!(redis instanceof Cluster)) return send();

@@ -11,8 +11,8 @@ import { runScript } from './scripts.ts';
 export function redisCounterSink(redis: RedisClient, keys: KeySpace, name: string, windowMs: number): CounterSink {
   const send = <T>(cmd: () => Promise<T>) => sendFollowingRedirects(redis, cmd);
   const key = (windowId: number, stripe: number) => keys.counterWindow(name, windowMs, windowId, stripe);
-  /** One script per stripe touched; all issued in one tick, so auto-pipelining
-   *  sends them in one write per Redis server. */
+  /** One script per stripe touched; all issued in one turn, so they leave in
+   *  one write per Redis server (client.ts). */
   const sendWindow = async ({ windowId, deltas }: WindowBatch): Promise<Map<string, number>> => {
     const byStripe = new Map<number, (string | number)[]>();
     for (const [k, d] of deltas) {

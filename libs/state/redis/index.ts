@@ -1,6 +1,6 @@
 // The Redis backend: one ioredis client per node (a single server, a Redis
 // Cluster or a Sentinel-managed master; client.ts) whose calls issued in one
-// turn share a write (a corked socket; auto-pipelining on a Cluster), scripts loaded once, and fast
+// turn share a write (a socket corked for the turn; per shard on a Cluster), scripts loaded once, and fast
 // failure instead of queueing while Redis is away (docs/state.md, "Faults").
 import { Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';

@@ -313,13 +313,14 @@ interface Defined {
 const defined = new WeakMap<RedisClient, Map<string, Defined>>();
 
 /**
- * Runs a script: one EVALSHA (EVAL on NOSCRIPT), auto-pipelined with its
- * neighbours. Each (script, key count) is defined once per client with a
- * fixed numberOfKeys, so the first argument ioredis sees is the first key:
- * auto-pipelining on a Redis Cluster groups commands by that key's slot (with
- * the key count first, every script would be grouped under the slot of "1").
+ * Runs a script: one EVALSHA (EVAL on NOSCRIPT), in the same write as the
+ * other commands of its turn. Each (script, key count) is defined once per
+ * client with a fixed numberOfKeys, so the first argument ioredis sees is the
+ * first key: a Redis Cluster routes the command by that key's slot (with the
+ * key count first, every script would go to the slot of "1").
  * Definitions are made on first use (call-load scripts take one key per
- * gateway); an auto-pipeline copies the scripts defined when it was created,
+ * gateway). On a client that auto-pipelines (the backend's clients do not;
+ * scripts.test.ts keeps the case covered) an auto-pipeline copies the scripts defined when it was created,
  * so the first calls of a new definition wait until every auto-pipeline that
  * existed at the definition has been sent. One setImmediate is not enough: a
  * slot's pipeline queued behind a running one stays open longer, and a call
