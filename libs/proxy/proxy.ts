@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import { Pipeline, type PipelineOutcome, type Step } from '#libs/pipeline';
 import { LogLimiter, RateLimitedLog, type LogRateLimit, type RejectionRecorder } from '#libs/rejections';
 import { checkRequest, forwardedMaxForwards, type SanityConfig, type SanityContext } from '#libs/sanity';
-import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage } from '#libs/sip';
+import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage, type Via } from '#libs/sip';
 import type { TransactionLayer } from '#libs/transaction';
 import type { InboundMessage, RemoteInfo, SocketId, TransportLayer } from '#libs/transport';
 import { eventBase, type CallEvents } from './call-events.ts';
@@ -356,12 +356,11 @@ export class SipProxy {
     msg.removeFirstValue('via');
     this.deps.scrubRelayed?.(msg);
     this.metrics.replied(msg.status);
-    this.sendUpstream(msg);
+    this.sendUpstream(msg, vias[1]);
   }
 
   /** A response with no server transaction (any more) goes to its top Via (§18.2.2), statelessly. */
-  private sendUpstream(msg: SipMessage): void {
-    const next = msg.topVia();
+  private sendUpstream(msg: SipMessage, next: Via | undefined = msg.topVia()): void {
     if (next === undefined) {
       this.metrics.stateless('dropped');
       return;

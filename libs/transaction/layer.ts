@@ -91,7 +91,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
   private readonly limits: Readonly<ServerLimits>;
   private readonly clients = new Map<string, ClientTransaction>();
   /** transactions with their final exchanged, oldest first: what the limits reclaim */
-  private readonly lingering = { server: new LingerQueue<ServerTransaction>(), client: new LingerQueue<ClientTransaction>() };
+  private readonly lingering = { server: new LingerQueue(), client: new LingerQueue() };
   private readonly ctx: TxContext;
   private readonly metrics: TmMetrics | undefined;
   private closed = false;
@@ -110,16 +110,11 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
           map.delete(tx.key);
           if (tx.side === 'server') this.uncountSource(tx);
         }
-        if (tx.side === 'server') this.lingering.server.delete(tx as ServerTransaction);
-        else this.lingering.client.delete(tx as ClientTransaction);
+        this.lingering[tx.side].delete(tx);
       },
       lingering: (tx) => {
-        if (tx.side === 'server') {
-          this.uncountSource(tx);
-          this.lingering.server.add(tx as ServerTransaction);
-        } else {
-          this.lingering.client.add(tx as ClientTransaction);
-        }
+        if (tx.side === 'server') this.uncountSource(tx);
+        this.lingering[tx.side].add(tx);
       },
       retransmitted: (kind) => metrics?.retransmitted(kind),
       timedOut: (timer) => metrics?.timedOut(timer),
@@ -165,6 +160,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
     // limit: hanging up must not wait for a flood to pass. The per-source
     // limit holds for both, so a BYE flood cannot take the reserve alone.)
     if (method !== 'CANCEL') {
+      // the source's limit first: a request it refuses must not cost a lingering transaction
       if ((this.serversBySource.get(source.host) ?? 0) >= this.limits.maxServerPerSource) return { kind: 'overloaded', scope: 'source' };
       const nodeLimit = method === 'BYE' ? this.limits.maxServer + byeReserve(this.limits.maxServer) : this.limits.maxServer;
       if (!this.makeRoom('server', nodeLimit)) return { kind: 'overloaded', scope: 'node' };
@@ -320,7 +316,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
    */
   private makeClientRoom(): void {
     const max = this.limits.maxServer;
-    if (max !== Infinity) this.makeRoom('client', max + byeReserve(max));
+    this.makeRoom('client', max + byeReserve(max));
   }
 
   findServer(msg: SipMessage): ServerTransaction | undefined {

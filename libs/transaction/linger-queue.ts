@@ -5,26 +5,20 @@
 // (docs/limits.md), but losing one costs at most a retransmission relayed
 // again, where a refused request costs a call. Internal.
 
-/** What the queue can end early. */
-export interface Reclaimable {
-  reclaim(): void;
-}
+import type { LingeringTransaction } from './context.ts';
 
-export class LingerQueue<T extends Reclaimable> {
+export class LingerQueue {
   // a Set iterates in insertion order; most transactions linger the same
   // wait_timer (or T4), so its first entry is about the one closest to its end
-  private readonly entries = new Set<T>();
+  private readonly entries = new Set<LingeringTransaction>();
 
-  get size(): number {
-    return this.entries.size;
-  }
-
-  add(tx: T): void {
+  add(tx: LingeringTransaction): void {
     this.entries.add(tx);
   }
 
-  delete(tx: T): void {
-    this.entries.delete(tx);
+  /** (any ended transaction: one that never lingered is simply not there) */
+  delete(tx: object): void {
+    this.entries.delete(tx as LingeringTransaction);
   }
 
   /** Ends the oldest lingering transaction; false when none lingers. */

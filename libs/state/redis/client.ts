@@ -2,10 +2,10 @@
 // (ioredis Cluster: commands routed by slot, MOVED/failover followed), or a
 // master found through Sentinel. All three get the same fail-fast settings
 // (docs/state.md, "Failure behaviour"). Commands sent in one turn of the
-// event loop share one write, by a socket corked for the turn: one server or
-// a Sentinel master (CorkedRedis), and each shard of a Cluster, where a batch
-// also waits while the shard's previous one is unanswered (oneBatchInFlight).
-// Both do what ioredis auto-pipelining does, without its cost per batch.
+// event loop share one write, by a socket corked for the turn (writesPerTurn):
+// one server or a Sentinel master, and each shard of a Cluster, where a batch
+// also waits while the shard's previous one is unanswered. Both do what ioredis
+// auto-pipelining does, without its cost per batch.
 import { Cluster, Redis, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
 import { redactUrl } from './errors.ts';
 
@@ -60,7 +60,7 @@ export function describeTopology(t: RedisTopology, redis?: RedisOptions): string
 }
 
 /**
- * One connection whose commands issued together leave in one write: the
+ * Makes a connection's commands issued together leave in one write: the
  * first command corks the socket and a process.nextTick uncorks it, so every
  * command issued by the same synchronous run (e.g. the pipeline steps that
  * start round trips without waiting, then `settle`) goes out as one writev.
@@ -70,38 +70,18 @@ export function describeTopology(t: RedisTopology, redis?: RedisOptions): string
  * a setImmediate and a copy of every defined script per batch: at a few
  * hundred calls per second nearly every batch is one command, and each cost
  * ~25-35 µs of CPU more than a plain write (bench/redis-client.ts).
+ *
+ * `oneBatchInFlight` (a Cluster shard's connection): a batch started while
+ * an earlier one is still unanswered waits, corked, until it is answered, so
+ * the commands of several turns leave together, as auto-pipelining does per
+ * shard (one pipeline in flight, the rest queued).
  */
-class CorkedRedis extends Redis {
-  private corked = false;
-
-  override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
-    const socket = this.stream;
-    if (!this.corked && stream === undefined && this.status === 'ready' && socket !== undefined && socket.writable) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    return super.sendCommand(command, stream);
-  }
-}
-
-/**
- * A Cluster shard's connection: commands issued while an earlier batch is
- * still unanswered wait, corked, until it is answered, then leave together
- * in one write; with nothing in flight a batch leaves at the end of its turn
- * (as CorkedRedis). What ioredis auto-pipelining does per shard (one
- * pipeline in flight, the rest queued), without its Pipeline object and
- * setImmediate per batch.
- */
-function oneBatchInFlight(node: Redis): void {
-  const send = node.sendCommand.bind(node);
+function writesPerTurn<T extends Redis>(redis: T, oneBatchInFlight: boolean): T {
+  const send = redis.sendCommand.bind(redis);
   let corked = false;
-  node.sendCommand = ((command: Command, stream?: Parameters<Redis['sendCommand']>[1]) => {
-    const socket = node.stream;
-    if (!corked && stream === undefined && node.status === 'ready' && socket !== undefined && socket.writable) {
+  redis.sendCommand = ((command: Command, stream?: Parameters<Redis['sendCommand']>[1]) => {
+    const socket = redis.stream;
+    if (!corked && stream === undefined && redis.status === 'ready' && socket !== undefined && socket.writable) {
       corked = true;
       socket.cork();
       const release = () => {
@@ -109,12 +89,13 @@ function oneBatchInFlight(node: Redis): void {
         socket.uncork();
       };
       // the last command still waiting for its reply: its answer ends the wait (or its failure, when the connection drops)
-      const inFlight = (node.commandQueue.peekBack()?.command as Partial<Command> | undefined)?.promise;
+      const inFlight = oneBatchInFlight ? (redis.commandQueue.peekBack()?.command as Partial<Command> | undefined)?.promise : undefined;
       if (inFlight === undefined) process.nextTick(release);
       else inFlight.then(release, release);
     }
     return send(command, stream);
   }) as Redis['sendCommand'];
+  return redis;
 }
 
 export function createClient(s: ClientSettings): RedisClient {
@@ -145,12 +126,12 @@ export function createClient(s: ClientSettings): RedisClient {
       redisOptions: { ...urlOptions(t.nodes[0]), ...s.redis, ...failFast },
     };
     const cluster = new Cluster(t.nodes.map(hostPort), options);
-    cluster.on('+node', (node: Redis) => oneBatchInFlight(node));
+    cluster.on('+node', (node: Redis) => writesPerTurn(node, true));
     return cluster;
   }
   if (t.kind === 'sentinel') {
     if (t.sentinels.length === 0) throw new Error('Sentinel needs at least one sentinel address');
-    return new CorkedRedis({
+    return writesPerTurn(new Redis({
       ...s.redis,
       sentinels: t.sentinels.map(hostPort),
       name: t.name,
@@ -160,10 +141,10 @@ export function createClient(s: ClientSettings): RedisClient {
       enableAutoPipelining: false,
       sentinelRetryStrategy: retry,
       ...failFast,
-    });
+    }), false);
   }
   const options: RedisOptions = { ...s.redis, lazyConnect: true, enableAutoPipelining: false, ...failFast };
-  return t.url ? new CorkedRedis(t.url, options) : new CorkedRedis(options);
+  return writesPerTurn(t.url ? new Redis(t.url, options) : new Redis(options), false);
 }
 
 /** A slot that moved (resharding, or a replica promoted after its master died). */
