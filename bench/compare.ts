@@ -30,6 +30,10 @@
 // A node mode may end in +<v8 flag>... (e.g. memory-topoh+single-threaded-gc,
 // memory-none+max-semi-space-size=16): the node starts with those flags after
 // the ones npm start gives it, to compare V8 settings in one run.
+// A node mode may end in @<checkout> (e.g. memory-topoh@/work/base): that
+// node runs <checkout>/dist/sbc.mjs, another commit built there (npm ci and
+// npm run build in it first), so two builds alternate in one run: an A/B of
+// a change, measured as every other mode.
 // --paired 1: each round runs every node mode's step at the same time as a
 // step of Kamailio (each with its own callers), one node mode after the
 // other, and each ratio is to the Kamailio step beside it (the first
@@ -47,7 +51,7 @@
 // without kamailio the ratios are to the first mode listed.
 // --max R1,R2,...: after the rounds, each mode at each rate (one step of
 // 10 s, alternating) and the highest rate with zero failed calls.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +72,7 @@ type Hiding = (typeof HIDINGS)[number];
 type UdpIo = 'dgram' | 'batched';
 const KAMAILIO_ALLOCATORS = ['qm', 'fm', 'tlsf'] as const;
 type KamailioAllocator = (typeof KAMAILIO_ALLOCATORS)[number];
-type Mode = { name: string; kind: 'kamailio'; allocator?: KamailioAllocator } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo; v8Flags: string[] };
+type Mode = { name: string; kind: 'kamailio'; allocator?: KamailioAllocator } | { name: string; kind: 'node'; state: StateKind; hiding: Hiding; io?: UdpIo; v8Flags: string[]; bundle?: string };
 
 interface Args { modes: Mode[]; rate: number; calls: number; rounds: number; max: number[]; parallel: boolean; paired: boolean; prewarm: number }
 
@@ -84,13 +88,16 @@ function parseMode(s: string): Mode {
     if (!(KAMAILIO_ALLOCATORS as readonly string[]).includes(allocator)) usage(`mode ${s}: Kamailio's allocator is one of ${KAMAILIO_ALLOCATORS.join(', ')}`);
     return { name: s, kind: 'kamailio', allocator: allocator as KamailioAllocator };
   }
-  const [modeAndIo, ...flags] = s.split('+');
+  const [spec, checkout] = s.split('@');
+  const bundle = checkout === undefined ? undefined : join(checkout, 'dist/sbc.mjs');
+  if (bundle !== undefined && !existsSync(bundle)) usage(`mode ${s}: ${bundle} does not exist (run npm ci and npm run build in ${checkout} first)`);
+  const [modeAndIo, ...flags] = spec.split('+');
   const [base, io] = modeAndIo.split(':');
   if (io !== undefined && io !== 'dgram' && io !== 'batched') usage(`mode ${s}: the UDP I/O suffix is :dgram or :batched`);
   const [state, hiding] = base.split('-');
   if (!(STATES as readonly string[]).includes(state) || !(HIDINGS as readonly string[]).includes(hiding)) usage(`unknown mode ${s}`);
   if (state === 'memory' && hiding === 'topos') usage('topos keeps dialogs in Redis: use redis-topos or cluster-topos');
-  return { name: s, kind: 'node', state: state as StateKind, hiding: hiding as Hiding, v8Flags: flags.map((f) => `--${f}`), ...(io !== undefined ? { io: io as UdpIo } : {}) };
+  return { name: s, kind: 'node', state: state as StateKind, hiding: hiding as Hiding, v8Flags: flags.map((f) => `--${f}`), ...(io !== undefined ? { io: io as UdpIo } : {}), ...(bundle !== undefined ? { bundle } : {}) };
 }
 
 function parseArgs(argv: string[]): Args {
@@ -275,7 +282,7 @@ async function main(): Promise<void> {
       } else {
         if (!backends.has(mode.state)) backends.set(mode.state, await startBackend(mode.state, `bench-${process.pid}-${mode.state}`));
         backend = backends.get(mode.state);
-        proxy = await startSbcNode({ gateways, config: benchNodeConfig({ hiding: mode.hiding, io: mode.io, extra: backend?.config }), nodeFlags: mode.v8Flags, lifetimeMs: 3_600_000 });
+        proxy = await startSbcNode({ gateways, config: benchNodeConfig({ hiding: mode.hiding, io: mode.io, extra: backend?.config }), nodeFlags: mode.v8Flags, bundle: mode.bundle, lifetimeMs: 3_600_000 });
       }
       const r = { mode, proxy, backend };
       running.push(r);

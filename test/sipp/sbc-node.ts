@@ -40,6 +40,8 @@ export interface SbcNodeOptions {
   httpPort?: number;
   /** a TypeScript entry run by tsx instead of the built bundle (dist/sbc.mjs, what npm start runs) */
   entry?: string;
+  /** another build's bundle run in its place, as npm start runs it (bench/compare.ts' <mode>@<checkout>: A/B of two commits) */
+  bundle?: string;
   /** top-level keys merged over the generated config (shallow, except sip: one level deep) */
   config?: Record<string, unknown>;
   /** extra node flags before the bundle (e.g. --cpu-prof for bench/profile-node.ts) */
@@ -86,7 +88,7 @@ export function sbcEntryExists(): boolean {
 }
 
 export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle> {
-  const entry = opts.entry ?? SBC_BUNDLE;
+  const entry = opts.entry ?? opts.bundle ?? SBC_BUNDLE;
   if (!existsSync(entry)) throw new Error(`SBC node entry ${entry} does not exist yet (npm run build makes dist/sbc.mjs)`);
   const host = opts.host ?? '127.0.0.1';
   const transport = opts.transport ?? 'udp';
@@ -138,7 +140,7 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
     }
     // the node answers SIP before its HTTP server (metrics, admin) listens, and callers fetch right away;
     // with any readiness (a fixture entry has no HTTP face)
-    if (entry === SBC_BUNDLE || entry === SBC_ENTRY) await waitForHttp(host, httpPort, group, timeoutMs);
+    if (opts.bundle !== undefined || entry === SBC_BUNDLE || entry === SBC_ENTRY) await waitForHttp(host, httpPort, group, timeoutMs);
   } catch (err) {
     stopping = true;
     await group.stop();
