@@ -40,7 +40,7 @@ export interface SbcNodeOptions {
   httpPort?: number;
   /** a TypeScript entry run by tsx instead of the built bundle (dist/sbc.mjs, what npm start runs) */
   entry?: string;
-  /** another build's bundle run in its place, as npm start runs it (bench/compare.ts' <mode>@<checkout>: A/B of two commits) */
+  /** another build's bundle run in its place, as npm start runs it (bench/compare.ts' <mode>@<checkout>: A/B of two commits); `entry` wins when both are given */
   bundle?: string;
   /** top-level keys merged over the generated config (shallow, except sip: one level deep) */
   config?: Record<string, unknown>;
@@ -139,8 +139,8 @@ export async function startSbcNode(opts: SbcNodeOptions): Promise<SbcNodeHandle>
       }
     }
     // the node answers SIP before its HTTP server (metrics, admin) listens, and callers fetch right away;
-    // with any readiness (a fixture entry has no HTTP face)
-    if (opts.bundle !== undefined || entry === SBC_BUNDLE || entry === SBC_ENTRY) await waitForHttp(host, httpPort, group, timeoutMs);
+    // with any readiness (a bundle or the real entry: a fixture entry has no HTTP face)
+    if (opts.entry === undefined || opts.entry === SBC_ENTRY) await waitForHttp(host, httpPort, group, timeoutMs);
   } catch (err) {
     stopping = true;
     await group.stop();
