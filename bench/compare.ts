@@ -45,7 +45,9 @@
 // --prewarm N: N unmeasured calls right before every measured step (each
 // proxy, Kamailio too): a proxy idle for minutes between its steps starts the
 // step as a proxy in service would. Each step also prints its proxy's minor
-// page faults and context switches (all threads) per call.
+// page faults and context switches (all threads) per call, and for a node
+// the part of its CPU per call spent in garbage collection, "(GC n)" (from
+// its own sbc_nodejs_gc_duration_seconds, read before and after the step).
 // --parallel 1: each round runs every mode's step at the same time (paired
 // samples under the same machine load; each proxy gets its own callers) and
 // without kamailio the ratios are to the first mode listed.
@@ -187,8 +189,14 @@ async function startKamailioSbc(gateways: UasHandle[], allocator?: KamailioAlloc
 
 // ------------------------------------------------------------- measuring
 
-interface Running { mode: Mode; proxy: ProxyProcess; backend: Backend | undefined }
-interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; /** datagrams the kernel dropped at the proxy's SIP socket (receive buffer full) */ drops: number; cpuUsPerCall: number; faultsPerCall: number; switchesPerCall: number; serversUsPerCall?: number; why: string; /** --paired: the Kamailio mode and its figure in the step beside this one */ refMode?: string; refUs?: number }
+interface Running {
+  mode: Mode;
+  proxy: ProxyProcess;
+  backend: Backend | undefined;
+  /** a node's garbage collection time so far, ms (its own sbc_nodejs_gc_duration_seconds); undefined for Kamailio */
+  gcMs?: () => Promise<number>;
+}
+interface Sample { mode: string; round: number; rate: number; calls: number; ok: number; /** datagrams the kernel dropped at the proxy's SIP socket (receive buffer full) */ drops: number; cpuUsPerCall: number; faultsPerCall: number; switchesPerCall: number; serversUsPerCall?: number; /** a node's time in garbage collection per call (part of cpuUsPerCall) */ gcUsPerCall?: number; why: string; /** --paired: the Kamailio mode and its figure in the step beside this one */ refMode?: string; refUs?: number }
 
 /** datagrams dropped by the kernel at the UDP sockets bound to `port` (the drops column of /proc/net/udp) */
 function socketDrops(port: number): number {
@@ -212,15 +220,28 @@ async function step(r: Running, rate: number, calls: number, prewarm = 0): Promi
   const switches0 = groupContextSwitches(r.proxy.pgid);
   const cpu0 = r.proxy.cpuMs();
   const srv0 = r.backend?.serversCpuMs();
+  const gc0 = await r.gcMs?.();
   const u = await runUac({ target: `${r.proxy.host}:${r.proxy.port}`, calls, rate, localHost: CALLER_HOST, timeoutMs: (calls / rate) * 2000 + 10_000, traceMessages: false });
   if (u.artifactsDir) rmSync(u.artifactsDir, { recursive: true, force: true });
   const cpu = r.proxy.cpuMs() - cpu0;
   const faults = groupMinorFaults(r.proxy.pgid) - faults0;
   const switches = groupContextSwitches(r.proxy.pgid) - switches0;
   const srv = srv0 === undefined ? undefined : r.backend!.serversCpuMs() - srv0;
+  const gc = gc0 === undefined ? undefined : (await r.gcMs!()) - gc0;
   const why = [Object.entries(u.failedBy).map(([k, v]) => `${k}:${v}`).join(' '), u.errors.split('\n').find((l) => /^\d{4}-/.test(l))?.slice(0, 200) ?? ''].filter(Boolean).join('; ');
-  return { rate, calls: u.attempted, ok: u.successful, why, drops: socketDrops(r.proxy.port) - drops0, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), faultsPerCall: faults / Math.max(1, u.attempted), switchesPerCall: switches / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}) };
+  return { rate, calls: u.attempted, ok: u.successful, why, drops: socketDrops(r.proxy.port) - drops0, cpuUsPerCall: (cpu * 1000) / Math.max(1, u.attempted), faultsPerCall: faults / Math.max(1, u.attempted), switchesPerCall: switches / Math.max(1, u.attempted), ...(srv !== undefined ? { serversUsPerCall: (srv * 1000) / Math.max(1, u.attempted) } : {}), ...(gc !== undefined ? { gcUsPerCall: (gc * 1000) / Math.max(1, u.attempted) } : {}) };
 }
+
+/** the node's GC time so far (ms): the sum of its sbc_nodejs_gc_duration_seconds over every kind */
+async function nodeGcMs(httpPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  let seconds = 0;
+  for (const m of text.matchAll(/^sbc_nodejs_gc_duration_seconds_sum\{[^}]*\} ([0-9.e+-]+)$/gm)) seconds += Number(m[1]);
+  return seconds * 1000;
+}
+
+/** " (GC n)": µs per call a node spent in garbage collection in the step, when measured */
+const gcText = (s: { gcUsPerCall?: number }): string => (s.gcUsPerCall === undefined ? '' : ` (GC ${s.gcUsPerCall.toFixed(0)})`);
 
 /** --paired: each node mode's step beside a Kamailio step, one node mode after the other. */
 async function pairedRound(order: Running[], round: number, args: Args): Promise<Sample[]> {
@@ -233,7 +254,7 @@ async function pairedRound(order: Running[], round: number, args: Args): Promise
     out.push({ mode: ref.mode.name, round, ...k }, { mode: r.mode.name, round, ...s, refMode: ref.mode.name, refUs: k.cpuUsPerCall });
     const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs)`;
     const failed = [s, k].some((x) => x.ok < x.calls) ? `  FAILED: node ${s.calls - s.ok}, kamailio ${k.calls - k.ok} (${s.why || k.why})` : '';
-    console.log(`  ${r.mode.name.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call, ${s.faultsPerCall.toFixed(1)} page faults/call, ${s.switchesPerCall.toFixed(1)} context switches/call${srv}, kamailio beside it ${k.cpuUsPerCall.toFixed(0)} = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x${failed}`);
+    console.log(`  ${r.mode.name.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call${gcText(s)}, ${s.faultsPerCall.toFixed(1)} page faults/call, ${s.switchesPerCall.toFixed(1)} context switches/call${srv}, kamailio beside it ${k.cpuUsPerCall.toFixed(0)} = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x${failed}`);
   }
   return out;
 }
@@ -277,14 +298,17 @@ async function main(): Promise<void> {
     for (const mode of args.modes) {
       let proxy: ProxyProcess;
       let backend: Backend | undefined;
+      let gcMs: (() => Promise<number>) | undefined;
       if (mode.kind === 'kamailio') {
         proxy = await startKamailioSbc(gateways, mode.allocator);
       } else {
         if (!backends.has(mode.state)) backends.set(mode.state, await startBackend(mode.state, `bench-${process.pid}-${mode.state}`));
         backend = backends.get(mode.state);
-        proxy = await startSbcNode({ gateways, config: benchNodeConfig({ hiding: mode.hiding, io: mode.io, extra: backend?.config }), nodeFlags: mode.v8Flags, bundle: mode.bundle, lifetimeMs: 3_600_000 });
+        const node = await startSbcNode({ gateways, config: benchNodeConfig({ hiding: mode.hiding, io: mode.io, extra: backend?.config }), nodeFlags: mode.v8Flags, bundle: mode.bundle, lifetimeMs: 3_600_000 });
+        proxy = node;
+        gcMs = () => nodeGcMs(node.httpPort);
       }
-      const r = { mode, proxy, backend };
+      const r: Running = { mode, proxy, backend, gcMs };
       running.push(r);
       for (let i = 0; i < 2; i++) await step(r, 200, 2000);
       console.log(`  ${mode.name} started and warmed up`);
@@ -313,7 +337,7 @@ async function main(): Promise<void> {
       for (const s of inRound.sort((a, b) => args.modes.findIndex((m) => m.name === a.mode) - args.modes.findIndex((m) => m.name === b.mode))) {
         const ratio = k && s !== k ? ` = ${(s.cpuUsPerCall / k.cpuUsPerCall).toFixed(2)} x ${k.mode}` : '';
         const srv = s.serversUsPerCall === undefined ? '' : ` (+ Redis/NATS servers ${s.serversUsPerCall.toFixed(0)} µs = ${(s.cpuUsPerCall + s.serversUsPerCall).toFixed(0)})`;
-        console.log(`  ${s.mode.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call, ${s.faultsPerCall.toFixed(1)} page faults/call, ${s.switchesPerCall.toFixed(1)} context switches/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
+        console.log(`  ${s.mode.padEnd(22)} ${s.cpuUsPerCall.toFixed(0).padStart(6)} µs CPU/call${gcText(s)}, ${s.faultsPerCall.toFixed(1)} page faults/call, ${s.switchesPerCall.toFixed(1)} context switches/call${srv}${ratio}${s.ok < s.calls ? `  ${s.calls - s.ok} FAILED (${s.why})` : ''}`);
       }
     }
     console.log(`\nmedians over ${args.rounds} rounds (ratio = median of the per-round ratios):`);
@@ -322,9 +346,10 @@ async function main(): Promise<void> {
     for (const m of args.modes) {
       const mine = samples.filter((s) => s.mode === m.name);
       const srv = mine.every((s) => s.serversUsPerCall !== undefined) ? `, servers ${median(mine.map((s) => s.serversUsPerCall!)).toFixed(0)} µs` : '';
+      const gc = mine.every((s) => s.gcUsPerCall !== undefined) ? ` (GC ${median(mine.map((s) => s.gcUsPerCall!)).toFixed(0)})` : '';
       const failed = mine.reduce((a, s) => a + s.calls - s.ok, 0);
       const vs = m.kind === 'node' ? refs.map((ref) => ratioText(samples, mine, ref, args.paired)).filter(Boolean).join('; ') : '';
-      console.log(`  ${m.name.padEnd(22)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${srv}${vs ? `, ${vs}` : ''}${failed ? `, ${failed} failed calls` : ''}`);
+      console.log(`  ${m.name.padEnd(22)} ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(0).padStart(6)} µs/call${gc}${srv}${vs ? `, ${vs}` : ''}${failed ? `, ${failed} failed calls` : ''}`);
     }
     if (args.max.length > 0) {
       console.log('\nhighest rate with zero failed calls (one 10 s step per rate and mode, alternating):');

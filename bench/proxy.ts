@@ -20,18 +20,18 @@
 // kept); the fake peers then answer with the Via and Call-ID the node sent them
 // and route in-dialog requests to the (sealed) Contact it showed them.
 import { AccEmitter, accStartStep, callEventToAcc, countingEmit, hopDuid } from '#libs/acc';
-import { CallEvents, OwnAddresses, relayBranch } from '#libs/proxy';
+import { CallEvents, OwnAddresses } from '#libs/proxy';
 import { RouteSigner, rrCheckStep, rrSignStep } from '#libs/rrsign';
-import type { Via } from '#libs/sip';
 import { createTopohCodec } from '#libs/topoh';
 import { createTopohHiding } from '#libs/topology';
 import type { ListenSocketInfo, RemoteInfo } from '#libs/transport';
+import { CALLER, GATEWAY, SDP, wholeCall } from '../test/harness/in-process-calls.ts';
 import { startInProcessProxy } from '../test/harness/in-process-proxy.ts';
 
 const NODE = { host: '127.0.0.1', port: 5060 };
 const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: NODE.host, port: NODE.port, advertisedHost: NODE.host, advertisedPort: NODE.port };
-const caller: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5070, family: 'IPv4' };
-const gw: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5080, family: 'IPv4' };
+const caller = CALLER;
+const gw = GATEWAY;
 
 type Listen = 'none' | 'noop' | 'acc';
 
@@ -51,6 +51,8 @@ function listeners(listen: Listen): { events?: CallEvents; finalSteps?: ReturnTy
 }
 
 const signer = new RouteSigner('bench-rr-sign-secret-0123456789');
+/** the Route of a call under rr_sign enforce: the driver signs it as the node would have */
+const signedRoute = (callId: string, fromTag: string) => `<sip:127.0.0.1:5060;lr;ftag=${fromTag};rrs=${signer.sign(callId, fromTag)}>`;
 
 /** rr_sign.mode enforce: the check before the transaction, the signature after routing */
 function rrSign(finalSteps: ReturnType<typeof listeners>['finalSteps']) {
@@ -87,35 +89,6 @@ function headerOf(text: string, name: string): string {
   if (at < 0) throw new Error(`bench peer: no ${name} in what the node sent`);
   const start = at + name.length + 4;
   return text.slice(start, text.indexOf('\r\n', start));
-}
-
-const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
-
-/** the caller's top Via (what the node derives its relayed branch from), without parsing text */
-const callerVia = (branch: string): Via => ({ protocol: 'SIP/2.0', transport: 'UDP', host: caller.address, port: caller.port, params: new Map([['branch', branch]]) });
-
-function call(d: ReturnType<typeof setup>['deliver'], i: number, signed: boolean): void {
-  const cid = `${i}-bench@127.0.0.1`;
-  const b = `z9hG4bK-c${i}`;
-  const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${b}`;
-  const nb = relayBranch(callerVia(b), 0);
-  const nv = `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=${nb};rport=5060`;
-  const from = `From: sipp <sip:sipp@127.0.0.1:5070>;tag=${i}SIPpTag00`;
-  const to = 'To: <sip:service@127.0.0.1:5060>';
-  const route = signed ? `<sip:127.0.0.1:5060;lr;ftag=${i}SIPpTag00;rrs=${signer.sign(cid, `${i}SIPpTag00`)}>` : '<sip:127.0.0.1:5060;lr>';
-  const rr = `Record-Route: ${route}`;
-  d(`INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n${cv}\r\n${from}\r\n${to}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`, caller);
-  const resp = (code: string, tag: string, extra = '', body = '') =>
-    `SIP/2.0 ${code}\r\n${nv}\r\n${cv};received=127.0.0.1;rport=5070\r\n${from}\r\n${to}${tag}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
-  d(resp('100 Trying', ''), gw);
-  d(resp('180 Ringing', ';tag=gw1'), gw);
-  d(resp('200 OK', ';tag=gw1', `${rr}\r\nContact: <sip:127.0.0.1:5080;transport=UDP>\r\nContent-Type: application/sdp\r\n`, SDP), gw);
-  const inDialog = (method: string, cseq: number, branch: string) =>
-    `${method} sip:127.0.0.1:5080;transport=UDP SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nRoute: ${route}\r\nCSeq: ${cseq} ${method}\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
-  d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
-  const bb = `z9hG4bK-b${i}`;
-  d(inDialog('BYE', 2, bb), caller);
-  d(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${relayBranch(callerVia(bb), 0)};rport=5060\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${bb};received=127.0.0.1;rport=5070\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
 }
 
 /** One call with topology hiding: the peers answer what the node actually sent them. */
@@ -178,7 +151,7 @@ async function main(): Promise<void> {
   if (!['none', 'topoh'].includes(hiding)) throw new Error('--hiding takes none or topoh');
   if (hiding === 'topoh' && signed) throw new Error('--hiding topoh and --rr-sign: one at a time');
   const s = setup(listen, signed, hiding, process.argv.includes('--real-timers'));
-  const one = hiding === 'none' ? (i: number) => call(s.deliver, i, signed) : (i: number) => topohCall(s, i);
+  const one = hiding === 'none' ? (i: number) => wholeCall(s.deliver, i, signed ? signedRoute : undefined) : (i: number) => topohCall(s, i);
   let n = 0;
   n += await paced(one, n, rate, 3); // warm-up: JIT and a steady set of live transactions
   const results: number[] = [];

@@ -2,7 +2,9 @@
 // answered: one server and one client transaction, the relay), measured in
 // process by test/harness/tx-memory.ts; docs/limits.md has the figures.
 //
-// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--batch N] [--json] [--snapshot]`
+// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--batch N] [--ended] [--json] [--snapshot]`
+// --ended: whole calls ended instead (INVITE to the BYE's 200), their four
+// transactions lingering for retransmissions (measureEndedCallMemory);
 // --batch: datagrams per receive buffer (1: node:dgram, the default; the
 // batched UDP transport reads up to 64 into one buffer);
 // --json prints the result as one JSON line (the test reads it);
@@ -13,7 +15,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
-import { measureTxMemory } from '../test/harness/tx-memory.ts';
+import { measureEndedCallMemory, measureTxMemory } from '../test/harness/tx-memory.ts';
 
 // ------------------------------------------------------------- heap snapshot
 
@@ -53,13 +55,15 @@ function main(): void {
   const batch = bi >= 0 ? Number(process.argv[bi + 1]) : 1;
   const withSnapshot = process.argv.includes('--snapshot');
   const files: Record<string, string> = {};
-  const r = measureTxMemory(calls, batch, withSnapshot ? (label) => { files[label] = writeHeapSnapshot(join(tmpdir(), `tx-memory-${process.pid}-${label}.heapsnapshot`)); } : undefined);
+  const snap = withSnapshot ? (label: string) => { files[label] = writeHeapSnapshot(join(tmpdir(), `tx-memory-${process.pid}-${label}.heapsnapshot`)); } : undefined;
+  const r = process.argv.includes('--ended') ? measureEndedCallMemory(calls, snap) : measureTxMemory(calls, batch, snap);
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(r));
     return;
   }
-  console.log(`${r.calls} unanswered INVITEs in flight (${r.transactions} transactions, ${r.batch} datagrams per receive buffer): ${Math.round(r.heapPerCall)} B JS heap + ${Math.round(r.externalPerCall)} B ArrayBuffers per call`);
-  console.log(`per 1,000 calls in flight: ${((r.heapPerCall * 1000) / 2 ** 20).toFixed(2)} MiB heap + ${((r.externalPerCall * 1000) / 2 ** 20).toFixed(2)} MiB ArrayBuffers`);
+  const what = r.kind === 'ended' ? `${r.calls} ended calls lingering (${r.transactions} transactions)` : `${r.calls} unanswered INVITEs in flight (${r.transactions} transactions, ${r.batch} datagrams per receive buffer)`;
+  console.log(`${what}: ${Math.round(r.heapPerCall)} B JS heap + ${Math.round(r.externalPerCall)} B ArrayBuffers per call`);
+  console.log(`per 1,000 calls: ${((r.heapPerCall * 1000) / 2 ** 20).toFixed(2)} MiB heap + ${((r.externalPerCall * 1000) / 2 ** 20).toFixed(2)} MiB ArrayBuffers`);
   if (!withSnapshot) return;
   const a = sizesByKind(files.before);
   const b = sizesByKind(files.after);

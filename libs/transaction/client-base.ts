@@ -5,7 +5,7 @@ import type { SipMessage } from '#libs/sip';
 import type { TxContext } from './context.ts';
 import { localResponse } from './messages.ts';
 import { TransactionCore } from './transaction-core.ts';
-import type { ClientTransactionEvents, Target, TimeoutTimer } from './types.ts';
+import type { ClientTransactionEvents, Target, TimeoutTimer, TimerName } from './types.ts';
 
 export abstract class ClientTransactionBase extends TransactionCore<ClientTransactionEvents> {
   readonly side = 'client' as const;
@@ -34,7 +34,11 @@ export abstract class ClientTransactionBase extends TransactionCore<ClientTransa
 
   /** arms fr_timer: no response at all within ms -> timeout */
   protected armNoResponseTimer(ms: number): void {
-    if (ms > 0) this.timers.start('fr', ms, () => this.timeout('fr'));
+    if (ms > 0) this.timers.start('fr', ms);
+  }
+
+  timerFired(name: TimerName): void {
+    if (name === 'fr') this.timeout('fr');
   }
 
   /** a final response from the wire */

@@ -108,6 +108,14 @@ describe('INVITE client transaction (RFC 3261 §17.1.1)', () => {
     expect(layer.size()).toBe(0);
   });
 
+  it('lingering, it lets go of every listener but final and terminated (only those can still fire)', () => {
+    const { tx, respond } = start();
+    respond(180);
+    expect(['provisional', 'final', 'timeout', 'terminated'].map((e) => tx.listenerCount(e as keyof ClientTransactionEvents))).toEqual([1, 1, 1, 1]);
+    respond(200, 'a');
+    expect(['provisional', 'final', 'timeout', 'terminated'].map((e) => tx.listenerCount(e as keyof ClientTransactionEvents))).toEqual([0, 1, 0, 1]);
+  });
+
   it('Timer C: restarted by each provisional; on expiry CANCEL + local 408, the 487 is ACKed silently', () => {
     const { clock, rec, layer, events, finals, tx, respond } = start('udp', { frInvTimer: 60000, maxInviteLifetime: 90000 });
     clock.advance(100);

@@ -14,13 +14,19 @@ import { ClientTransactionBase } from './client-base.ts';
 import type { TxContext } from './context.ts';
 import { buildAck } from './messages.ts';
 import { SentMessage } from './sent-response.ts';
-import type { CancelOutcome, InviteClientState, Target, TerminationReason } from './types.ts';
+import type { CancelOutcome, ClientTransactionEvents, InviteClientState, Target, TerminationReason, TimerName } from './types.ts';
 
 /** How the transaction gets a CANCEL out: the layer runs it as its own non-INVITE client transaction. */
 export type CancelStarter = (invite: InviteClientTransaction, reason: string | undefined) => void;
 
+const FINAL_AND_TERMINATED = ['final', 'terminated'] as const;
+
 export class InviteClientTransaction extends ClientTransactionBase {
   readonly kind = 'invite-client' as const;
+  /** lingering, it still passes 2xx retransmissions and forks up (Accepted), and a 2xx after a non-2xx (Completed) */
+  protected get lingeringEvents(): readonly (keyof ClientTransactionEvents)[] {
+    return FINAL_AND_TERMINATED;
+  }
   private st: InviteClientState = { name: 'calling' };
   private aInterval: number;
   private cancelState: 'none' | 'pending' | 'sent' = 'none';
@@ -51,12 +57,10 @@ export class InviteClientTransaction extends ClientTransactionBase {
   start(): void {
     this.transmit(this.request);
     this.keepRequestBytes();
-    if (!this.reliable) this.timers.start('A', this.aInterval, () => this.onTimerA());
-    this.timers.start('B', 64 * this.t1, () => {
-      if (this.st.name === 'calling') this.timeout('B');
-    });
+    if (!this.reliable) this.timers.start('A', this.aInterval);
+    this.timers.start('B', 64 * this.t1);
     this.armNoResponseTimer(this.frTimer);
-    this.timers.start('C', this.frInvTimer, () => this.onTimerC());
+    this.timers.start('C', this.frInvTimer);
   }
 
   receiveResponse(res: SipMessage): void {
@@ -117,7 +121,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
     this.timers.stop('fr');
     this.provisionalReceived = true;
     if (this.finalDelivered) return; // Timer C already answered locally; only the 487 matters now
-    this.timers.start('C', this.frInvTimer, () => this.onTimerC());
+    this.timers.start('C', this.frInvTimer);
     this.emit('provisional', { response: res });
     if (this.cancelState === 'pending' && !this.isTerminated) this.sendCancel();
   }
@@ -126,7 +130,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
     this.timers.stopAll();
     this.releaseRequest();
     this.st = { name: 'accepted' };
-    this.timers.start('M', lingerMs(this.ctx.config), () => this.finish('normal'));
+    this.timers.start('M', lingerMs(this.ctx.config));
     this.lingering();
     this.deliverFinal(res);
   }
@@ -142,7 +146,23 @@ export class InviteClientTransaction extends ClientTransactionBase {
     if (this.isTerminated) return; // a listener closed the layer
     this.lingering();
     if (this.reliable) this.finish('normal');
-    else this.timers.start('D', this.ctx.config.timerD, () => this.finish('normal'));
+    else this.timers.start('D', this.ctx.config.timerD);
+  }
+
+  override timerFired(name: TimerName): void {
+    switch (name) {
+      case 'A': return this.onTimerA();
+      case 'B':
+        if (this.st.name === 'calling') this.timeout('B');
+        return;
+      case 'C': return this.onTimerC();
+      case 'cancel': return this.onCancelTimeout();
+      case 'M':
+      case 'D':
+        return this.finish('normal');
+      default:
+        return super.timerFired(name);
+    }
   }
 
   private onTimerA(): void {
@@ -150,7 +170,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
     this.ctx.hooks.retransmitted('request');
     this.transmit(this.request);
     this.aInterval *= 2; // no T2 cap for INVITE (§17.1.1.2)
-    this.timers.start('A', this.aInterval, () => this.onTimerA());
+    this.timers.start('A', this.aInterval);
   }
 
   private onTimerC(): void {
@@ -174,7 +194,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
     this.cancelState = 'sent';
     this.timers.stop('C');
     // §9.1: no final within 64*T1 of the CANCEL -> consider the branch cancelled
-    this.timers.start('cancel', 64 * this.t1, () => this.onCancelTimeout());
+    this.timers.start('cancel', 64 * this.t1);
     this.startCancel(this, this.cancelReason);
   }
 

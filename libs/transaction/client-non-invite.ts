@@ -7,10 +7,16 @@
 import type { SipMessage } from '#libs/sip';
 import { ClientTransactionBase } from './client-base.ts';
 import type { TxContext } from './context.ts';
-import type { NonInviteClientState, Target, TerminationReason } from './types.ts';
+import type { ClientTransactionEvents, NonInviteClientState, Target, TerminationReason, TimerName } from './types.ts';
+
+const ONLY_TERMINATED = ['terminated'] as const;
 
 export class NonInviteClientTransaction extends ClientTransactionBase {
   readonly kind = 'non-invite-client' as const;
+  /** Completed absorbs retransmitted finals: nothing but the end is reported */
+  protected get lingeringEvents(): readonly (keyof ClientTransactionEvents)[] {
+    return ONLY_TERMINATED;
+  }
   private st: NonInviteClientState = { name: 'trying' };
   private eInterval: number;
 
@@ -32,8 +38,8 @@ export class NonInviteClientTransaction extends ClientTransactionBase {
   start(): void {
     this.transmit(this.request);
     this.keepRequestBytes();
-    if (!this.reliable) this.timers.start('E', this.eInterval, () => this.onTimerE());
-    this.timers.start('F', 64 * this.t1, () => this.timeout('F'));
+    if (!this.reliable) this.timers.start('E', this.eInterval);
+    this.timers.start('F', 64 * this.t1);
     this.armNoResponseTimer(this.frTimer);
   }
 
@@ -55,7 +61,17 @@ export class NonInviteClientTransaction extends ClientTransactionBase {
     if (this.isTerminated) return; // a listener closed the layer
     this.lingering();
     if (this.reliable) this.finish('normal');
-    else this.timers.start('K', this.ctx.config.t4, () => this.finish('normal'));
+    else this.timers.start('K', this.ctx.config.t4);
+  }
+
+  override timerFired(name: TimerName): void {
+    switch (name) {
+      case 'E': return this.onTimerE();
+      case 'F': return this.timeout('F');
+      case 'K': return this.finish('normal');
+      default:
+        return super.timerFired(name);
+    }
   }
 
   private onTimerE(): void {
@@ -65,7 +81,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase {
     this.transmit(this.request);
     // §17.1.2.2: doubling up to T2 while trying, T2 flat once proceeding.
     this.eInterval = name === 'trying' ? Math.min(2 * this.eInterval, this.ctx.config.t2) : this.ctx.config.t2;
-    this.timers.start('E', this.eInterval, () => this.onTimerE());
+    this.timers.start('E', this.eInterval);
   }
 
   protected enterTerminated(reason: TerminationReason): void {

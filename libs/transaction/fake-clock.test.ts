@@ -44,19 +44,24 @@ describe('FakeClock', () => {
 });
 
 describe('TimerSet', () => {
-  it('restarting a name replaces it and stopAll leaves nothing pending', () => {
+  it('restarting a name replaces it, a due timer calls its owner with its name, and stopAll leaves nothing pending', () => {
     const c = new FakeClock();
-    const t = new TimerSet(c);
     const log: string[] = [];
-    t.start('A', 100, () => log.push('first'));
-    t.start('A', 300, () => log.push('second'));
-    t.start('B', 50, () => log.push('B'));
+    const t = new TimerSet(c, { timerFired: (name) => log.push(`${name}@${c.now()}`) });
+    t.start('A', 100);
+    t.start('A', 300);
+    t.start('B', 50);
     c.advance(200);
-    expect(log).toEqual(['B']);
+    expect(log).toEqual(['B@50']);
     expect(t.names()).toEqual(['A']);
+    c.advance(100);
+    expect(log).toEqual(['B@50', 'A@300']);
+    expect(t.names()).toEqual([]);
+    t.start('C', 10);
+    t.start('D', 20);
     t.stopAll();
     expect(c.pending()).toBe(0);
     c.advance(1000);
-    expect(log).toEqual(['B']);
+    expect(log).toEqual(['B@50', 'A@300']);
   });
 });

@@ -6,7 +6,8 @@ import type { Clock, TimerHandle } from './clock.ts';
 interface Entry {
   at: number;
   seq: number;
-  fn: () => void;
+  fn: (arg: unknown) => void;
+  arg: unknown;
   live: boolean;
 }
 
@@ -20,8 +21,8 @@ export class FakeClock implements Clock {
     return this.t;
   }
 
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const e: Entry = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, live: true };
+  setTimer<A>(ms: number, fn: (arg: A) => void, arg?: A): TimerHandle {
+    const e: Entry = { at: this.t + Math.max(0, ms), seq: this.seq++, fn: fn as (arg: unknown) => void, arg, live: true };
     // binary insertion keeps (at, seq) order
     let lo = 0;
     let hi = this.queue.length;
@@ -63,7 +64,7 @@ export class FakeClock implements Clock {
       e.live = false;
       this.t = e.at;
       fired++;
-      e.fn();
+      e.fn(e.arg);
     }
     this.t = end;
     return fired;

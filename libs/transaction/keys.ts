@@ -1,6 +1,12 @@
 // Transaction matching keys (RFC 3261 §17.1.3 and §17.2.3). Keys are plain
 // strings so the layer's maps stay flat and every entry is removed by key on
 // termination. '\n' separates parts: it cannot survive header unfolding.
+//
+// Keys are built with join(), which copies the parts into one flat string.
+// A template literal makes a tree of concatenations whose leaves are slices
+// of the parsed values, and each slice keeps the whole text of its message
+// alive: a key lives as long as its transaction lingers (5 s and more), so
+// every call's message texts were copied by young collections and promoted.
 import type { SipMessage, Via } from '#libs/sip';
 
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -33,13 +39,13 @@ export function serverKey(msg: SipMessage, methodOverride?: string): string | un
   if (via === undefined || cseq === undefined) return undefined;
   const method = methodOverride ?? (msg.method === 'ACK' ? 'INVITE' : msg.method);
   const branch = branchOf(via);
-  if (hasMagicCookie(branch)) return `3261\n${branch}\n${sentBy(via)}\n${method}`;
-  return `2543\n${msg.callId() ?? ''}\n${msg.fromTag() ?? ''}\n${cseq.seq}\n${method}\n${sentBy(via)}\n${branch ?? ''}`;
+  if (hasMagicCookie(branch)) return ['3261', branch, sentBy(via), method].join('\n');
+  return ['2543', msg.callId() ?? '', msg.fromTag() ?? '', cseq.seq, method, sentBy(via), branch ?? ''].join('\n');
 }
 
 /** Client key: top Via branch + CSeq method (§17.1.3). */
 export function clientKey(branch: string, method: string): string {
-  return `${branch}\n${method}`;
+  return [branch, method].join('\n');
 }
 
 /** Client key of a received response; undefined when it has no branch or CSeq. */

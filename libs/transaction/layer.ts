@@ -95,10 +95,14 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
   private readonly ctx: TxContext;
   private readonly metrics: TmMetrics | undefined;
   private closed = false;
+  private readonly log: RateLimitedLog | undefined;
+  /** how an INVITE client transaction gets its CANCEL out (one function for all of them) */
+  private readonly cancelStarter = (invite: InviteClientTransaction, reason: string | undefined): void => this.startCancel(invite, reason);
 
   constructor(deps: TransactionLayerDeps) {
+    super();
     const log = deps.logger === undefined ? undefined : new RateLimitedLog(deps.logger, deps.logRate);
-    super((err, event) => log?.write('error', 'tm_layer_listener', { err, event }, 'tm: layer listener threw'));
+    this.log = log;
     this.config = resolveTransactionConfig(deps.config);
     this.limits = { maxServer: deps.limits?.maxServer ?? Infinity, maxServerPerSource: deps.limits?.maxServerPerSource ?? Infinity };
     this.metrics = deps.registry === undefined ? undefined : createTmMetrics(deps.registry, () => this.counts());
@@ -121,6 +125,10 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
       listenerError: (err, event, key) => log?.write('error', 'tm_listener', { err, event, key }, 'tm: transaction listener threw'),
     };
     this.ctx = { clock: deps.clock ?? new TimerQueues(), send: deps.send, config: this.config, log, hooks };
+  }
+
+  protected listenerFailed(err: unknown, event: string): void {
+    this.log?.write('error', 'tm_layer_listener', { err, event }, 'tm: layer listener threw');
   }
 
   /** transactions alive (server + client): the sbc_tm_transactions_active gauge */
@@ -271,7 +279,7 @@ export class TransactionLayer extends Emitter<TransactionLayerEvents> {
     let tx: ClientTransaction;
     if (method === 'INVITE') {
       const frInv = opts.frInvTimer ?? this.config.frInvTimer;
-      tx = new InviteClientTransaction(this.ctx, key, req, target, frTimer, frInv, (invite, reason) => this.startCancel(invite, reason));
+      tx = new InviteClientTransaction(this.ctx, key, req, target, frTimer, frInv, this.cancelStarter);
     } else {
       tx = new NonInviteClientTransaction(this.ctx, key, req, target, frTimer);
     }

@@ -3,10 +3,16 @@
 import type { SipMessage } from '#libs/sip';
 import type { TxContext } from './context.ts';
 import { TransactionCore } from './transaction-core.ts';
-import type { ServerTransactionEvents, Target } from './types.ts';
+import type { ServerTransactionEvents, Target, TimerName } from './types.ts';
+
+const ONLY_TERMINATED = ['terminated'] as const;
 
 export abstract class ServerTransactionBase extends TransactionCore<ServerTransactionEvents> {
   readonly side = 'server' as const;
+  /** a lingering server transaction only absorbs retransmissions and ACKs (cancel and ack come before) */
+  protected get lingeringEvents(): readonly (keyof ServerTransactionEvents)[] {
+    return ONLY_TERMINATED;
+  }
 
   constructor(
     ctx: TxContext,
@@ -20,11 +26,15 @@ export abstract class ServerTransactionBase extends TransactionCore<ServerTransa
   ) {
     super(ctx, key, request, responseTarget);
     // A user that never answers must not pin the transaction forever.
-    this.timers.start('lifetime', lifetime, () => {
-      ctx.hooks.timedOut('lifetime');
-      ctx.log?.write('warn', 'tm_never_answered', { key, method: request.method }, 'tm: server transaction never answered, dropped');
-      this.finish('lifetime');
-    });
+    this.timers.start('lifetime', lifetime);
+  }
+
+  timerFired(name: TimerName): void {
+    if (name !== 'lifetime') return;
+    // (never answered: the request is still held, it goes with the final)
+    this.ctx.hooks.timedOut('lifetime');
+    this.ctx.log?.write('warn', 'tm_never_answered', { key: this.key, method: this.request.method }, 'tm: server transaction never answered, dropped');
+    this.finish('lifetime');
   }
 
   /** Passes a response from the user to the wire. false when the state does not allow it (dropped). */

@@ -11,7 +11,7 @@ import type { TxContext } from './context.ts';
 import { tryingResponse } from './messages.ts';
 import { SentMessage, SentResponse } from './sent-response.ts';
 import { ServerTransactionBase } from './server-base.ts';
-import type { InviteServerState, Target, TerminationReason } from './types.ts';
+import type { InviteServerState, Target, TerminationReason, TimerName } from './types.ts';
 
 export class InviteServerTransaction extends ServerTransactionBase {
   readonly kind = 'invite-server' as const;
@@ -56,15 +56,12 @@ export class InviteServerTransaction extends ServerTransactionBase {
         this.finalSent();
         // RFC 6026: stay to absorb INVITE retransmissions and let later 2xx through.
         this.st = { name: 'accepted', final: new SentResponse(res) };
-        this.timers.start('L', lingerMs(this.ctx.config), () => this.finish('normal'));
+        this.timers.start('L', lingerMs(this.ctx.config));
         return true;
       }
       this.st = { name: 'completed', final: new SentResponse(res) };
-      if (!this.reliable) this.timers.start('G', this.gInterval, () => this.onTimerG());
-      this.timers.start('H', 64 * this.t1, () => {
-        this.ctx.hooks.timedOut('H');
-        this.finish('ack-timeout');
-      });
+      if (!this.reliable) this.timers.start('G', this.gInterval);
+      this.timers.start('H', 64 * this.t1);
       return true;
     }
     if (st.name === 'accepted' && status >= 200 && status < 300) {
@@ -101,11 +98,13 @@ export class InviteServerTransaction extends ServerTransactionBase {
         this.timers.stop('G');
         this.timers.stop('H');
         this.st = { name: 'confirmed' };
-        // a non-2xx counts toward its source until the source ACKs it: a flooder never does
-        this.finalSent();
         this.emit('ack', { ack });
+        if (this.isTerminated) return true; // a listener closed the layer
+        // a non-2xx counts toward its source until the source ACKs it: a flooder never does
+        // (after the emit: lingering drops the ack listeners)
+        this.finalSent();
         if (this.reliable) this.finish('normal');
-        else this.timers.start('I', this.ctx.config.t4, () => this.finish('normal'));
+        else this.timers.start('I', this.ctx.config.t4);
         return true;
       case 'confirmed':
         this.ctx.hooks.retransmitted('absorbed');
@@ -127,6 +126,20 @@ export class InviteServerTransaction extends ServerTransactionBase {
     return true;
   }
 
+  override timerFired(name: TimerName): void {
+    switch (name) {
+      case 'G': return this.onTimerG();
+      case 'H':
+        this.ctx.hooks.timedOut('H');
+        return this.finish('ack-timeout');
+      case 'L':
+      case 'I':
+        return this.finish('normal');
+      default:
+        return super.timerFired(name);
+    }
+  }
+
   private onTimerG(): void {
     const st = this.st;
     if (st.name !== 'completed') return;
@@ -136,7 +149,7 @@ export class InviteServerTransaction extends ServerTransactionBase {
       this.transmit(resend);
     }
     this.gInterval = Math.min(2 * this.gInterval, this.ctx.config.t2);
-    this.timers.start('G', this.gInterval, () => this.onTimerG());
+    this.timers.start('G', this.gInterval);
   }
 
   protected enterTerminated(reason: TerminationReason): void {

@@ -24,6 +24,15 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     expect(tx.state.name).toBe('trying');
   });
 
+  it('lingering after its final, it keeps only its terminated listeners, and they still fire', () => {
+    const { clock, req, tx, events } = start();
+    tx.on('ack', () => events.push('ack?'));
+    tx.respond(createResponse(req, 200, 'OK', { toTag: 't' }));
+    expect([tx.listenerCount('ack'), tx.listenerCount('terminated')]).toEqual([0, 1]);
+    clock.advance(64 * 500);
+    expect(events).toEqual(['normal']);
+  });
+
   it('proceeding: a retransmission re-sends the last provisional', () => {
     const { layer, rec, req, tx } = start();
     tx.respond(createResponse(req, 100, 'Trying'));

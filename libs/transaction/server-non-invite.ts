@@ -9,7 +9,7 @@ import { lingerMs } from './config.ts';
 import type { TxContext } from './context.ts';
 import { SentResponse } from './sent-response.ts';
 import { ServerTransactionBase } from './server-base.ts';
-import type { NonInviteServerState, Target, TerminationReason } from './types.ts';
+import type { NonInviteServerState, Target, TerminationReason, TimerName } from './types.ts';
 
 export class NonInviteServerTransaction extends ServerTransactionBase {
   readonly kind = 'non-invite-server' as const;
@@ -40,7 +40,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase {
     this.finalSent();
     this.st = { name: 'completed', final: new SentResponse(res) };
     if (this.reliable) this.finish('normal');
-    else this.timers.start('J', lingerMs(this.ctx.config), () => this.finish('normal'));
+    else this.timers.start('J', lingerMs(this.ctx.config));
     return true;
   }
 
@@ -53,6 +53,11 @@ export class NonInviteServerTransaction extends ServerTransactionBase {
     }
     this.ctx.hooks.retransmitted('response');
     this.transmit(resend);
+  }
+
+  override timerFired(name: TimerName): void {
+    if (name === 'J') this.finish('normal');
+    else super.timerFired(name);
   }
 
   protected enterTerminated(reason: TerminationReason): void {

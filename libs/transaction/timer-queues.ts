@@ -27,13 +27,15 @@ class QueuedTimer implements TimerHandle {
   next: QueuedTimer | null = null;
   constructor(
     readonly at: number,
-    public fn: (() => void) | null,
+    public fn: ((arg: unknown) => void) | null,
+    public arg: unknown,
     public queue: DurationQueue | null,
   ) {}
 
   cancel(): void {
     this.queue?.unlink(this);
     this.fn = null;
+    this.arg = undefined;
   }
 }
 
@@ -72,7 +74,7 @@ export class TimerQueues implements Clock {
     return performance.now();
   }
 
-  setTimer(ms: number, fn: () => void): TimerHandle {
+  setTimer<A>(ms: number, fn: (arg: A) => void, arg?: A): TimerHandle {
     const delay = ms > 0 ? ms : 0;
     let queue = this.queues.get(delay);
     if (queue === undefined) {
@@ -83,7 +85,7 @@ export class TimerQueues implements Clock {
     // one rounding per duration keeps each queue in due order
     const resolution = delay >= LONG_TIMER_MS ? LONG_RESOLUTION_MS : SHORT_RESOLUTION_MS;
     const at = Math.ceil((performance.now() + delay) / resolution) * resolution;
-    const timer = new QueuedTimer(at, fn, queue);
+    const timer = new QueuedTimer(at, fn as (arg: unknown) => void, arg, queue);
     queue.append(timer);
     if (at < this.armedAt) this.arm(at);
     return timer;
@@ -111,10 +113,12 @@ export class TimerQueues implements Clock {
     // due timers run in due order across queues; a timer's fn may start or cancel others, so look afresh each time
     for (let t = this.earliest(); t !== null && t.at <= now; t = this.earliest()) {
       const fn = t.fn;
+      const arg = t.arg;
       t.queue?.unlink(t);
       t.fn = null;
+      t.arg = undefined;
       try {
-        fn?.();
+        fn?.(arg);
       } catch (err) {
         // as with setTimeout, a throwing timer is an uncaught exception; the other due timers still run
         queueMicrotask(() => {

@@ -6,12 +6,12 @@ import type { TxContext } from './context.ts';
 import { Emitter } from './emitter.ts';
 import { TransactionError } from './errors.ts';
 import { SentMessage } from './sent-response.ts';
-import { TimerSet } from './timer-set.ts';
-import { isReliable, type Target, type TerminationReason } from './types.ts';
+import { TimerSet, type TimerOwner } from './timer-set.ts';
+import { isReliable, type Target, type TerminationReason, type TimerName } from './types.ts';
 
 type WithTerminated = { terminated: { reason: TerminationReason } } & Record<string, unknown>;
 
-export abstract class TransactionCore<E extends WithTerminated> extends Emitter<E> {
+export abstract class TransactionCore<E extends WithTerminated> extends Emitter<E> implements TimerOwner {
   protected readonly timers: TimerSet;
   protected readonly reliable: boolean;
   readonly createdAt: number;
@@ -28,14 +28,29 @@ export abstract class TransactionCore<E extends WithTerminated> extends Emitter<
     /** client: where the request goes; server: where responses go */
     readonly target: Target,
   ) {
-    super((err, event) => ctx.hooks.listenerError(err, event, key));
+    super();
     this.#request = request;
-    this.timers = new TimerSet(ctx.clock);
+    this.timers = new TimerSet(ctx.clock, this);
     this.reliable = isReliable(target.proto);
     this.createdAt = ctx.clock.now();
   }
 
   abstract readonly side: 'server' | 'client';
+
+  /**
+   * The events this kind of transaction can still emit once it lingers: at
+   * lingering() the listeners of the others go, so a lingering transaction
+   * does not keep its users' closures (and what they hold: a relay, its
+   * hop, the request's texts) for its last seconds.
+   */
+  protected abstract get lingeringEvents(): readonly (keyof E)[];
+
+  /** one of this transaction's timers fell due (each class handles its own names) */
+  abstract timerFired(name: TimerName): void;
+
+  protected listenerFailed(err: unknown, event: string): void {
+    this.ctx.hooks.listenerError(err, event, this.key);
+  }
 
   /**
    * The request that created the transaction; only until its final response
@@ -133,6 +148,7 @@ export abstract class TransactionCore<E extends WithTerminated> extends Emitter<
 
   /** The final is exchanged: from here the transaction only absorbs retransmissions. */
   protected lingering(): void {
+    this.keepListeners(this.lingeringEvents);
     this.ctx.hooks.lingering?.(this);
   }
 

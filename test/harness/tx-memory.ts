@@ -8,6 +8,7 @@
 // on every run, unlike RSS. Needs node --expose-gc. Used by
 // bench/tx-memory.ts and test/robustness/tx-memory.test.ts.
 import type { ListenSocketInfo } from '#libs/transport';
+import { GATEWAY, wholeCall } from './in-process-calls.ts';
 import { startInProcessProxy } from './in-process-proxy.ts';
 
 const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: '127.0.0.1', port: 5060, advertisedHost: '127.0.0.1', advertisedPort: 5060 };
@@ -42,6 +43,8 @@ function datagram(text: string, batch: number): Buffer {
 }
 
 export interface TxMemoryResult {
+  /** 'in-flight': unanswered INVITEs; 'ended': whole calls over, their transactions lingering */
+  kind: 'in-flight' | 'ended';
   calls: number;
   /** datagrams per receive buffer */
   batch: number;
@@ -89,5 +92,31 @@ export function measureTxMemory(calls: number, batch = 1, snapshot?: (label: 'be
   snapshot?.('after');
   const transactions = node.tm.size();
   node.close();
-  return { calls, batch, transactions, heapPerCall: (after.heap - before.heap) / calls, externalPerCall: (after.external - before.external) / calls };
+  return { kind: 'in-flight', calls, batch, transactions, heapPerCall: (after.heap - before.heap) / calls, externalPerCall: (after.external - before.external) / calls };
+}
+
+/**
+ * What an ended call leaves behind until its transactions stop lingering:
+ * N whole calls (INVITE to BYE's 200) through a fresh in-process node, all
+ * in one synchronous run, so none of the four transactions per call (INVITE
+ * and BYE, server and client) has reached its wait timer / T4 yet. In a node
+ * at 200 calls/s a thousand calls linger like this at any moment, and every
+ * young-generation collection copies them (docs/benchmarks.md, session 11).
+ * Datagrams as node:dgram hands them over (batch 1).
+ */
+export function measureEndedCallMemory(calls: number, snapshot?: (label: 'before' | 'after') => void): TxMemoryResult {
+  const node = startInProcessProxy({ sock, gateway: { address: GATEWAY.address, port: GATEWAY.port }, onSend: () => undefined });
+  const deliver = (text: string, from: Parameters<typeof node.deliver>[1]) => node.deliver(Buffer.from(text, 'latin1'), from);
+  const warm = 200;
+  for (let i = 0; i < warm; i++) wholeCall(deliver, i);
+  gcNow();
+  snapshot?.('before');
+  const before = used();
+  for (let i = warm; i < warm + calls; i++) wholeCall(deliver, i);
+  gcNow();
+  const after = used();
+  snapshot?.('after');
+  const transactions = node.tm.size();
+  node.close();
+  return { kind: 'ended', calls, batch: 1, transactions, heapPerCall: (after.heap - before.heap) / calls, externalPerCall: (after.external - before.external) / calls };
 }

@@ -1,0 +1,50 @@
+// Whole calls pushed through an in-process node (startInProcessProxy), as
+// the node's caller and gateway would send them: INVITE, the gateway's 100,
+// 180 and 200, ACK, BYE and its 200. Used by bench/proxy.ts (CPU per call)
+// and test/harness/tx-memory.ts (what an ended call leaves behind).
+import { relayBranch } from '#libs/proxy';
+import type { Via } from '#libs/sip';
+import type { RemoteInfo } from '#libs/transport';
+
+/** the node runs on 127.0.0.1:5060 (startInProcessProxy's sock), the caller sends from :5070, the node routes calls to the gateway on :5080 */
+export const CALLER: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5070, family: 'IPv4' };
+export const GATEWAY: RemoteInfo = { proto: 'udp', address: '127.0.0.1', port: 5080, family: 'IPv4' };
+
+/** the Route a caller puts on in-dialog requests (rr_sign: a signed one) */
+export type RouteOf = (callId: string, fromTag: string) => string;
+
+export const SDP = 'v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+
+/** the caller's top Via (what the node derives its relayed branch from), without parsing text */
+const callerVia = (branch: string): Via => ({ protocol: 'SIP/2.0', transport: 'UDP', host: CALLER.address, port: CALLER.port, params: new Map([['branch', branch]]) });
+
+/**
+ * Call number i, start to end, delivered synchronously; the peers answer as
+ * sipp does (no topology hiding: they see the node's Via and the caller's
+ * Call-ID).
+ */
+export function wholeCall(d: (text: string, from: RemoteInfo) => void, i: number, routeOf?: RouteOf): void {
+  const caller = CALLER;
+  const gw = GATEWAY;
+  const cid = `${i}-bench@127.0.0.1`;
+  const b = `z9hG4bK-c${i}`;
+  const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${b}`;
+  const nb = relayBranch(callerVia(b), 0);
+  const nv = `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=${nb};rport=5060`;
+  const from = `From: sipp <sip:sipp@127.0.0.1:5070>;tag=${i}SIPpTag00`;
+  const to = 'To: <sip:service@127.0.0.1:5060>';
+  const route = routeOf !== undefined ? routeOf(cid, `${i}SIPpTag00`) : '<sip:127.0.0.1:5060;lr>';
+  const rr = `Record-Route: ${route}`;
+  d(`INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n${cv}\r\n${from}\r\n${to}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`, caller);
+  const resp = (code: string, tag: string, extra = '', body = '') =>
+    `SIP/2.0 ${code}\r\n${nv}\r\n${cv};received=127.0.0.1;rport=5070\r\n${from}\r\n${to}${tag}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
+  d(resp('100 Trying', ''), gw);
+  d(resp('180 Ringing', ';tag=gw1'), gw);
+  d(resp('200 OK', ';tag=gw1', `${rr}\r\nContact: <sip:127.0.0.1:5080;transport=UDP>\r\nContent-Type: application/sdp\r\n`, SDP), gw);
+  const inDialog = (method: string, cseq: number, branch: string) =>
+    `${method} sip:127.0.0.1:5080;transport=UDP SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nRoute: ${route}\r\nCSeq: ${cseq} ${method}\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+  d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
+  const bb = `z9hG4bK-b${i}`;
+  d(inDialog('BYE', 2, bb), caller);
+  d(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${relayBranch(callerVia(bb), 0)};rport=5060\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${bb};received=127.0.0.1;rport=5070\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
+}
