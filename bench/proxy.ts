@@ -25,12 +25,11 @@ import { RouteSigner, rrCheckStep, rrSignStep } from '#libs/rrsign';
 import { createTopohCodec } from '#libs/topoh';
 import { createTopohHiding } from '#libs/topology';
 import type { ListenSocketInfo, RemoteInfo } from '#libs/transport';
-import { CALLER, GATEWAY, SDP, wholeCall } from '../test/harness/in-process-calls.ts';
+import { GATEWAY, topohCall, wholeCall } from '../test/harness/in-process-calls.ts';
 import { startInProcessProxy } from '../test/harness/in-process-proxy.ts';
 
 const NODE = { host: '127.0.0.1', port: 5060 };
 const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: NODE.host, port: NODE.port, advertisedHost: NODE.host, advertisedPort: NODE.port };
-const caller = CALLER;
 const gw = GATEWAY;
 
 type Listen = 'none' | 'noop' | 'acc';
@@ -83,42 +82,6 @@ function setup(listen: Listen, signed: boolean, hiding: Hiding, realTimers: bool
   return { deliver, tm: node.tm, sentCount: () => sent, last };
 }
 
-/** The value of the first `name:` line of a message text. */
-function headerOf(text: string, name: string): string {
-  const at = text.indexOf('\r\n' + name + ': ');
-  if (at < 0) throw new Error(`bench peer: no ${name} in what the node sent`);
-  const start = at + name.length + 4;
-  return text.slice(start, text.indexOf('\r\n', start));
-}
-
-/** One call with topology hiding: the peers answer what the node actually sent them. */
-function topohCall(s: ReturnType<typeof setup>, i: number): void {
-  const d = s.deliver;
-  const cid = `${i}-bench@127.0.0.1`;
-  const b = `z9hG4bK-c${i}`;
-  const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${b}`;
-  const from = `From: sipp <sip:sipp@127.0.0.1:5070>;tag=${i}SIPpTag00`;
-  const to = 'To: <sip:service@127.0.0.1:5060>';
-  const rr = 'Record-Route: <sip:127.0.0.1:5060;lr>';
-  d(`INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n${cv}\r\n${from}\r\n${to}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`, caller);
-  // the gateway sees one Via (the node's, the stack sealed in its branch) and the masked Call-ID
-  const nv = 'Via: ' + headerOf(s.last.gw, 'Via');
-  const gcid = headerOf(s.last.gw, 'Call-ID');
-  const resp = (code: string, tag: string, extra = '', body = '') =>
-    `SIP/2.0 ${code}\r\n${nv}\r\n${from}\r\n${to}${tag}\r\nCall-ID: ${gcid}\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
-  d(resp('100 Trying', ''), gw);
-  d(resp('180 Ringing', ';tag=gw1'), gw);
-  d(resp('200 OK', ';tag=gw1', `${rr}\r\nContact: <sip:127.0.0.1:5080;transport=UDP>\r\nContent-Type: application/sdp\r\n`, SDP), gw);
-  // the caller routes to the sealed Contact of the 200 it got
-  const target = headerOf(s.last.caller, 'Contact').replace(/^<|>$/g, '');
-  const inDialog = (method: string, cseq: number, branch: string) =>
-    `${method} ${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nRoute: <sip:127.0.0.1:5060;lr>\r\nCSeq: ${cseq} ${method}\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
-  d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
-  d(inDialog('BYE', 2, `z9hG4bK-b${i}`), caller);
-  const bv = 'Via: ' + headerOf(s.last.gw, 'Via');
-  d(`SIP/2.0 200 OK\r\n${bv}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${gcid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
-}
-
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -151,7 +114,7 @@ async function main(): Promise<void> {
   if (!['none', 'topoh'].includes(hiding)) throw new Error('--hiding takes none or topoh');
   if (hiding === 'topoh' && signed) throw new Error('--hiding topoh and --rr-sign: one at a time');
   const s = setup(listen, signed, hiding, process.argv.includes('--real-timers'));
-  const one = hiding === 'none' ? (i: number) => wholeCall(s.deliver, i, signed ? signedRoute : undefined) : (i: number) => topohCall(s, i);
+  const one = hiding === 'none' ? (i: number) => wholeCall(s.deliver, i, signed ? signedRoute : undefined) : (i: number) => topohCall(s.deliver, i, s.last);
   let n = 0;
   n += await paced(one, n, rate, 3); // warm-up: JIT and a steady set of live transactions
   const results: number[] = [];

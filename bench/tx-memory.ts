@@ -2,9 +2,10 @@
 // answered: one server and one client transaction, the relay), measured in
 // process by test/harness/tx-memory.ts; docs/limits.md has the figures.
 //
-// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--batch N] [--ended] [--json] [--snapshot]`
+// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--batch N] [--ended [--topoh]] [--json] [--snapshot]`
 // --ended: whole calls ended instead (INVITE to the BYE's 200), their four
 // transactions lingering for retransmissions (measureEndedCallMemory);
+// --topoh (with --ended): with topology hiding on, as bench/compare.ts runs it;
 // --batch: datagrams per receive buffer (1: node:dgram, the default; the
 // batched UDP transport reads up to 64 into one buffer);
 // --json prints the result as one JSON line (the test reads it);
@@ -56,12 +57,13 @@ function main(): void {
   const withSnapshot = process.argv.includes('--snapshot');
   const files: Record<string, string> = {};
   const snap = withSnapshot ? (label: string) => { files[label] = writeHeapSnapshot(join(tmpdir(), `tx-memory-${process.pid}-${label}.heapsnapshot`)); } : undefined;
-  const r = process.argv.includes('--ended') ? measureEndedCallMemory(calls, snap) : measureTxMemory(calls, batch, snap);
+  const hiding = process.argv.includes('--topoh') ? 'topoh' : 'none';
+  const r = process.argv.includes('--ended') ? measureEndedCallMemory(calls, hiding, snap) : measureTxMemory(calls, batch, snap);
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(r));
     return;
   }
-  const what = r.kind === 'ended' ? `${r.calls} ended calls lingering (${r.transactions} transactions)` : `${r.calls} unanswered INVITEs in flight (${r.transactions} transactions, ${r.batch} datagrams per receive buffer)`;
+  const what = r.kind === 'ended' ? `${r.calls} ended calls lingering (${r.transactions} transactions${hiding === 'topoh' ? ', topoh' : ''})` : `${r.calls} unanswered INVITEs in flight (${r.transactions} transactions, ${r.batch} datagrams per receive buffer)`;
   console.log(`${what}: ${Math.round(r.heapPerCall)} B JS heap + ${Math.round(r.externalPerCall)} B ArrayBuffers per call`);
   console.log(`per 1,000 calls: ${((r.heapPerCall * 1000) / 2 ** 20).toFixed(2)} MiB heap + ${((r.externalPerCall * 1000) / 2 ** 20).toFixed(2)} MiB ArrayBuffers`);
   if (!withSnapshot) return;

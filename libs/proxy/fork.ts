@@ -97,7 +97,7 @@ export class ParallelRelay extends Relay {
     }
     const finals = this.forks.flatMap((f) => (f.final === undefined ? [] : [f.final]));
     const best = chooseBestResponse(finals);
-    const ctx = this.running; // finish() lets go of it (without topology hiding)
+    const ctx = this.running; // finish() may let go of it (see Relay's ctx)
     this.finish();
     if (best.kind === 'generate' || finals.length === 0) {
       const status = best.kind === 'generate' ? best.status : 503;

@@ -91,10 +91,14 @@ export class Relay {
    * listeners hold this Relay; from then on only 2xx retransmissions and forks
    * pass, which need the server transaction alone, so the context (and the
    * parsed request in it) is let go to die young instead of being promoted
-   * to the old generation on every call. Topology hiding keeps it: it
-   * rewrites each response from the request.
+   * to the old generation on every call. Topology hiding rewrites each
+   * response from the request: its responseHider (topoh) copies what that
+   * needs and the context goes all the same; without one (topos) the
+   * context is kept.
    */
   private ctx: RequestContext | undefined;
+  /** topology hiding's responseHider, taken at finish() */
+  private hideResponse: ((res: SipMessage) => void | Promise<void>) | undefined;
 
   constructor(protected readonly deps: RelayDeps, ctx: RequestContext) {
     this.ctx = ctx;
@@ -273,7 +277,11 @@ export class Relay {
 
   protected finish(): void {
     this.finished = true;
-    if (this.deps.topology === undefined) this.ctx = undefined;
+    const ctx = this.ctx;
+    const topology = this.deps.topology;
+    if (ctx === undefined || (topology !== undefined && topology.responseHider === undefined)) return;
+    if (topology !== undefined) this.hideResponse = topology.responseHider?.(ctx);
+    this.ctx = undefined;
   }
 
   /** A response from downstream goes upstream without our Via. */
@@ -285,9 +293,9 @@ export class Relay {
       this.send(response);
       return;
     }
-    // with topology hiding the context is kept for good (see `ctx`)
-    const ctx = this.running;
-    const hidden = topology.hideResponse(ctx, response);
+    // the context is there until finish(), and kept for good without a responseHider (see `ctx`)
+    const hideResponse = this.hideResponse;
+    const hidden = hideResponse !== undefined ? hideResponse(response) : topology.hideResponse(this.running, response);
     if (hidden === undefined && this.upstream === undefined) {
       this.send(response);
       return;
@@ -299,7 +307,7 @@ export class Relay {
         () => this.send(response),
         (err: unknown) => {
           // the response still goes up: the caller must learn the outcome even if the dialog cannot be restored later
-          this.deps.log.write('warn', 'topology_store_failed', { callId: ctx.msg.callId(), err, status: response.status }, 'topology: response relayed without its dialog stored');
+          this.deps.log.write('warn', 'topology_store_failed', { callId: response.callId(), err, status: response.status }, 'topology: response relayed without its dialog stored');
           this.send(response);
         },
       );

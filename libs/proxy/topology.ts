@@ -5,7 +5,9 @@
 //   prepare       a step after routing, before relay: remember what must be
 //                 restored later (topos stores the dialog, one round trip)
 //   hideRequest   each copy of a request about to leave (relay branch, 2xx ACK)
-//   hideResponse  each response relayed upstream (may wait for a store write)
+//   hideResponse  each response relayed upstream (may wait for a store write);
+//                 responseHider, when offered, the same bound to a copy of
+//                 what it needs, so the relay can let the request go
 //   restoreStray  a response no client transaction knows (2xx retransmission
 //                 reaching a node that did not send the request)
 import type { Step } from '#libs/pipeline';
@@ -21,6 +23,13 @@ export interface TopologyHiding {
   hideRequest(ctx: RequestContext, req: SipMessage, out: ListenSocketInfo): void;
   /** `res` has lost the node's Via; it goes upstream to ctx.source through ctx.local */
   hideResponse(ctx: RequestContext, res: SipMessage): void | Promise<void>;
+  /**
+   * Optional: hideResponse bound to a copy of what it needs of ctx. The
+   * relay takes it once it has its final outcome and lets the context go
+   * (its calls linger seconds for retransmitted 2xx); without it the relay
+   * keeps the context for as long as its transactions live.
+   */
+  responseHider?(ctx: RequestContext): (res: SipMessage) => void | Promise<void>;
   /** on success the message's Via stack is whole again (the node's on top) and its other fields hidden; false = drop */
   restoreStray(res: SipMessage, local: ListenSocketInfo): boolean | Promise<boolean>;
   /**

@@ -2,7 +2,7 @@
 // Contact / Record-Route URIs, Call-ID) leaves sealed in a token that only a
 // node holding mask_key can open; nothing is stored, so any node decodes what
 // another encoded and a restart loses nothing.
-import { parseUri, parseVia } from '#libs/sip';
+import { detachedCopy, parseUri, parseVia } from '#libs/sip';
 import { resolveTopohConfig, type TopohConfig, type TopohOptions } from './config.ts';
 import { packedMaxBytes, packListInto, unpackList } from './pack.ts';
 import { createSealer } from './seal.ts';
@@ -81,12 +81,12 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
   // with synthetic nonces a URI always seals to the same token, so whole URI texts are
   // memoised both ways in small bounded maps and a repeated URI costs one Map lookup.
   // Only URIs that opened are remembered, so a forged one is checked every time.
-  const maskedUris = new BoundedMap<string, string>(URI_CACHE_SIZE);
-  const unmaskedUris = new BoundedMap<string, string>(URI_CACHE_SIZE);
+  const maskedUris = new BoundedMap(URI_CACHE_SIZE);
+  const unmaskedUris = new BoundedMap(URI_CACHE_SIZE);
   // Call-IDs likewise: every request of a dialog (INVITE, ACK, BYE, re-INVITEs) maps
   // the same Call-ID, each one a HMAC plus an AES-GCM context (~5-10 µs) otherwise.
-  const maskedCallIds = new BoundedMap<string, string>(URI_CACHE_SIZE);
-  const unmaskedCallIds = new BoundedMap<string, string>(URI_CACHE_SIZE);
+  const maskedCallIds = new BoundedMap(URI_CACHE_SIZE);
+  const unmaskedCallIds = new BoundedMap(URI_CACHE_SIZE);
 
   return {
     config,
@@ -144,15 +144,21 @@ export function createTopohCodec(opts: TopohOptions): TopohCodec {
 
 const URI_CACHE_SIZE = 4096;
 
-/** A Map that forgets everything when full: cheap, bounded, and good enough for a hot set. */
-class BoundedMap<K, V> {
-  private readonly map = new Map<K, V>();
+/**
+ * A Map that forgets everything when full: cheap, bounded, and good enough
+ * for a hot set. Keys and values come out of messages (a masked URI keeps
+ * the original's parameters) and live seconds to minutes here: each is
+ * stored as its own copy, not a slice that would keep its whole message
+ * text alive (4,096 entries held as many messages).
+ */
+class BoundedMap {
+  private readonly map = new Map<string, string>();
   constructor(private readonly max: number) {}
-  get(k: K): V | undefined {
+  get(k: string): string | undefined {
     return this.map.get(k);
   }
-  set(k: K, v: V): void {
+  set(k: string, v: string): void {
     if (this.map.size >= this.max) this.map.clear();
-    this.map.set(k, v);
+    this.map.set(detachedCopy(k), detachedCopy(v));
   }
 }

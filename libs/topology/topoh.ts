@@ -112,6 +112,24 @@ export function createTopohHiding({ codec, sdp }: TopohHidingOptions): TopologyH
     hideResponseFields(res, ctx.local);
   }
 
+  /**
+   * hideResponse with only what it reads of the request: its Via values and
+   * Call-ID, copied into one flat string (slices of the request's values
+   * would keep its whole text alive), and the socket. The relay takes it
+   * when it has its final outcome and lets the request context go: an
+   * ended call lingers seconds for 2xx retransmissions, and every young
+   * collection copied the parsed request with it.
+   */
+  function responseHider(ctx: RequestContext): (res: SipMessage) => void {
+    const [callId, ...vias] = [ctx.msg.callId() ?? '', ...ctx.msg.headerValues('via')].join('\n').split('\n');
+    const local = ctx.local;
+    return (res) => {
+      setVias(res, vias);
+      if (maskCallId) res.setHeader('Call-ID', callId);
+      hideResponseFields(res, local);
+    };
+  }
+
   function hideResponseFields(res: SipMessage, toward: ListenSocketInfo): void {
     mapUris(res, 'contact', seal, contactMemo);
     mapUris(res, 'record-route', toggleRecordRoute(toward), rrMemo(toward).response);
@@ -133,5 +151,5 @@ export function createTopohHiding({ codec, sdp }: TopohHidingOptions): TopologyH
   }
 
   const otherLegCallId = (msg: SipMessage) => (maskCallId ? toggleCallId(msg.callId() ?? '') : undefined);
-  return { mode: 'topoh', restore, hideRequest, hideResponse, restoreStray, otherLegCallId };
+  return { mode: 'topoh', restore, hideRequest, hideResponse, responseHider, restoreStray, otherLegCallId };
 }

@@ -48,3 +48,51 @@ export function wholeCall(d: (text: string, from: RemoteInfo) => void, i: number
   d(inDialog('BYE', 2, bb), caller);
   d(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${relayBranch(callerVia(bb), 0)};rport=5060\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${bb};received=127.0.0.1;rport=5070\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
 }
+
+/** The value of the first `name:` line of a message text. */
+function headerOf(text: string, name: string): string {
+  const at = text.indexOf('\r\n' + name + ': ');
+  if (at < 0) throw new Error(`bench peer: no ${name} in what the node sent`);
+  const start = at + name.length + 4;
+  return text.slice(start, text.indexOf('\r\n', start));
+}
+
+/** What a node sent last to each peer (latin1 text): the topoh peers answer from it. */
+export interface LastSent {
+  gw: string;
+  caller: string;
+}
+
+/**
+ * Call number i with topology hiding (topoh): the peers answer what the node
+ * actually sent them (`last`, kept up to date by the node's onSend): the
+ * gateway sees one Via and the masked Call-ID, the caller routes to the
+ * sealed Contact.
+ */
+export function topohCall(d: (text: string, from: RemoteInfo) => void, i: number, last: LastSent): void {
+  const caller = CALLER;
+  const gw = GATEWAY;
+  const cid = `${i}-bench@127.0.0.1`;
+  const b = `z9hG4bK-c${i}`;
+  const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${b}`;
+  const from = `From: sipp <sip:sipp@127.0.0.1:5070>;tag=${i}SIPpTag00`;
+  const to = 'To: <sip:service@127.0.0.1:5060>';
+  const rr = 'Record-Route: <sip:127.0.0.1:5060;lr>';
+  d(`INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n${cv}\r\n${from}\r\n${to}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`, caller);
+  // the gateway sees one Via (the node's, the stack sealed in its branch) and the masked Call-ID
+  const nv = 'Via: ' + headerOf(last.gw, 'Via');
+  const gcid = headerOf(last.gw, 'Call-ID');
+  const resp = (code: string, tag: string, extra = '', body = '') =>
+    `SIP/2.0 ${code}\r\n${nv}\r\n${from}\r\n${to}${tag}\r\nCall-ID: ${gcid}\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
+  d(resp('100 Trying', ''), gw);
+  d(resp('180 Ringing', ';tag=gw1'), gw);
+  d(resp('200 OK', ';tag=gw1', `${rr}\r\nContact: <sip:127.0.0.1:5080;transport=UDP>\r\nContent-Type: application/sdp\r\n`, SDP), gw);
+  // the caller routes to the sealed Contact of the 200 it got
+  const target = headerOf(last.caller, 'Contact').replace(/^<|>$/g, '');
+  const inDialog = (method: string, cseq: number, branch: string) =>
+    `${method} ${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nRoute: <sip:127.0.0.1:5060;lr>\r\nCSeq: ${cseq} ${method}\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+  d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
+  d(inDialog('BYE', 2, `z9hG4bK-b${i}`), caller);
+  const bv = 'Via: ' + headerOf(last.gw, 'Via');
+  d(`SIP/2.0 200 OK\r\n${bv}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${gcid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
+}

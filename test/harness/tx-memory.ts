@@ -8,7 +8,9 @@
 // on every run, unlike RSS. Needs node --expose-gc. Used by
 // bench/tx-memory.ts and test/robustness/tx-memory.test.ts.
 import type { ListenSocketInfo } from '#libs/transport';
-import { GATEWAY, wholeCall } from './in-process-calls.ts';
+import { createTopohCodec } from '#libs/topoh';
+import { createTopohHiding } from '#libs/topology';
+import { GATEWAY, topohCall, wholeCall, type LastSent } from './in-process-calls.ts';
 import { startInProcessProxy } from './in-process-proxy.ts';
 
 const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: '127.0.0.1', port: 5060, advertisedHost: '127.0.0.1', advertisedPort: 5060 };
@@ -102,17 +104,30 @@ export function measureTxMemory(calls: number, batch = 1, snapshot?: (label: 'be
  * and BYE, server and client) has reached its wait timer / T4 yet. In a node
  * at 200 calls/s a thousand calls linger like this at any moment, and every
  * young-generation collection copies them (docs/benchmarks.md, session 11).
- * Datagrams as node:dgram hands them over (batch 1).
+ * Datagrams as node:dgram hands them over (batch 1). hiding 'topoh': topology
+ * hiding as bench/compare.ts runs it (the peers answer what the node sent).
  */
-export function measureEndedCallMemory(calls: number, snapshot?: (label: 'before' | 'after') => void): TxMemoryResult {
-  const node = startInProcessProxy({ sock, gateway: { address: GATEWAY.address, port: GATEWAY.port }, onSend: () => undefined });
+export function measureEndedCallMemory(calls: number, hiding: 'none' | 'topoh' = 'none', snapshot?: (label: 'before' | 'after') => void): TxMemoryResult {
+  const last: LastSent = { gw: '', caller: '' };
+  const topology = hiding === 'topoh'
+    ? createTopohHiding({ codec: createTopohCodec({ maskKey: 'tx-memory-mask-key-0123456789abcdef', maskIp: '10.1.1.10', maskCallId: true }), sdp: 'keep' })
+    : undefined;
+  const onSend = (to: { port: number }, data: Buffer) => {
+    if (topology === undefined) return;
+    if (to.port === GATEWAY.port) last.gw = data.toString('latin1');
+    else last.caller = data.toString('latin1');
+  };
+  const node = startInProcessProxy({ sock, gateway: { address: GATEWAY.address, port: GATEWAY.port }, onSend, topology });
   const deliver = (text: string, from: Parameters<typeof node.deliver>[1]) => node.deliver(Buffer.from(text, 'latin1'), from);
+  const call = topology === undefined ? (i: number) => wholeCall(deliver, i) : (i: number) => topohCall(deliver, i, last);
   const warm = 200;
-  for (let i = 0; i < warm; i++) wholeCall(deliver, i);
+  for (let i = 0; i < warm; i++) call(i);
+  last.gw = last.caller = '';
   gcNow();
   snapshot?.('before');
   const before = used();
-  for (let i = warm; i < warm + calls; i++) wholeCall(deliver, i);
+  for (let i = warm; i < warm + calls; i++) call(i);
+  last.gw = last.caller = '';
   gcNow();
   const after = used();
   snapshot?.('after');

@@ -9,7 +9,7 @@
 // (wait timer, T4): what they hold is copied by every young collection in
 // that time, so it is bounded too (8.0 KB before lingering transactions let
 // their listeners go and timers, keys and emitters stopped holding closures
-// and message texts).
+// and message texts; 12.8 KB with topoh).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,8 @@ import type { TxMemoryResult } from '#test/harness/tx-memory';
 const BYTES_PER_CALL_BOUND = 11_000;
 /** docs/limits.md: the same per ended call whose transactions linger (measured 4.3 KB on Node 20) */
 const BYTES_PER_ENDED_CALL_BOUND = 5_500;
+/** with topoh (measured 5.2 KB; 12.8 KB when the relay kept the request for hiding 2xx retransmissions and topoh's caches pinned message texts) */
+const BYTES_PER_ENDED_TOPOH_CALL_BOUND = 6_500;
 
 const REPO = join(import.meta.dirname, '../..');
 
@@ -40,12 +42,15 @@ it.each([1, 64])('a call in flight holds under 11 KB (JS heap and buffers, after
   expect(perCall, `${Math.round(r.heapPerCall)} B heap + ${Math.round(r.externalPerCall)} B buffers`).toBeLessThan(BYTES_PER_CALL_BOUND);
 }, 150_000);
 
-it('an ended call whose transactions linger holds under 5.5 KB (JS heap and buffers, after a full collection)', async () => {
-  const r = await measure('--ended');
+it.each([
+  { hiding: 'none', flags: [], bound: BYTES_PER_ENDED_CALL_BOUND },
+  { hiding: 'topoh', flags: ['--topoh'], bound: BYTES_PER_ENDED_TOPOH_CALL_BOUND },
+])('an ended call whose transactions linger holds under its bound (JS heap and buffers, after a full collection), hiding $hiding', async ({ flags, bound }) => {
+  const r = await measure('--ended', ...flags);
   expect(r.kind).toBe('ended');
   // every call over and none of its four transactions past its wait timer yet (plus the warm-up's)
   expect(r.transactions).toBeGreaterThanOrEqual(4 * r.calls);
   const perCall = r.heapPerCall + r.externalPerCall;
   expect(perCall).toBeGreaterThan(0);
-  expect(perCall, `${Math.round(r.heapPerCall)} B heap + ${Math.round(r.externalPerCall)} B buffers`).toBeLessThan(BYTES_PER_ENDED_CALL_BOUND);
+  expect(perCall, `${Math.round(r.heapPerCall)} B heap + ${Math.round(r.externalPerCall)} B buffers`).toBeLessThan(bound);
 }, 150_000);
