@@ -1,7 +1,7 @@
 // Header surgery shared by both hiding modes: replacing the Via stack,
 // rewriting the URIs of name-addr headers (Contact, Record-Route, Route),
 // and the addresses in an SDP body.
-import { formatNameAddr, parseNameAddr, type SipMessage } from '#libs/sip';
+import { detachedCopy, formatNameAddr, parseNameAddr, type SipMessage } from '#libs/sip';
 import type { ListenSocketInfo } from '#libs/transport';
 
 /** Replace the whole Via stack with `values` (top first), one header line each. */
@@ -43,6 +43,10 @@ function mapValue(v: string, map: (uri: string) => string | undefined | null): s
  * Remembers what a deterministic URI mapping did to whole header values: the
  * same Contact or Record-Route comes by call after call, and parsing and
  * formatting it each time shows on the hot path. Bounded: forgets all when full.
+ * Keys and results are stored as detached copies: a slice of a message's
+ * value would keep the whole message text alive as long as the entry (values
+ * that differ per call, such as a Record-Route with its ftag, fill the memo
+ * with 4,096 of them).
  */
 export class ValueMemo {
   private readonly map = new Map<string, string | null>();
@@ -52,7 +56,7 @@ export class ValueMemo {
     if (out === undefined) {
       out = mapValue(v, mapUri);
       if (this.map.size >= this.max) this.map.clear();
-      this.map.set(v, out);
+      this.map.set(detachedCopy(v), out === null ? null : detachedCopy(out));
     }
     return out;
   }

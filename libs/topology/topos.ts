@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Step, StepVerdict } from '#libs/pipeline';
 import { hopForUri, type RequestContext, type TopologyHiding } from '#libs/proxy';
-import type { SipMessage } from '#libs/sip';
+import { detachedCopy, type SipMessage } from '#libs/sip';
 import type { DialogStore } from '#libs/state';
 import type { ListenSocketInfo } from '#libs/transport';
 import { rewriteSdp, setValues, setVias, socketUriPart, uriTexts, type SdpMode } from './headers.ts';
@@ -86,7 +86,8 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
   const rej = TOPOLOGY_REJECTIONS;
 
   const contactFor = (leadsTo: Side, token: string, sock: ListenSocketInfo) => `<sip:${leadsTo}tpsh-${token}@${socketUriPart(sock)}>`;
-  const sideOf = (msg: SipMessage): SideRecord => ({ contact: uriTexts(msg, 'contact'), rr: msg.headerValues('record-route') });
+  // (copies: a dialog record outlives its messages, in the relay of a lingering call and in `answered`)
+  const sideOf = (msg: SipMessage): SideRecord => ({ contact: uriTexts(msg, 'contact').map(detachedCopy), rr: msg.headerValues('record-route').map(detachedCopy) });
   const save = (token: string, d: DialogData) => dialogs.put(token, d, { branchExpireMs, dialogExpireMs: d.confirmed ? dialogExpireMs : branchExpireMs });
   const answered = new AnsweredDialogs();
 
@@ -126,7 +127,7 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
     if (TARGET_REFRESH.has(msg.method) && senderSide !== undefined && msg.hasHeader('contact')) {
       const contact = uriTexts(msg, 'contact');
       if (contact.length > 0 && contact.join() !== senderSide.contact.join()) {
-        senderSide.contact = contact;
+        senderSide.contact = contact.map(detachedCopy);
         return save(token, dialog).then((): StepVerdict => 'next', () => ({ reject: rej.backendDown.code, detail: 'dialog store' }));
       }
     }
@@ -145,7 +146,7 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
       if (ctx.inDialog) return 'next'; // a dialog that did not go through topos: routed by its Route set as usual
       const callId = msg.callId() ?? '';
       const token = toposToken(callId, msg.fromTag() ?? '');
-      ctx.hidden = { token, sender: 'a', outCallId: maskCallId ? CALLID_PREFIX + token : callId } satisfies ToposNote;
+      ctx.hidden = { token, sender: 'a', outCallId: maskCallId ? CALLID_PREFIX + token : detachedCopy(callId) } satisfies ToposNote;
       return 'next';
     },
   };
@@ -157,7 +158,7 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
       const note = ctx.hidden as ToposNote | undefined;
       const msg = ctx.msg;
       if (note === undefined || note.dialog !== undefined || ctx.inDialog || !DIALOG_CREATING.has(msg.method)) return 'next';
-      const dialog: DialogData = { v: 1, a: { ...sideOf(msg), callId: msg.callId() ?? '' }, b: {}, bCallId: note.outCallId, confirmed: false };
+      const dialog: DialogData = { v: 1, a: { ...sideOf(msg), callId: detachedCopy(msg.callId() ?? '') }, b: perTag(), bCallId: note.outCallId, confirmed: false };
       note.dialog = dialog;
       const branch: BranchData = { vias: msg.headerValues('via'), callId: dialog.a.callId };
       // waited for by the settle step, with the dispatcher's pin when there is one: one write
@@ -181,32 +182,68 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
     rewriteSdp(req, sdp, out.advertisedHost);
   }
 
-  function hideResponse(ctx: RequestContext, res: SipMessage): void | Promise<void> {
-    setVias(res, ctx.msg.headerValues('via'));
-    if (maskCallId) res.setHeader('Call-ID', ctx.msg.callId() ?? '');
-    const note = ctx.hidden as ToposNote | undefined;
-    const pending = note === undefined ? undefined : learnFromResponse(ctx, note, res);
+  /** What hiding a response reads of its request (see responseHider). */
+  interface RequestView {
+    vias: readonly string[];
+    callId: string;
+    method: string;
+    seq: number | undefined;
+    inDialog: boolean;
+    local: ListenSocketInfo;
+    note: ToposNote | undefined;
+  }
+
+  const viewOf = (ctx: RequestContext): RequestView => ({
+    vias: ctx.msg.headerValues('via'),
+    callId: ctx.msg.callId() ?? '',
+    method: ctx.msg.method,
+    seq: ctx.msg.cseq()?.seq,
+    inDialog: ctx.inDialog,
+    local: ctx.local,
+    note: ctx.hidden as ToposNote | undefined,
+  });
+
+  const hideResponse = (ctx: RequestContext, res: SipMessage): void | Promise<void> => hideWith(viewOf(ctx), res);
+
+  /**
+   * hideResponse bound to a copy of what it reads of the request (the Vias
+   * and Call-ID in one flat string, the dialog note, whose strings are
+   * copies already): the relay lets the request context go at its final
+   * outcome, while its call lingers for retransmitted 2xx.
+   */
+  function responseHider(ctx: RequestContext): (res: SipMessage) => void | Promise<void> {
+    const view = viewOf(ctx);
+    const [callId, ...vias] = [view.callId, ...view.vias].join('\n').split('\n');
+    const kept: RequestView = { ...view, vias, callId };
+    return (res) => hideWith(kept, res);
+  }
+
+  function hideWith(req: RequestView, res: SipMessage): void | Promise<void> {
+    setVias(res, req.vias);
+    if (maskCallId) res.setHeader('Call-ID', req.callId);
+    const note = req.note;
+    const pending = note === undefined ? undefined : learnFromResponse(req, note, res);
     // the far side's Record-Route goes; the requester's own proxies get theirs back, as they
     // sent them, so a record-routing proxy on its side stays in its route set (Kamailio tps_reappend_rr)
-    const ownRr = note?.dialog !== undefined && note.sender === 'a' && !ctx.inDialog ? note.dialog.a.rr : [];
+    const ownRr = note?.dialog !== undefined && note.sender === 'a' && !req.inDialog ? note.dialog.a.rr : [];
     setValues(res, 'record-route', ownRr);
-    if (note !== undefined && res.hasHeader('contact')) res.setHeader('Contact', contactFor(note.sender === 'a' ? 'b' : 'a', note.token, ctx.local));
-    rewriteSdp(res, sdp, ctx.local.advertisedHost);
+    if (note !== undefined && res.hasHeader('contact')) res.setHeader('Contact', contactFor(note.sender === 'a' ? 'b' : 'a', note.token, req.local));
+    rewriteSdp(res, sdp, req.local.advertisedHost);
     return pending;
   }
 
   /** What a response tells about the side that answered: b's Contact and route set per tag, a target refresh, the end of the dialog. */
-  function learnFromResponse(ctx: RequestContext, note: ToposNote, res: SipMessage): Promise<void> | undefined {
+  function learnFromResponse(req: RequestView, note: ToposNote, res: SipMessage): Promise<void> | undefined {
     const { dialog, token } = note;
     if (dialog === undefined) return undefined;
     const status = res.status;
-    const method = ctx.msg.method;
+    const method = req.method;
     if (status < 101 || status >= 300 || !TARGET_REFRESH.has(method) || !res.hasHeader('contact')) return undefined;
     // an unreliable 18x opens no early dialog the caller could use (PRACK/UPDATE need 100rel, RFC 3262):
     // nothing to store yet, the 2xx will say it all (one round trip less per call)
     if (status < 200 && !res.hasHeader('rseq')) return undefined;
     const confirm = status >= 200 && !dialog.confirmed;
-    if (note.sender === 'a' && !ctx.inDialog) {
+    if (note.sender === 'a' && !req.inDialog) {
       // the answer to the dialog-creating request: remember this b (one per To-tag when forked)
       const tag = res.toTag();
       if (tag === undefined) return undefined;
@@ -216,7 +253,7 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
       dialog.b[tag] = next;
       if (status >= 200) {
         dialog.confirmed = true;
-        const seq = ctx.msg.cseq()?.seq;
+        const seq = req.seq;
         return save(token, dialog).then(() => answered.remember(token, tag, seq, dialog));
       }
     } else {
@@ -224,7 +261,7 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
       const side = note.sender === 'a' ? (note.bTag !== undefined ? dialog.b[note.bTag] : undefined) : dialog.a;
       const contact = uriTexts(res, 'contact');
       if (side === undefined || contact.length === 0 || (!confirm && contact.join() === side.contact.join())) return undefined;
-      side.contact = contact;
+      side.contact = contact.map(detachedCopy);
     }
     if (status >= 200) dialog.confirmed = true;
     return save(token, dialog);
@@ -249,7 +286,7 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
 
   // the Call-ID prepare gives an initial request's relayed copy (line of sender 'a')
   const otherLegCallId = (msg: SipMessage) => (maskCallId ? CALLID_PREFIX + toposToken(msg.callId() ?? '', msg.fromTag() ?? '') : undefined);
-  return { mode: 'topos', restore, prepare, hideRequest, hideResponse, restoreStray, otherLegCallId };
+  return { mode: 'topos', restore, prepare, hideRequest, hideResponse, responseHider, restoreStray, otherLegCallId };
 }
 
 /**
@@ -287,6 +324,16 @@ class AnsweredDialogs {
 
 /** answered dialogs a node keeps for their ACK at most (200 calls/s × 64*T1 is ~6,400) */
 const ANSWERED_MAX = 50_000;
+
+/**
+ * An empty record of side b per To-tag. Without a prototype V8 keeps it as a
+ * dictionary: a plain {} given a property named by each call's own tag made
+ * a new hidden class (and its descriptors, ~290 bytes) per call, kept as
+ * long as the dialog record.
+ */
+function perTag(): Record<string, SideRecord> {
+  return Object.create(null) as Record<string, SideRecord>;
+}
 
 function branchId(cseq: number): string {
   return `inv-${cseq}`;
