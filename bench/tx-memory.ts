@@ -2,10 +2,11 @@
 // answered: one server and one client transaction, the relay), measured in
 // process by test/harness/tx-memory.ts; docs/limits.md has the figures.
 //
-// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--batch N] [--ended [--topoh]] [--json] [--snapshot]`
+// `node --expose-gc --import tsx bench/tx-memory.ts [--calls N] [--batch N] [--ended [--topoh|--topos]] [--json] [--snapshot]`
 // --ended: whole calls ended instead (INVITE to the BYE's 200), their four
 // transactions lingering for retransmissions (measureEndedCallMemory);
-// --topoh (with --ended): with topology hiding on, as bench/compare.ts runs it;
+// --topoh / --topos (with --ended): with topology hiding on, as bench/compare.ts
+// runs it (topos with the in-memory dialog store);
 // --batch: datagrams per receive buffer (1: node:dgram, the default; the
 // batched UDP transport reads up to 64 into one buffer);
 // --json prints the result as one JSON line (the test reads it);
@@ -49,7 +50,7 @@ function sizesByKind(file: string): Map<string, { size: number; count: number }>
   return out;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const i = process.argv.indexOf('--calls');
   const calls = i >= 0 ? Number(process.argv[i + 1]) : 20000;
   const bi = process.argv.indexOf('--batch');
@@ -57,13 +58,13 @@ function main(): void {
   const withSnapshot = process.argv.includes('--snapshot');
   const files: Record<string, string> = {};
   const snap = withSnapshot ? (label: string) => { files[label] = writeHeapSnapshot(join(tmpdir(), `tx-memory-${process.pid}-${label}.heapsnapshot`)); } : undefined;
-  const hiding = process.argv.includes('--topoh') ? 'topoh' : 'none';
-  const r = process.argv.includes('--ended') ? measureEndedCallMemory(calls, hiding, snap) : measureTxMemory(calls, batch, snap);
+  const hiding = process.argv.includes('--topoh') ? 'topoh' : process.argv.includes('--topos') ? 'topos' : 'none';
+  const r = process.argv.includes('--ended') ? await measureEndedCallMemory(calls, hiding, snap) : measureTxMemory(calls, batch, snap);
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(r));
     return;
   }
-  const what = r.kind === 'ended' ? `${r.calls} ended calls lingering (${r.transactions} transactions${hiding === 'topoh' ? ', topoh' : ''})` : `${r.calls} unanswered INVITEs in flight (${r.transactions} transactions, ${r.batch} datagrams per receive buffer)`;
+  const what = r.kind === 'ended' ? `${r.calls} ended calls lingering (${r.transactions} transactions${hiding === 'none' ? '' : `, ${hiding}`})` : `${r.calls} unanswered INVITEs in flight (${r.transactions} transactions, ${r.batch} datagrams per receive buffer)`;
   console.log(`${what}: ${Math.round(r.heapPerCall)} B JS heap + ${Math.round(r.externalPerCall)} B ArrayBuffers per call`);
   console.log(`per 1,000 calls: ${((r.heapPerCall * 1000) / 2 ** 20).toFixed(2)} MiB heap + ${((r.externalPerCall * 1000) / 2 ** 20).toFixed(2)} MiB ArrayBuffers`);
   if (!withSnapshot) return;
@@ -78,4 +79,4 @@ function main(): void {
   else console.log(files);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();

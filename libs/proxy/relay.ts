@@ -92,9 +92,9 @@ export class Relay {
    * pass, which need the server transaction alone, so the context (and the
    * parsed request in it) is let go to die young instead of being promoted
    * to the old generation on every call. Topology hiding rewrites each
-   * response from the request: its responseHider (topoh) copies what that
-   * needs and the context goes all the same; without one (topos) the
-   * context is kept.
+   * response from the request: its responseHider (topoh and topos offer
+   * one) copies what that needs and the context goes all the same; a
+   * TopologyHiding without one keeps it.
    */
   private ctx: RequestContext | undefined;
   /** topology hiding's responseHider, taken at finish() */
@@ -278,9 +278,12 @@ export class Relay {
   protected finish(): void {
     this.finished = true;
     const ctx = this.ctx;
+    if (ctx === undefined) return;
     const topology = this.deps.topology;
-    if (ctx === undefined || (topology !== undefined && topology.responseHider === undefined)) return;
-    if (topology !== undefined) this.hideResponse = topology.responseHider?.(ctx);
+    if (topology !== undefined) {
+      if (topology.responseHider === undefined) return; // it hides each response from the context: kept
+      this.hideResponse = topology.responseHider(ctx);
+    }
     this.ctx = undefined;
   }
 

@@ -64,35 +64,52 @@ export interface LastSent {
 }
 
 /**
- * Call number i with topology hiding (topoh): the peers answer what the node
- * actually sent them (`last`, kept up to date by the node's onSend): the
+ * Call number i through a node that hides its topology, one function per
+ * message: the peers answer what the node actually sent them (`last`, kept
+ * up to date by the node's onSend), so each step reads it when it runs. The
  * gateway sees one Via and the masked Call-ID, the caller routes to the
- * sealed Contact.
+ * Contact of the node's 200. Run them in a row (topohCall), or with a pause
+ * between them where the node answers asynchronously (topos: the dialog
+ * store).
  */
-export function topohCall(d: (text: string, from: RemoteInfo) => void, i: number, last: LastSent): void {
+export function hiddenCallSteps(d: (text: string, from: RemoteInfo) => void, i: number, last: LastSent): (() => void)[] {
   const caller = CALLER;
   const gw = GATEWAY;
   const cid = `${i}-bench@127.0.0.1`;
-  const b = `z9hG4bK-c${i}`;
-  const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${b}`;
+  const cv = `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-c${i}`;
   const from = `From: sipp <sip:sipp@127.0.0.1:5070>;tag=${i}SIPpTag00`;
   const to = 'To: <sip:service@127.0.0.1:5060>';
-  const rr = 'Record-Route: <sip:127.0.0.1:5060;lr>';
-  d(`INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n${cv}\r\n${from}\r\n${to}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`, caller);
-  // the gateway sees one Via (the node's, the stack sealed in its branch) and the masked Call-ID
-  const nv = 'Via: ' + headerOf(last.gw, 'Via');
-  const gcid = headerOf(last.gw, 'Call-ID');
+  // what the gateway was sent (its one Via: the node's, the stack sealed in its branch; the masked
+  // Call-ID; the Record-Route it echoes in its 200, as sipp does: topos sends none)
+  let nv = '';
+  let gcid = '';
+  let rr = '';
+  // where the caller sends in-dialog requests: the Contact of the 200 it got
+  let target = '';
   const resp = (code: string, tag: string, extra = '', body = '') =>
     `SIP/2.0 ${code}\r\n${nv}\r\n${from}\r\n${to}${tag}\r\nCall-ID: ${gcid}\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
-  d(resp('100 Trying', ''), gw);
-  d(resp('180 Ringing', ';tag=gw1'), gw);
-  d(resp('200 OK', ';tag=gw1', `${rr}\r\nContact: <sip:127.0.0.1:5080;transport=UDP>\r\nContent-Type: application/sdp\r\n`, SDP), gw);
-  // the caller routes to the sealed Contact of the 200 it got
-  const target = headerOf(last.caller, 'Contact').replace(/^<|>$/g, '');
   const inDialog = (method: string, cseq: number, branch: string) =>
     `${method} ${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${cid}\r\nRoute: <sip:127.0.0.1:5060;lr>\r\nCSeq: ${cseq} ${method}\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
-  d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
-  d(inDialog('BYE', 2, `z9hG4bK-b${i}`), caller);
-  const bv = 'Via: ' + headerOf(last.gw, 'Via');
-  d(`SIP/2.0 200 OK\r\n${bv}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${gcid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw);
+  return [
+    () => d(`INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n${cv}\r\n${from}\r\n${to}\r\nCall-ID: ${cid}\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5070\r\nMax-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`, caller),
+    () => {
+      nv = 'Via: ' + headerOf(last.gw, 'Via');
+      gcid = headerOf(last.gw, 'Call-ID');
+      rr = last.gw.includes('\r\nRecord-Route: ') ? `Record-Route: ${headerOf(last.gw, 'Record-Route')}\r\n` : '';
+      d(resp('100 Trying', ''), gw);
+    },
+    () => d(resp('180 Ringing', ';tag=gw1'), gw),
+    () => d(resp('200 OK', ';tag=gw1', `${rr}Contact: <sip:127.0.0.1:5080;transport=UDP>\r\nContent-Type: application/sdp\r\n`, SDP), gw),
+    () => {
+      target = headerOf(last.caller, 'Contact').replace(/^<|>$/g, '');
+      d(inDialog('ACK', 1, `z9hG4bK-a${i}`), caller);
+    },
+    () => d(inDialog('BYE', 2, `z9hG4bK-b${i}`), caller),
+    () => d(`SIP/2.0 200 OK\r\nVia: ${headerOf(last.gw, 'Via')}\r\n${from}\r\n${to};tag=gw1\r\nCall-ID: ${gcid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`, gw),
+  ];
+}
+
+/** Call number i with topoh, every message in a row (hiddenCallSteps). */
+export function topohCall(d: (text: string, from: RemoteInfo) => void, i: number, last: LastSent): void {
+  for (const step of hiddenCallSteps(d, i, last)) step();
 }

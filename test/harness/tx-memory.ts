@@ -9,8 +9,9 @@
 // bench/tx-memory.ts and test/robustness/tx-memory.test.ts.
 import type { ListenSocketInfo } from '#libs/transport';
 import { createTopohCodec } from '#libs/topoh';
-import { createTopohHiding } from '#libs/topology';
-import { GATEWAY, topohCall, wholeCall, type LastSent } from './in-process-calls.ts';
+import { createMemoryData, createMemoryState } from '#libs/state';
+import { createTopohHiding, createToposHiding, TOPOLOGY_REJECTIONS } from '#libs/topology';
+import { GATEWAY, hiddenCallSteps, topohCall, wholeCall, type LastSent } from './in-process-calls.ts';
 import { startInProcessProxy } from './in-process-proxy.ts';
 
 const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: '127.0.0.1', port: 5060, advertisedHost: '127.0.0.1', advertisedPort: 5060 };
@@ -56,6 +57,8 @@ export interface TxMemoryResult {
   heapPerCall: number;
   /** ArrayBuffer growth per call in flight (datagram, kept bytes) */
   externalPerCall: number;
+  /** 'ended': messages the node sent per measured call (7 when every call ran to the BYE's 200: the relayed INVITE, 180, 200, ACK, BYE, the BYE's 200 and our 100) */
+  sentPerCall?: number;
 }
 
 function gcNow(): void {
@@ -99,39 +102,56 @@ export function measureTxMemory(calls: number, batch = 1, snapshot?: (label: 'be
 
 /**
  * What an ended call leaves behind until its transactions stop lingering:
- * N whole calls (INVITE to BYE's 200) through a fresh in-process node, all
- * in one synchronous run, so none of the four transactions per call (INVITE
- * and BYE, server and client) has reached its wait timer / T4 yet. In a node
- * at 200 calls/s a thousand calls linger like this at any moment, and every
+ * N whole calls (INVITE to BYE's 200) through a fresh in-process node, before
+ * any timer can fire, so none of the four transactions per call (INVITE and
+ * BYE, server and client) has reached its wait timer / T4 yet. In a node at
+ * 200 calls/s a thousand calls linger like this at any moment, and every
  * young-generation collection copies them (docs/benchmarks.md, session 11).
- * Datagrams as node:dgram hands them over (batch 1). hiding 'topoh': topology
- * hiding as bench/compare.ts runs it (the peers answer what the node sent).
+ * Datagrams as node:dgram hands them over (batch 1). hiding: topology hiding
+ * as bench/compare.ts runs it (the peers answer what the node sent; topos
+ * with the in-memory dialog store, a pause of one turn after each message
+ * for the store's answers).
  */
-export function measureEndedCallMemory(calls: number, hiding: 'none' | 'topoh' = 'none', snapshot?: (label: 'before' | 'after') => void): TxMemoryResult {
+export async function measureEndedCallMemory(calls: number, hiding: 'none' | 'topoh' | 'topos' = 'none', snapshot?: (label: 'before' | 'after') => void): Promise<TxMemoryResult> {
   const last: LastSent = { gw: '', caller: '' };
+  const state = hiding === 'topos' ? createMemoryState({ data: createMemoryData() }) : undefined;
   const topology = hiding === 'topoh'
     ? createTopohHiding({ codec: createTopohCodec({ maskKey: 'tx-memory-mask-key-0123456789abcdef', maskIp: '10.1.1.10', maskCallId: true }), sdp: 'keep' })
-    : undefined;
+    : state !== undefined
+      ? createToposHiding({ dialogs: state.dialogs, maskCallId: true, sdp: 'keep', branchExpireMs: 180_000, dialogExpireMs: 3_600_000 })
+      : undefined;
+  let sent = 0;
   const onSend = (to: { port: number }, data: Buffer) => {
+    sent++;
     if (topology === undefined) return;
     if (to.port === GATEWAY.port) last.gw = data.toString('latin1');
     else last.caller = data.toString('latin1');
   };
-  const node = startInProcessProxy({ sock, gateway: { address: GATEWAY.address, port: GATEWAY.port }, onSend, topology });
+  const node = startInProcessProxy({ sock, gateway: { address: GATEWAY.address, port: GATEWAY.port }, onSend, topology, rejections: [TOPOLOGY_REJECTIONS] });
   const deliver = (text: string, from: Parameters<typeof node.deliver>[1]) => node.deliver(Buffer.from(text, 'latin1'), from);
-  const call = topology === undefined ? (i: number) => wholeCall(deliver, i) : (i: number) => topohCall(deliver, i, last);
+  const call = async (i: number): Promise<void> => {
+    if (topology === undefined) return wholeCall(deliver, i);
+    if (state === undefined) return topohCall(deliver, i, last);
+    for (const step of hiddenCallSteps(deliver, i, last)) {
+      step();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
   const warm = 200;
-  for (let i = 0; i < warm; i++) call(i);
+  for (let i = 0; i < warm; i++) await call(i);
   last.gw = last.caller = '';
   gcNow();
   snapshot?.('before');
   const before = used();
-  for (let i = warm; i < warm + calls; i++) call(i);
+  const sent0 = sent;
+  for (let i = warm; i < warm + calls; i++) await call(i);
+  const sentPerCall = (sent - sent0) / calls;
   last.gw = last.caller = '';
   gcNow();
   const after = used();
   snapshot?.('after');
   const transactions = node.tm.size();
   node.close();
-  return { kind: 'ended', calls, batch: 1, transactions, heapPerCall: (after.heap - before.heap) / calls, externalPerCall: (after.external - before.external) / calls };
+  await state?.close();
+  return { kind: 'ended', calls, batch: 1, transactions, heapPerCall: (after.heap - before.heap) / calls, externalPerCall: (after.external - before.external) / calls, sentPerCall };
 }
