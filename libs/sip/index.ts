@@ -29,7 +29,6 @@ export { parseVia, formatVia } from './via.ts';
 export { COMPACT_FORMS, LIST_HEADERS, canonicalKey, prettyName } from './names.ts';
 /** value helpers: split a comma list respecting quotes and <>, unquote */
 export { splitList, unquote } from './scan.ts';
-export { detachedCopy } from './detach.ts';
 /** new messages: responses (§8.2.6), requests, any start line */
 export { buildMessage, createRequest, createResponse, type HeaderList, type RequestSpec, type ResponseOptions } from './build.ts';
 /** received/rport stamping and response routing (§18.2.1, §18.2.2, RFC 3581) */

@@ -2,7 +2,8 @@
 // Contact / Record-Route URIs, Call-ID) leaves sealed in a token that only a
 // node holding mask_key can open; nothing is stored, so any node decodes what
 // another encoded and a restart loses nothing.
-import { detachedCopy, parseUri, parseVia } from '#libs/sip';
+import { parseUri, parseVia } from '#libs/sip';
+import { detachedCopy } from '#libs/strings';
 import { resolveTopohConfig, type TopohConfig, type TopohOptions } from './config.ts';
 import { packedMaxBytes, packListInto, unpackList } from './pack.ts';
 import { createSealer } from './seal.ts';

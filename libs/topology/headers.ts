@@ -1,7 +1,8 @@
 // Header surgery shared by both hiding modes: replacing the Via stack,
 // rewriting the URIs of name-addr headers (Contact, Record-Route, Route),
 // and the addresses in an SDP body.
-import { detachedCopy, formatNameAddr, parseNameAddr, type SipMessage } from '#libs/sip';
+import { formatNameAddr, parseNameAddr, type SipMessage } from '#libs/sip';
+import { detachedCopy } from '#libs/strings';
 import type { ListenSocketInfo } from '#libs/transport';
 
 /** Replace the whole Via stack with `values` (top first), one header line each. */

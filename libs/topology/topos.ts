@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import type { Step, StepVerdict } from '#libs/pipeline';
 import { hopForUri, type RequestContext, type TopologyHiding } from '#libs/proxy';
-import { detachedCopy, type SipMessage } from '#libs/sip';
+import type { SipMessage } from '#libs/sip';
+import { detachedCopy } from '#libs/strings';
 import type { DialogStore } from '#libs/state';
 import type { ListenSocketInfo } from '#libs/transport';
 import { rewriteSdp, setValues, setVias, socketUriPart, uriTexts, type SdpMode } from './headers.ts';

@@ -1,4 +1,5 @@
 // Dispatcher call-load as expiring membership per destination, in MemoryData.
+import { detachedCopy } from '#libs/strings';
 import { StateError } from '../errors.ts';
 import type { CallLoadStore } from '../types.ts';
 import { checkInt, checkNonEmpty, checkTtl } from '../validate.ts';
@@ -25,7 +26,8 @@ export function memoryCallLoad(data: MemoryData, now: () => number): CallLoadSto
   }
   const add = (set: CallSet, callId: string, ttlMs: number) => {
     const exp = now() + ttlMs;
-    set.members.set(callId, exp);
+    // (a copy: the Call-ID is a slice of the INVITE, and a call lasts minutes to hours)
+    set.members.set(detachedCopy(callId), exp);
     if (exp < set.nextExpiry) set.nextExpiry = exp;
     return set.members.size;
   };

@@ -1,4 +1,5 @@
 // Registrar bindings per AoR in MemoryData.
+import { detachedCopy } from '#libs/strings';
 import { checkContact, sameFlow, sortContacts, toStored } from '../contacts.ts';
 import type { Contact, LocationStore } from '../types.ts';
 import { checkInt, checkNonEmpty } from '../validate.ts';
@@ -33,11 +34,12 @@ export function memoryLocations(data: MemoryData, now: () => number): LocationSt
       if (!cur && opts?.maxContacts !== undefined && (m?.size ?? 0) - replaced.length >= opts.maxContacts) {
         return { ok: false, reason: 'too-many-contacts', contacts: list(aor) };
       }
-      if (!m) { m = new Map(); data.locations.set(aor, m); }
+      // (copies of the keys: they are slices of the REGISTER, and a binding lasts its expiry)
+      if (!m) { m = new Map(); data.locations.set(detachedCopy(aor), m); }
       for (const b of replaced) m.delete(b.contact.uri);
       const t = now();
       const b: StoredBinding = { contact: structuredClone(toStored(input)), expiresAt: t + input.expiresMs, updatedAt: t };
-      m.set(input.uri, b);
+      m.set(detachedCopy(input.uri), b);
       return { ok: true, contacts: list(aor) };
     },
     async remove(aor, uri) {

@@ -1,4 +1,5 @@
 // htable-like tables in MemoryData.
+import { detachedCopy } from '#libs/strings';
 import { StateError } from '../errors.ts';
 import type { IncrResult, TableEntry, TableStore } from '../types.ts';
 import { checkInt, checkNonEmpty, checkTable, checkTtl } from '../validate.ts';
@@ -27,8 +28,9 @@ export function memoryTables(data: MemoryData, now: () => number): TableStore {
       check(name, key);
       if (ttlMs !== undefined) checkTtl('ttlMs', ttlMs);
       const t = now();
-      const e = { value: String(value), expiresAt: ttlMs === undefined ? null : t + ttlMs };
-      table(name, true)!.set(key, e);
+      // (copies: a key or value may be a slice of the message it came from)
+      const e = { value: detachedCopy(String(value)), expiresAt: ttlMs === undefined ? null : t + ttlMs };
+      table(name, true)!.set(detachedCopy(key), e);
       return entry(key, e, t);
     },
     async delete(name, key) {
@@ -51,7 +53,7 @@ export function memoryTables(data: MemoryData, now: () => number): TableStore {
         return { value: Number(e.value), expiresAt: e.expiresAt };
       }
       const fresh = { value: String(by), expiresAt: t + ttlMs };
-      m.set(key, fresh);
+      m.set(detachedCopy(key), fresh);
       return { value: by, expiresAt: fresh.expiresAt };
     },
     async dump(name, prefix = '') {
