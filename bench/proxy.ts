@@ -25,7 +25,7 @@ import { RouteSigner, rrCheckStep, rrSignStep } from '#libs/rrsign';
 import { createTopohCodec } from '#libs/topoh';
 import { createTopohHiding } from '#libs/topology';
 import type { ListenSocketInfo, RemoteInfo } from '#libs/transport';
-import { GATEWAY, topohCall, wholeCall } from '../test/harness/in-process-calls.ts';
+import { GATEWAY, recordLastSent, topohCall, wholeCall } from '../test/harness/in-process-calls.ts';
 import { startInProcessProxy } from '../test/harness/in-process-proxy.ts';
 
 const NODE = { host: '127.0.0.1', port: 5060 };
@@ -69,12 +69,12 @@ function setup(listen: Listen, signed: boolean, hiding: Hiding, realTimers: bool
   const topology = hiding === 'topoh'
     ? createTopohHiding({ codec: createTopohCodec({ maskKey: 'bench-mask-key-0123456789abcdef', maskIp: '10.1.1.10', maskCallId: true }), sdp: 'keep' })
     : undefined;
+  const record = recordLastSent(last);
   const onSend = hiding === 'none'
     ? () => { sent++; }
     : (to: { port: number }, data: Buffer) => {
       sent++;
-      if (to.port === gw.port) last.gw = data.toString('latin1');
-      else last.caller = data.toString('latin1');
+      record(to, data);
     };
   // T4 and the wait timer at 1 s: see the header
   const node = startInProcessProxy({ sock, gateway: gw, logLevel: 'warn', tm: realTimers ? {} : { t4: 1000, waitTimer: 1000 }, onSend, topology, ...l, ...(signed ? rrSign(l.finalSteps) : {}) });

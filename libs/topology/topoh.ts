@@ -5,6 +5,7 @@
 import type { Step } from '#libs/pipeline';
 import { hopForUri, type RequestContext, type TopologyHiding } from '#libs/proxy';
 import type { SipMessage } from '#libs/sip';
+import { detachedCopy } from '#libs/strings';
 import type { TopohCodec } from '#libs/topoh';
 import type { ListenSocketInfo } from '#libs/transport';
 import { mapUris, namesSocket, rewriteSdp, setVias, ValueMemo, type SdpMode } from './headers.ts';
@@ -113,15 +114,16 @@ export function createTopohHiding({ codec, sdp }: TopohHidingOptions): TopologyH
   }
 
   /**
-   * hideResponse with only what it reads of the request: its Via values and
-   * Call-ID, copied into one flat string (slices of the request's values
-   * would keep its whole text alive), and the socket. The relay takes it
+   * hideResponse with only what it reads of the request: copies of its Via
+   * values and Call-ID (slices of them would keep its whole text alive), and
+   * the socket. The relay takes it
    * when it has its final outcome and lets the request context go: an
    * ended call lingers seconds for 2xx retransmissions, and every young
    * collection copied the parsed request with it.
    */
   function responseHider(ctx: RequestContext): (res: SipMessage) => void {
-    const [callId, ...vias] = [ctx.msg.callId() ?? '', ...ctx.msg.headerValues('via')].join('\n').split('\n');
+    const callId = detachedCopy(ctx.msg.callId() ?? '');
+    const vias = ctx.msg.headerValues('via').map(detachedCopy);
     const local = ctx.local;
     return (res) => {
       setVias(res, vias);

@@ -207,15 +207,13 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
   const hideResponse = (ctx: RequestContext, res: SipMessage): void | Promise<void> => hideWith(viewOf(ctx), res);
 
   /**
-   * hideResponse bound to a copy of what it reads of the request (the Vias
-   * and Call-ID in one flat string, the dialog note, whose strings are
-   * copies already): the relay lets the request context go at its final
+   * hideResponse bound to a copy of what it reads of the request (copies of
+   * the Vias and Call-ID; the dialog note, whose strings are copies already): the relay lets the request context go at its final
    * outcome, while its call lingers for retransmitted 2xx.
    */
   function responseHider(ctx: RequestContext): (res: SipMessage) => void | Promise<void> {
     const view = viewOf(ctx);
-    const [callId, ...vias] = [view.callId, ...view.vias].join('\n').split('\n');
-    const kept: RequestView = { ...view, vias, callId };
+    const kept: RequestView = { ...view, vias: view.vias.map(detachedCopy), callId: detachedCopy(view.callId) };
     return (res) => hideWith(kept, res);
   }
 

@@ -30,7 +30,7 @@ export abstract class Emitter<E extends Record<string, unknown>> {
     this.fns = this.fns.concat([fn as Listener<never>]);
   }
 
-  /** listeners of one event (tests, admin dumps) */
+  /** listeners of one event (tests check what a lingering transaction let go) */
   listenerCount(name: keyof E): number {
     let n = 0;
     for (const x of this.names) if (x === name) n++;

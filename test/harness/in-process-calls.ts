@@ -63,6 +63,14 @@ export interface LastSent {
   caller: string;
 }
 
+/** an onSend that keeps `last` up to date (what went to the gateway's port, and to anywhere else: the caller) */
+export function recordLastSent(last: LastSent): (to: { port: number }, data: Buffer) => void {
+  return (to, data) => {
+    if (to.port === GATEWAY.port) last.gw = data.toString('latin1');
+    else last.caller = data.toString('latin1');
+  };
+}
+
 /**
  * Call number i through a node that hides its topology, one function per
  * message: the peers answer what the node actually sent them (`last`, kept

@@ -11,7 +11,7 @@ import type { ListenSocketInfo } from '#libs/transport';
 import { createTopohCodec } from '#libs/topoh';
 import { createMemoryData, createMemoryState } from '#libs/state';
 import { createTopohHiding, createToposHiding, TOPOLOGY_REJECTIONS } from '#libs/topology';
-import { GATEWAY, hiddenCallSteps, topohCall, wholeCall, type LastSent } from './in-process-calls.ts';
+import { GATEWAY, hiddenCallSteps, recordLastSent, topohCall, wholeCall, type LastSent } from './in-process-calls.ts';
 import { startInProcessProxy } from './in-process-proxy.ts';
 
 const sock: ListenSocketInfo = { id: 'udp:127.0.0.1:5060', proto: 'udp', family: 'IPv4', host: '127.0.0.1', port: 5060, advertisedHost: '127.0.0.1', advertisedPort: 5060 };
@@ -121,11 +121,10 @@ export async function measureEndedCallMemory(calls: number, hiding: 'none' | 'to
       ? createToposHiding({ dialogs: state.dialogs, maskCallId: true, sdp: 'keep', branchExpireMs: 180_000, dialogExpireMs: 3_600_000 })
       : undefined;
   let sent = 0;
+  const record = recordLastSent(last);
   const onSend = (to: { port: number }, data: Buffer) => {
     sent++;
-    if (topology === undefined) return;
-    if (to.port === GATEWAY.port) last.gw = data.toString('latin1');
-    else last.caller = data.toString('latin1');
+    if (topology !== undefined) record(to, data);
   };
   const node = startInProcessProxy({ sock, gateway: { address: GATEWAY.address, port: GATEWAY.port }, onSend, topology, rejections: [TOPOLOGY_REJECTIONS] });
   const deliver = (text: string, from: Parameters<typeof node.deliver>[1]) => node.deliver(Buffer.from(text, 'latin1'), from);
