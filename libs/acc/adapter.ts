@@ -5,6 +5,7 @@
 import type { Step } from '#libs/pipeline';
 import type { CallEvent, Hop, RequestContext } from '#libs/proxy';
 import type { SipMessage } from '#libs/sip';
+import { detachedCopy } from '#libs/strings';
 import type { AccEventInput, Proto } from './events.ts';
 
 export type Emit = (ev: AccEventInput) => void;
@@ -35,7 +36,8 @@ export function countingEmit(emit: Emit, maxCalls = 100_000): Emit {
     if (ev.t !== 'ended' && ev.t !== 'refresh') {
       const n = counts.get(ev.call);
       if (n === undefined && counts.size >= maxCalls) counts.delete(counts.keys().next().value as string);
-      counts.set(ev.call, (n ?? 0) + 1);
+      // a new key is a copy: ev.call is a slice of the INVITE's text (libs/strings)
+      counts.set(n === undefined ? detachedCopy(ev.call) : ev.call, (n ?? 0) + 1);
     }
     emit(ev);
   };

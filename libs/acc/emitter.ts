@@ -6,8 +6,11 @@
 // counted (sbc_acc_events_dropped_total) and logged (rate-limited). A batch
 // that failed is retried as is, under the same job id, so a retry of an add
 // that did reach Redis is not a second job (and the writer drops repeated
-// event ids anyway).
+// event ids anyway). Events are kept with copies of their strings: read out of
+// the INVITE or BYE, they are slices of its whole text, which a buffered event
+// (or, on a single node, the assembler's open call) would keep alive.
 import { randomBytes } from 'node:crypto';
+import { detachedCopy } from '#libs/strings';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AccBatch, AccEvent, AccEventInput } from './events.ts';
@@ -93,7 +96,7 @@ export class AccEmitter {
       this.drop(1);
       return;
     }
-    const e = ev as AccEvent & { id: string; node: string };
+    const e = detachStrings(ev) as AccEvent & { id: string; node: string };
     e.id = `${this.node}.${this.boot}.${(this.seq++).toString(36)}`;
     e.node = this.node;
     this.buffer.push(e);
@@ -175,4 +178,18 @@ export class AccEmitter {
       this.opts.logger?.error({ lost: left }, 'accounting: node stopping with events not sent');
     }
   }
+}
+
+/**
+ * The event with its top-level strings replaced by copies (libs/strings). Its
+ * one nested object, a start event's `src`, holds the transport's address
+ * string (one per peer, not a message slice) and constants.
+ */
+function detachStrings(ev: AccEventInput): AccEventInput {
+  const e = ev as unknown as Record<string, unknown>;
+  for (const k in e) {
+    const v = e[k];
+    if (typeof v === 'string') e[k] = detachedCopy(v);
+  }
+  return ev;
 }

@@ -1,5 +1,9 @@
 // Lease groups in MemoryData: members and named leases with expiry times in
-// the injected clock. Same semantics as the Redis scripts.
+// the injected clock. Same semantics as the Redis scripts. Names and holders
+// are stored as copies: a claimed name is often read out of a message (an
+// auth nonce and nc), and kept as given it would keep the whole message text
+// alive until the claim expires (libs/strings).
+import { detachedCopy } from '#libs/strings';
 import type { LeaseStore } from '../types.ts';
 import { checkNonEmpty, checkTable, checkTtl } from '../validate.ts';
 import type { LeaseGroup, MemoryData } from './data.ts';
@@ -23,14 +27,14 @@ export function memoryLeases(data: MemoryData, now: () => number): LeaseStore {
       [...want, ...release].forEach((n) => checkNonEmpty('lease name', n));
       const g = groupOf(group);
       const t = now();
-      g.members.set(member, t + ttlMs);
+      g.members.set(detachedCopy(member), t + ttlMs);
       for (const [m, exp] of g.members) if (exp <= t) g.members.delete(m);
       for (const n of release) if (holderOf(g, n, t) === member) g.names.delete(n);
       const owned: string[] = [];
       for (const n of want) {
         const h = holderOf(g, n, t);
         if (h !== undefined && h !== member) continue;
-        g.names.set(n, { holder: member, expiresAt: t + ttlMs });
+        g.names.set(detachedCopy(n), { holder: detachedCopy(member), expiresAt: t + ttlMs });
         owned.push(n);
       }
       return { members: [...g.members.keys()].sort(), owned };
@@ -41,7 +45,7 @@ export function memoryLeases(data: MemoryData, now: () => number): LeaseStore {
       const t = now();
       const h = holderIn(g.claims, name, t);
       if (h !== undefined) return h;
-      g.claims.set(name, { holder, expiresAt: t + ttlMs });
+      g.claims.set(detachedCopy(name), { holder: detachedCopy(holder), expiresAt: t + ttlMs });
       return holder;
     },
     async leave(group, member, held) {
