@@ -1,4 +1,4 @@
-// npx tsx bench/profile-node.ts [--mode memory-topoh|memory-none|redis-topoh|redis-topos] [--calls 6000] [--rate 200] [--monitor 1] [--perf 1|g|faults]
+// npx tsx bench/profile-node.ts [--mode memory-topoh|memory-none|redis-topoh|redis-topos] [--calls 6000] [--rate 200] [--monitor 1] [--perf 1|g|faults] [--acc 1]
 // A V8 CPU profile of one node carrying sipp calls (after a warm-up), for
 // finding what a call costs: the node runs with --cpu-prof, the profile is
 // written to bench/profiles/ when it stops, and the heaviest functions by
@@ -8,6 +8,8 @@
 // time show by symbol, which the V8 profile lumps together (--perf g: with call
 // graphs, for `perf report -i <file> -G`; --perf faults: every page fault with
 // its call graph, to see which allocations touch memory the kernel must map).
+// --acc 1: accounting on (queue sink with Redis state, the JSON Lines file sink
+// with memory state), to see what it costs a call.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -25,6 +27,7 @@ const mode = args.get('mode') ?? 'memory-topoh';
 const calls = Number(args.get('calls') ?? 6000);
 const rate = Number(args.get('rate') ?? 200);
 const perf = ['1', 'g', 'faults'].includes(args.get('perf') ?? '');
+const acc = args.get('acc') === '1';
 const dir = fileURLToPath(new URL('./profiles/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
       pike: { enabled: true, sampling_time_unit: '2s', reqs_density_per_unit: 1_000_000 },
       secfilter: { enabled: false }, permissions: { enabled: false }, log: { level: 'warn' },
       topology: hiding === 'none' ? { mode: 'none' } : { mode: hiding, mask_callid: true, sdp: 'keep', ...(hiding === 'topoh' ? { mask_key: 'bench-mask-key-0123456789abcdef' } : {}) },
+      ...(acc ? { acc: { enabled: true } } : {}),
       ...(servers.length ? { node: { cluster: `prof-${process.pid}` }, state: { backend: 'redis', redis: { url: servers[0].url } }, bus: { servers: [servers[1].url] } } : {}),
     },
   });

@@ -10,10 +10,9 @@
 // the INVITE or BYE, they are slices of its whole text, which a buffered event
 // (or, on a single node, the assembler's open call) would keep alive.
 import { randomBytes } from 'node:crypto';
-import { detachedCopy } from '#libs/strings';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AccBatch, AccEvent, AccEventInput } from './events.ts';
+import { detachEventStrings, type AccBatch, type AccEvent, type AccEventInput } from './events.ts';
 
 /** Where batches go: the BullMQ queue, or the embedded assembler. */
 export interface AccSink {
@@ -96,9 +95,10 @@ export class AccEmitter {
       this.drop(1);
       return;
     }
-    const e = detachStrings(ev) as AccEvent & { id: string; node: string };
-    e.id = `${this.node}.${this.boot}.${(this.seq++).toString(36)}`;
-    e.node = this.node;
+    detachEventStrings(ev);
+    // onto a fresh object: adding id and node to each producer's object would
+    // give every event type's objects a new shape at every emit
+    const e = Object.assign({ id: `${this.node}.${this.boot}.${(this.seq++).toString(36)}`, node: this.node }, ev) as AccEvent;
     this.buffer.push(e);
     this.stats.emitted++;
     this.metrics.emitted?.inc();
@@ -180,16 +180,3 @@ export class AccEmitter {
   }
 }
 
-/**
- * The event with its top-level strings replaced by copies (libs/strings). Its
- * one nested object, a start event's `src`, holds the transport's address
- * string (one per peer, not a message slice) and constants.
- */
-function detachStrings(ev: AccEventInput): AccEventInput {
-  const e = ev as unknown as Record<string, unknown>;
-  for (const k in e) {
-    const v = e[k];
-    if (typeof v === 'string') e[k] = detachedCopy(v);
-  }
-  return ev;
-}

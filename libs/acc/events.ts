@@ -5,6 +5,8 @@
 // unique in the cluster (node, boot, sequence): the writer applies an event
 // at most once whatever the retries, so records are written exactly once.
 
+import { detachedCopy } from '#libs/strings';
+
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
 interface Base {
@@ -65,6 +67,33 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 /** An event as its producer builds it; the emitter stamps id and node. */
 export type AccEventInput = DistributiveOmit<AccEvent, 'id' | 'node'>;
+
+/** Every string an event may carry from a message, each optional but `call`. */
+interface EventStrings { call: string; from?: string; fromTag?: string; to?: string; ruri?: string; coreCall?: string; user?: string; gw?: string; duid?: string; toTag?: string; reason?: string; code?: string }
+
+/**
+ * Replaces the event's strings by copies (libs/strings): read out of the
+ * INVITE, a response or the BYE, they are slices of its whole text, which an
+ * event kept for long (buffered while the queue is away; in the single-node
+ * assembler, for the call's life) would keep alive. A string field added to
+ * an event type belongs here too. (`src` holds the transport's address
+ * string, one per peer, and constants.)
+ */
+export function detachEventStrings(ev: AccEventInput): void {
+  const e = ev as unknown as EventStrings;
+  e.call = detachedCopy(e.call);
+  if (e.from !== undefined) e.from = detachedCopy(e.from);
+  if (e.fromTag !== undefined) e.fromTag = detachedCopy(e.fromTag);
+  if (e.to !== undefined) e.to = detachedCopy(e.to);
+  if (e.ruri !== undefined) e.ruri = detachedCopy(e.ruri);
+  if (e.coreCall !== undefined) e.coreCall = detachedCopy(e.coreCall);
+  if (e.user !== undefined) e.user = detachedCopy(e.user);
+  if (e.gw !== undefined) e.gw = detachedCopy(e.gw);
+  if (e.duid !== undefined) e.duid = detachedCopy(e.duid);
+  if (e.toTag !== undefined) e.toTag = detachedCopy(e.toTag);
+  if (e.reason !== undefined) e.reason = detachedCopy(e.reason);
+  if (e.code !== undefined) e.code = detachedCopy(e.code);
+}
 
 /** A batch as it travels on the queue (one job). */
 export interface AccBatch {

@@ -120,3 +120,16 @@ export class CallEvents {
 export function eventBase(msg: SipMessage): CallEventBase {
   return { callId: msg.callId() ?? '', method: msg.method, fromTag: msg.fromTag(), toTag: msg.toTag(), at: Date.now() };
 }
+
+/** A call event without the fields every event carries: what the relay writes per event. */
+export type CallEventBody = CallEvent extends infer E ? (E extends CallEvent ? Omit<E, keyof CallEventBase> : never) : never;
+
+/**
+ * The event: `body` added onto `base` (a fresh object, as eventBase makes).
+ * Not `{ ...base, type, ... }`: on Node 20's V8 an object literal that adds
+ * properties after a spread takes a slow path, ~1.4 µs an object against
+ * ~0.1 µs here (docs/benchmarks.md, session 13), and a call makes about 11.
+ */
+export function stamped(base: CallEventBase, body: CallEventBody): CallEvent {
+  return Object.assign(base, body) as CallEvent;
+}

@@ -4,6 +4,7 @@
 // and so does a 6xx (RFC 3261 §16.7 step 5); once every branch has a final
 // without a 2xx, the best one goes upstream (§16.7 steps 6-7,
 // chooseBestResponse). A CANCEL from upstream cancels every branch.
+import { withSocket } from '#libs/transaction';
 import { chooseBestResponse, withMergedChallenges, type ClientFinalEvent, type ClientTransaction } from '#libs/transaction';
 import type { SipMessage } from '#libs/sip';
 import type { BranchInfo } from './call-events.ts';
@@ -32,22 +33,22 @@ export class ParallelRelay extends Relay {
       const info: BranchInfo = { attempt: i, hop, target: hop.target, socket: out?.id ?? hop.socket ?? '', transport: out?.proto ?? hop.target.proto };
       if (out === undefined) {
         deps.log.write('warn', 'relay_no_socket', { callId: ctx.msg.callId(), hop: hop.label ?? hop.target }, 'relay: no socket can reach the next hop');
-        if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'branch.failed', branch: info, cause: 'transport-error' });
+        if (this.stamp !== undefined) this.emit({ type: 'branch.failed', branch: info, cause: 'transport-error' });
         this.forks.push({ hop, client: undefined, info, final: undefined, local: true });
         return;
       }
       const req = branchRequest(ctx, hop, ctx.local, out, i, deps.maxForwards);
       deps.topology?.hideRequest(ctx, req, out);
-      const target = hop.socket === undefined ? hop.target : { ...hop.target, socket: out.id };
+      const target = hop.socket === undefined ? hop.target : withSocket(hop.target, out.id);
       const client = deps.tm.sendRequest(req, target);
       const fork: Fork = { hop, client, info, final: undefined, local: false };
       this.forks.push(fork);
-      if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'branch.sent', branch: info });
+      if (this.stamp !== undefined) this.emit({ type: 'branch.sent', branch: info });
       let firstProvisional = true;
       client.on('provisional', ({ response }) => {
         if (response.status === 100 || this.finished) return;
         if (this.stamp !== undefined) {
-          this.emit({ ...this.base(), type: 'branch.provisional', branch: info, status: response.status, first: firstProvisional });
+          this.emit({ type: 'branch.provisional', branch: info, status: response.status, first: firstProvisional });
           firstProvisional = false;
         }
         this.forward(response);
@@ -63,7 +64,7 @@ export class ParallelRelay extends Relay {
   private onForkFinal(fork: Fork, ev: ClientFinalEvent): void {
     const status = ev.response.status;
     if (status >= 200 && status < 300) {
-      if (ev.first && this.stamp !== undefined) this.emit({ ...this.base(), type: 'branch.answered', branch: fork.info, status });
+      if (ev.first && this.stamp !== undefined) this.emit({ type: 'branch.answered', branch: fork.info, status });
       if (!this.answered) {
         this.answered = true;
         if (!this.finished) this.completed(status, false);
@@ -78,9 +79,9 @@ export class ParallelRelay extends Relay {
     fork.final = ev.response;
     fork.local = ev.local;
     if (this.stamp !== undefined) {
-      if (!ev.local) this.emit({ ...this.base(), type: 'branch.failed', branch: fork.info, cause: 'status', status });
-      else if (ev.cause === 'transport-error') this.emit({ ...this.base(), type: 'branch.failed', branch: fork.info, cause: 'transport-error' });
-      else this.emit({ ...this.base(), type: 'branch.failed', branch: fork.info, cause: 'timeout', provisionalReceived: fork.client?.hasProvisional ?? false });
+      if (!ev.local) this.emit({ type: 'branch.failed', branch: fork.info, cause: 'status', status });
+      else if (ev.cause === 'transport-error') this.emit({ type: 'branch.failed', branch: fork.info, cause: 'transport-error' });
+      else this.emit({ type: 'branch.failed', branch: fork.info, cause: 'timeout', provisionalReceived: fork.client?.hasProvisional ?? false });
     }
     if (status >= 600) this.cancelOthers(fork);
     this.maybeDone();
@@ -119,7 +120,7 @@ export class ParallelRelay extends Relay {
   protected override onCancel(): void {
     if (this.finished) return;
     this.cancelled = true;
-    if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.cancelled' });
+    if (this.stamp !== undefined) this.emit({ type: 'request.cancelled' });
     for (const f of this.forks) if (f.final === undefined && f.client?.kind === 'invite-client') this.deps.tm.cancelBranch(f.client, undefined);
   }
 }

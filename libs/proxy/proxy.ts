@@ -12,7 +12,7 @@ import { checkRequest, forwardedMaxForwards, type SanityConfig, type SanityConte
 import { createResponse, generateTag, parseMessage, responseTarget, stampVia, type HeaderList, type ParseLimits, type SipMessage, type Via } from '#libs/sip';
 import type { TransactionLayer } from '#libs/transaction';
 import type { InboundMessage, RemoteInfo, SocketId, TransportLayer } from '#libs/transport';
-import { eventBase, type CallEvents } from './call-events.ts';
+import { eventBase, stamped, type CallEvents } from './call-events.ts';
 import { createContext, type Hop, type RequestContext } from './context.ts';
 import { STATELESS_TAG_PREFIX } from './stateless-tag.ts';
 import { relayBranch, viaValue } from './hops.ts';
@@ -250,7 +250,7 @@ export class SipProxy {
     const events = this.deps.events;
     if (events?.active !== true || ctx.msg.method === 'ACK') return;
     const src = ctx.source;
-    events.emit({ ...eventBase(ctx.msg), type: 'request.refused', status, reason, code, request: ctx.msg, source: { proto: src.proto, address: src.address, port: src.port } });
+    events.emit(stamped(eventBase(ctx.msg), { type: 'request.refused', status, reason, code, request: ctx.msg, source: { proto: src.proto, address: src.address, port: src.port } }));
   }
 
   private rejectionContext(ctx: RequestContext, detail?: string) {
@@ -313,7 +313,7 @@ export class SipProxy {
     this.deps.topology?.hideRequest(ctx, msg, out);
     this.metrics.stateless('ack');
     const events = this.deps.events;
-    if (events?.active === true) events.emit({ ...eventBase(msg), type: 'dialog.confirmed' });
+    if (events?.active === true) events.emit(stamped(eventBase(msg), { type: 'dialog.confirmed' }));
     void this.deps.transport.send(hop.target, msg.serialize(), out.id);
   }
 

@@ -2,12 +2,13 @@
 // client transaction per attempt, tried in the order of ctx.hops; provisional
 // and 2xx responses go upstream as they come; a failover-able failure moves
 // on to the next hop; a CANCEL from upstream cancels the running branch.
+import { withSocket } from '#libs/transaction';
 import { forwardedMaxForwards, type SanityConfig } from '#libs/sanity';
 import type { RateLimitedLog } from '#libs/rejections';
 import type { SipMessage } from '#libs/sip';
 import type { ClientFinalEvent, ClientTransaction, InviteServerTransaction, ServerTransaction, TransactionLayer } from '#libs/transaction';
 import type { ListenSocketInfo } from '#libs/transport';
-import type { BranchInfo, CallEvent, CallEventBase, CallEvents } from './call-events.ts';
+import { stamped, type BranchInfo, type CallEventBase, type CallEventBody, type CallEvents } from './call-events.ts';
 import type { FailoverPolicy, Hop, RequestContext } from './context.ts';
 import { recordRouteValue, relayBranch, viaValue } from './hops.ts';
 import type { ProxyMetrics } from './metrics.ts';
@@ -113,16 +114,17 @@ export class Relay {
     return { callId: s.callId, method: s.method, fromTag: s.fromTag, toTag: s.toTag, at: Date.now() };
   }
 
-  protected emit(event: CallEvent): void {
-    this.deps.events?.emit(event);
+  /** emits an event stamped with this relay's fields (call only when `stamp` is set) */
+  protected emit(body: CallEventBody): void {
+    this.deps.events?.emit(stamped(this.base(), body));
   }
 
   start(): void {
     if (this.stamp !== undefined) {
       const ctx = this.running;
       const src = ctx.source;
-      this.emit({ ...this.base(), type: 'request.accepted', inDialog: ctx.inDialog, source: { proto: src.proto, address: src.address, port: src.port }, local: ctx.local.id, hops: ctx.hops.length });
-      if (this.method === 'BYE') this.emit({ ...this.base(), type: 'dialog.ended', by: byeSide(ctx) });
+      this.emit({ type: 'request.accepted', inDialog: ctx.inDialog, source: { proto: src.proto, address: src.address, port: src.port }, local: ctx.local.id, hops: ctx.hops.length });
+      if (this.method === 'BYE') this.emit({ type: 'dialog.ended', by: byeSide(ctx) });
     }
     const tx = this.tx;
     if (tx !== undefined && tx.kind === 'invite-server') {
@@ -152,7 +154,7 @@ export class Relay {
         deps.log.write('warn', 'relay_no_socket', { callId: ctx.msg.callId(), hop: hop.label ?? hop.target }, 'relay: no socket can reach the next hop');
         if (this.stamp !== undefined) {
           const branch: BranchInfo = { attempt: this.attempt, hop, target: hop.target, socket: hop.socket ?? '', transport: hop.target.proto };
-          this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'transport-error' });
+          this.emit({ type: 'branch.failed', branch, cause: 'transport-error' });
         }
         if (this.attempt + 1 < ctx.hops.length && ctx.failover !== undefined) {
           this.rerouted();
@@ -166,7 +168,7 @@ export class Relay {
       const req = branchRequest(ctx, hop, ctx.local, out, this.attempt, deps.maxForwards);
       deps.topology?.hideRequest(ctx, req, out);
       // a socket the routing step chose reaches the send (and the CANCEL / ACK of the branch); else the transport picks `out` again
-      const target = hop.socket === undefined ? hop.target : { ...hop.target, socket: out.id };
+      const target = hop.socket === undefined ? hop.target : withSocket(hop.target, out.id);
       const client = deps.tm.sendRequest(req, target, { frTimer: ctx.failover?.branchTimeoutMs });
       // the request waits now, maybe for seconds, and is read again only on failover or a local answer
       ctx.msg.compact();
@@ -175,7 +177,7 @@ export class Relay {
       if (this.stamp !== undefined) {
         const branch: BranchInfo = { attempt: this.attempt, hop, target: hop.target, socket: out.id, transport: out.proto };
         this.branch = branch;
-        this.emit({ ...this.base(), type: 'branch.sent', branch });
+        this.emit({ type: 'branch.sent', branch });
       }
       // (the listeners must not capture ctx: they outlive it, see `ctx`)
       let firstResponse = true;
@@ -184,7 +186,7 @@ export class Relay {
         if (firstResponse) { firstResponse = false; deps.metrics.relayLatency(this.method, this.sentAt); }
         if (response.status !== 100) {
           if (this.stamp !== undefined) {
-            this.emit({ ...this.base(), type: 'branch.provisional', branch: this.branch as BranchInfo, status: response.status, first: firstProvisional });
+            this.emit({ type: 'branch.provisional', branch: this.branch as BranchInfo, status: response.status, first: firstProvisional });
             firstProvisional = false;
           }
           this.forward(response);
@@ -202,7 +204,7 @@ export class Relay {
     const status = ev.response.status;
     if (status >= 200 && status < 300) {
       if (ev.first && this.stamp !== undefined) {
-        this.emit({ ...this.base(), type: 'branch.answered', branch: this.branch as BranchInfo, status });
+        this.emit({ type: 'branch.answered', branch: this.branch as BranchInfo, status });
         if (!this.finished) this.completed(status, false);
       }
       // every 2xx goes upstream: forks and retransmissions alike (RFC 3261 §16.7 step 5)
@@ -254,23 +256,23 @@ export class Relay {
 
   private branchFailed(ev: ClientFinalEvent): void {
     const branch = this.branch as BranchInfo;
-    if (!ev.local) this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'status', status: ev.response.status });
-    else if (ev.cause === 'transport-error') this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'transport-error' });
-    else this.emit({ ...this.base(), type: 'branch.failed', branch, cause: 'timeout', provisionalReceived: this.client?.hasProvisional ?? false });
+    if (!ev.local) this.emit({ type: 'branch.failed', branch, cause: 'status', status: ev.response.status });
+    else if (ev.cause === 'transport-error') this.emit({ type: 'branch.failed', branch, cause: 'transport-error' });
+    else this.emit({ type: 'branch.failed', branch, cause: 'timeout', provisionalReceived: this.client?.hasProvisional ?? false });
   }
 
   private rerouted(): void {
-    if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.rerouted', from: this.attempt, to: this.attempt + 1 });
+    if (this.stamp !== undefined) this.emit({ type: 'request.rerouted', from: this.attempt, to: this.attempt + 1 });
   }
 
   protected completed(status: number, local: boolean): void {
-    if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.completed', status, local });
+    if (this.stamp !== undefined) this.emit({ type: 'request.completed', status, local });
   }
 
   protected onCancel(): void {
     if (this.finished) return;
     this.cancelled = true;
-    if (this.stamp !== undefined) this.emit({ ...this.base(), type: 'request.cancelled' });
+    if (this.stamp !== undefined) this.emit({ type: 'request.cancelled' });
     const client = this.client;
     if (client !== undefined && client.kind === 'invite-client') this.deps.tm.cancelBranch(client, undefined);
   }

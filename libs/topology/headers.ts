@@ -37,7 +37,7 @@ function mapValue(v: string, map: (uri: string) => string | undefined | null): s
   if (na === undefined || na.star === true) return v;
   const next = map(na.uriText);
   if (next === undefined) return v;
-  return next === null ? null : formatNameAddr({ ...na, uriText: next });
+  return next === null ? null : formatNameAddr({ displayName: na.displayName, uriText: next, params: na.params });
 }
 
 /**

@@ -159,7 +159,8 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
       const note = ctx.hidden as ToposNote | undefined;
       const msg = ctx.msg;
       if (note === undefined || note.dialog !== undefined || ctx.inDialog || !DIALOG_CREATING.has(msg.method)) return 'next';
-      const dialog: DialogData = { v: 1, a: { ...sideOf(msg), callId: detachedCopy(msg.callId() ?? '') }, b: perTag(), bCallId: note.outCallId, confirmed: false };
+      const sideA = sideOf(msg);
+      const dialog: DialogData = { v: 1, a: { contact: sideA.contact, rr: sideA.rr, callId: detachedCopy(msg.callId() ?? '') }, b: perTag(), bCallId: note.outCallId, confirmed: false };
       note.dialog = dialog;
       const branch: BranchData = { vias: msg.headerValues('via'), callId: dialog.a.callId };
       // waited for by the settle step, with the dispatcher's pin when there is one: one write
@@ -213,7 +214,7 @@ export function createToposHiding(o: ToposHidingOptions): TopologyHiding {
    */
   function responseHider(ctx: RequestContext): (res: SipMessage) => void | Promise<void> {
     const view = viewOf(ctx);
-    const kept: RequestView = { ...view, vias: view.vias.map(detachedCopy), callId: detachedCopy(view.callId) };
+    const kept: RequestView = { vias: view.vias.map(detachedCopy), callId: detachedCopy(view.callId), method: view.method, seq: view.seq, inDialog: view.inDialog, local: view.local, note: view.note };
     return (res) => hideWith(kept, res);
   }
 

@@ -60,5 +60,8 @@ export { TransactionError, type TransactionErrorCode } from './errors.ts';
 /** RFC 3261 §16.7 step 6/7: best final among a proxy's branches */
 export { chooseBestResponse, withMergedChallenges, type BestResponse, type ChallengeHeader } from './best-response.ts';
 
+/** a target sent from a chosen listen socket (a branch's, a probe's) */
+export { withSocket } from './messages.ts';
+
 /** metric names registered when a Registry is given */
 export { TM_METRIC_NAMES } from './metrics.ts';

@@ -84,9 +84,14 @@ export function responseTargetFor(req: SipMessage, source: Target): Target {
     const params = new Map(via.params);
     if (!params.has('received')) params.set('received', source.host);
     if (bareRport) params.set('rport', String(source.port));
-    target = { ...via, params };
+    target = { protocol: via.protocol, transport: via.transport, host: via.host, port: via.port, params };
   }
   const t = responseTarget(target, 'UDP');
   // from the socket the request arrived on: a NAT lets back only what comes from the address the client sent to
   return source.socket === undefined ? { proto: 'udp', host: t.host, port: t.port } : { proto: 'udp', host: t.host, port: t.port, socket: source.socket };
+}
+
+/** `target`, sent from the listen socket `socket` (a copy: targets are shared by hops and transactions). */
+export function withSocket(target: Target, socket: string): Target {
+  return { proto: target.proto, host: target.host, port: target.port, socket };
 }
