@@ -15,7 +15,7 @@ export function memoryLocations(data: MemoryData, now: () => number): LocationSt
     return m;
   };
   const list = (aor: string): Contact[] =>
-    sortContacts([...(bindings(aor)?.values() ?? [])].map((b) => ({ ...structuredClone(b.contact), expiresAt: b.expiresAt, updatedAt: b.updatedAt })));
+    sortContacts([...(bindings(aor)?.values() ?? [])].map((b) => Object.assign(structuredClone(b.contact), { expiresAt: b.expiresAt, updatedAt: b.updatedAt })));
 
   return {
     async save(aor, input, opts) {

@@ -22,7 +22,7 @@ export function redisLocations(redis: RedisClient, keys: KeySpace, now: () => nu
       const v = String(flat[i + 1]);
       const bar = v.indexOf('|');
       const stored = JSON.parse(v.slice(bar + 1)) as StoredContact;
-      contacts.push({ ...stored, updatedAt: t - (serverNow - Number(v.slice(0, bar))), expiresAt: t + (Number(flat[i + 2]) - serverNow) });
+      contacts.push(Object.assign(stored, { updatedAt: t - (serverNow - Number(v.slice(0, bar))), expiresAt: t + (Number(flat[i + 2]) - serverNow) }));
     }
     return { status, contacts: sortContacts(contacts) };
   };
