@@ -4,8 +4,7 @@
 // and so does a 6xx (RFC 3261 §16.7 step 5); once every branch has a final
 // without a 2xx, the best one goes upstream (§16.7 steps 6-7,
 // chooseBestResponse). A CANCEL from upstream cancels every branch.
-import { withSocket } from '#libs/transaction';
-import { chooseBestResponse, withMergedChallenges, type ClientFinalEvent, type ClientTransaction } from '#libs/transaction';
+import { chooseBestResponse, withMergedChallenges, withSocket, type ClientFinalEvent, type ClientTransaction } from '#libs/transaction';
 import type { SipMessage } from '#libs/sip';
 import type { BranchInfo } from './call-events.ts';
 import type { Hop } from './context.ts';

@@ -2,11 +2,10 @@
 // client transaction per attempt, tried in the order of ctx.hops; provisional
 // and 2xx responses go upstream as they come; a failover-able failure moves
 // on to the next hop; a CANCEL from upstream cancels the running branch.
-import { withSocket } from '#libs/transaction';
 import { forwardedMaxForwards, type SanityConfig } from '#libs/sanity';
 import type { RateLimitedLog } from '#libs/rejections';
 import type { SipMessage } from '#libs/sip';
-import type { ClientFinalEvent, ClientTransaction, InviteServerTransaction, ServerTransaction, TransactionLayer } from '#libs/transaction';
+import { withSocket, type ClientFinalEvent, type ClientTransaction, type InviteServerTransaction, type ServerTransaction, type TransactionLayer } from '#libs/transaction';
 import type { ListenSocketInfo } from '#libs/transport';
 import { stamped, type BranchInfo, type CallEventBase, type CallEventBody, type CallEvents } from './call-events.ts';
 import type { FailoverPolicy, Hop, RequestContext } from './context.ts';
