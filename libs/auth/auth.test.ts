@@ -194,6 +194,15 @@ describe('authenticator', () => {
     expect((await run(register(answer(ch, 'right', { nc: '00000002' })))).kind).toBe('ok');
   });
 
+  it('does not use up the nc of an attempt with a wrong password (Kamailio marks nc only once the digest is right)', async () => {
+    const { run } = await rig();
+    const ch = await run(register());
+    expect(await run(register(answer(ch, 'wrong')))).toMatchObject({ kind: 'challenge', failure: 'bad_password' });
+    // the same nonce and nc, now with the right password: not a replay
+    expect((await run(register(answer(ch, 'right')))).kind).toBe('ok');
+    expect(await run(register(answer(ch, 'right')))).toMatchObject({ kind: 'challenge', failure: 'replayed_nc' });
+  });
+
   it('answers an expired nonce with stale=true', async () => {
     const state = createMemoryState();
     const subscribers = new SubscriberStore(state.tables);

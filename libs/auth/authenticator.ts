@@ -11,7 +11,7 @@
 //   success                               -> ok (consumeCredentials removes ours before relaying)
 // Shared state is touched only for requests that carry credentials: the
 // subscriber read and the nc claim (leases.claim) leave in the same tick
-// (one round trip).
+// (one round trip); an attempt whose digest is wrong gives its claim back.
 import { parseUri, type SipMessage, type SipUri } from '#libs/sip';
 import { randomBytes } from 'node:crypto';
 import type { LeaseStore } from '#libs/state';
@@ -63,8 +63,8 @@ export interface AuthenticatorDeps {
   /** per challenge kind: REGISTER nonces and other requests' may be bound differently (auth_checks_register / _no_dlg) */
   nonces: Record<ChallengeKind, NonceCodec>;
   subscribers: { get(username: string, domain: string): Promise<Subscriber | undefined> };
-  /** nc replay: the first claim of nonce + nc wins cluster-wide (libs/state leases.claim) */
-  claims: Pick<LeaseStore, 'claim'>;
+  /** nc replay: the first claim of nonce + nc wins cluster-wide (libs/state leases.claim); a failed attempt releases its own */
+  claims: Pick<LeaseStore, 'claim' | 'release'>;
   blocks: AuthBlockList;
   /** told about every failure that counts toward blocking */
   onBlocked?: (keys: string[], id: Identity) => void;
@@ -95,6 +95,12 @@ const PROBLEM_ANSWER: Record<CredentialsProblem, 'reject' | 'challenge'> = {
   bad_response: 'reject',
 };
 
+/** one request's claim of nonce + nc: its name and this request's random holder */
+interface NcClaim {
+  readonly name: string;
+  readonly holder: string;
+}
+
 export class Authenticator {
   constructor(private readonly deps: AuthenticatorDeps) {}
 
@@ -114,13 +120,20 @@ export class Authenticator {
 
     // one round trip: the subscriber and the nc claim leave together
     const claimTtl = Math.max(1000, nonce.expiresAt - Date.now() + 1000);
+    const nc: NcClaim = { name: `${c.nonce}:${c.nc ?? '-'}`, holder: randomBytes(9).toString('base64url') };
     const [sub, fresh] = await Promise.all([
       this.deps.subscribers.get(c.username, req.realm),
-      this.claimNc(c.nonce, c.nc, claimTtl),
+      this.claimNc(nc, claimTtl),
     ]);
     const ha1 = sub?.ha1[c.algorithm];
-    if (ha1 === undefined) return this.fail(req, ctx, id, 'unknown_user');
-    if (!sameDigest(expectedResponse(c, ha1, req.msg.method), c.response)) return this.fail(req, ctx, id, 'bad_password');
+    const digestOk = ha1 !== undefined && sameDigest(expectedResponse(c, ha1, req.msg.method), c.response);
+    if (!digestOk) {
+      // A failed attempt does not use its nc up (Kamailio marks nc only once the
+      // digest is right): the claim goes back, so only authenticated requests
+      // leave one, and a client with a valid nonce but no password creates none.
+      if (fresh) this.releaseNc(nc);
+      return this.fail(req, ctx, id, ha1 === undefined ? 'unknown_user' : 'bad_password');
+    }
     if (!fresh) return this.challenge(req, ctx, 'replayed_nc', false, `nc ${c.nc ?? '(none)'} already used with this nonce`);
     if (this.deps.options.checkIdentity && !identityMatches(req, c)) {
       return { kind: 'reject', failure: 'identity_mismatch', code: 'auth.identity_mismatch', detail: `${c.username} may not use this ${req.kind === 'www' ? 'To' : 'From'} identity` };
@@ -129,9 +142,13 @@ export class Authenticator {
   }
 
   /** true when this request is the first use of nonce + nc anywhere in the cluster (a random holder: a verbatim resend is a replay too). */
-  private async claimNc(nonce: string, nc: string | undefined, ttlMs: number): Promise<boolean> {
-    const me = randomBytes(9).toString('base64url');
-    return (await this.deps.claims.claim(NC_GROUP, `${nonce}:${nc ?? '-'}`, me, ttlMs)) === me;
+  private async claimNc(nc: NcClaim, ttlMs: number): Promise<boolean> {
+    return (await this.deps.claims.claim(NC_GROUP, nc.name, nc.holder, ttlMs)) === nc.holder;
+  }
+
+  /** Gives an nc claim back, without waiting: when it fails, the claim expires with its nonce. */
+  private releaseNc(nc: NcClaim): void {
+    this.deps.claims.release(NC_GROUP, nc.name, nc.holder).catch(() => undefined);
   }
 
   /** A challenge for a request that brought no usable credentials. */

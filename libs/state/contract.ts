@@ -382,6 +382,17 @@ export function stateContract(label: string, makeCluster: FixtureFactory): void 
         expect(await b.leases.claim('pin', 'branch-1', 'gw-b', 300)).toBe('gw-b');
       });
 
+      it('release gives a claim back only for its holder', async () => {
+        const f = await cluster();
+        const [a, b] = await Promise.all([f.node(), f.node()]);
+        expect(await a.leases.claim('nc', 'n1:1', 'h-a', LONG)).toBe('h-a');
+        expect(await b.leases.release('nc', 'n1:1', 'h-b')).toBe(false);
+        expect(await b.leases.claim('nc', 'n1:1', 'h-b', LONG)).toBe('h-a');
+        expect(await b.leases.release('nc', 'n1:1', 'h-a')).toBe(true);
+        expect(await a.leases.claim('nc', 'n1:1', 'h-c', LONG)).toBe('h-c');
+        expect(await a.leases.release('nc', 'never-claimed', 'h-a')).toBe(false);
+      });
+
       it('rejects bad group names', async () => {
         const s = await (await cluster()).node();
         await rejectsWith(s.leases.sync('a:b', 'n', [], [], LONG), 'STATE_BAD_NAME');

@@ -200,6 +200,9 @@ export interface LeaseStore {
    *  Claimed names are a namespace of their own (not the leases sync/leave manage):
    *  each lives in its own Redis Cluster slot, so per-call claims spread over shards. */
   claim(group: string, name: string, holder: string, ttlMs: number): Promise<string>;
+  /** Gives a claimed `name` back when `holder` still holds it (a claim whose purpose failed:
+   *  an auth attempt with a wrong password); resolves to whether it was released. */
+  release(group: string, name: string, holder: string): Promise<boolean>;
   /** Leaves the group at once (graceful stop): membership and held leases are dropped. */
   leave(group: string, member: string, held: string[]): Promise<void>;
 }

@@ -48,6 +48,13 @@ export function memoryLeases(data: MemoryData, now: () => number): LeaseStore {
       g.claims.set(detachedCopy(name), { holder: detachedCopy(holder), expiresAt: t + ttlMs });
       return holder;
     },
+    async release(group, name, holder) {
+      checkNonEmpty('lease name', name); checkNonEmpty('holder', holder);
+      const g = groupOf(group);
+      if (holderIn(g.claims, name, now()) !== holder) return false;
+      g.claims.delete(name);
+      return true;
+    },
     async leave(group, member, held) {
       checkNonEmpty('member', member);
       const g = groupOf(group);

@@ -1,6 +1,7 @@
 // Lease groups: a members sorted set (score = expiry, Redis clock) and one
 // string per lease (value = holder, PX ttl). Each call is one round trip: a
 // script, or for claim (once per dispatched INVITE) one SET NX GET.
+// release (a claim given back) deletes only the holder's own claim.
 import { sendFollowingRedirects, type RedisClient } from './client.ts';
 import type { KeySpace } from '../keys.ts';
 import type { LeaseStore } from '../types.ts';
@@ -27,6 +28,12 @@ export function redisLeases(redis: RedisClient, keys: KeySpace): LeaseStore {
         // a few µs where the equivalent script cost ~30, and the node less encoding
         const key = keys.claim(group, name);
         return (await sendFollowingRedirects(redis, () => redis.set(key, holder, 'PX', ttlMs, 'NX', 'GET'))) ?? holder;
+      });
+    },
+    release(group, name, holder) {
+      return call(async () => {
+        checkTable(group); checkNonEmpty('lease name', name); checkNonEmpty('holder', holder);
+        return (await runScript(redis, 'sbcClaimRelease', [keys.claim(group, name)], [holder])) === 1;
       });
     },
     leave(group, member, held) {

@@ -183,6 +183,11 @@ for i = 2, 1 + nwant do
 end
 return out`,
 
+  // KEYS[1] claimed name; ARGV holder -> 1 when it was the holder's and is gone
+  sbcClaimRelease: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+
   // KEYS[1] members zset, KEYS[2..] held lease keys; ARGV member
   sbcLeaseLeave: `
 redis.call('ZREM', KEYS[1], ARGV[1])
