@@ -122,6 +122,20 @@ describe('subscribers on three nodes (auth_block mode user)', () => {
     expect(after.status).toBe(404);
   });
 
+  it('a wrong password does not use up the nonce count: the right answer to the same challenge, through another node, registers', async () => {
+    await admin(nodes[0], 'subscriber.add', { username: 'gina', domain: DOMAIN, password: 'gina-secret' });
+    const gina = await phone('gina', 'gina-secret', '127.0.0.85');
+    const challenge = await gina.ua.request(gina.registerRequest(nodes[0], 600)).response('final');
+    expect(challenge.status).toBe(401);
+    // nonce N, nc 1, a wrong password: refused (the claim of N:1 is given back)
+    expect((await gina.answer(nodes[0], challenge, 600, 'not-gina-secret')).status).toBe(401);
+    expect(await metric(nodes[0], 'sbc_auth_failures_total', 'reason="bad_password"')).toBeGreaterThanOrEqual(1);
+    // nonce N, nc 1 again, the right password, through node 2: not a replay
+    expect((await gina.answer(nodes[1], challenge, 600)).status).toBe(200);
+    // and that one did use it: the same Authorization again through node 3 is a replay
+    expect((await gina.send(gina.lastSigned!, nodes[2]).response('final')).status).toBe(401);
+  });
+
   it('tries a user\'s contacts by q: a silent one is given up after branch_timeout, 480 when none answers', async () => {
     await admin(nodes[0], 'subscriber.add', { username: 'dave', domain: DOMAIN, password: 'dave-secret' });
     const desk = await Phone.start({ user: 'dave', password: 'dave-secret', host: '127.0.0.87', contact: `sip:dave@192.168.77.9:5060`, q: '0.5' });
