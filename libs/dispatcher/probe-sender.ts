@@ -4,7 +4,7 @@
 // transaction's fr_timer. Resolves with the final status and the round trip.
 import { hopForUri, viaValue } from '#libs/proxy';
 import { createRequest, generateBranch, generateCallId, generateTag } from '#libs/sip';
-import type { TransactionLayer, Target } from '#libs/transaction';
+import { withSocket, type TransactionLayer, type Target } from '#libs/transaction';
 import { socketId, type ListenSocketInfo, type SocketId } from '#libs/transport';
 import type { ProbeAnswer, SendProbe } from './prober.ts';
 import type { Destination } from './types.ts';
@@ -27,7 +27,7 @@ export function destinationTarget(d: Destination): (Target & { socket?: SocketId
   const hop = hopForUri(d.parsed, d.uri);
   if (hop === undefined) return undefined;
   const s = d.attrs.socket;
-  return s === undefined ? hop.target : { ...hop.target, socket: socketId(s.proto === 'tcp' ? 'tcp' : 'udp', s.host, s.port ?? 5060) };
+  return s === undefined ? hop.target : withSocket(hop.target, socketId(s.proto === 'tcp' ? 'tcp' : 'udp', s.host, s.port ?? 5060));
 }
 
 export function probeSender(o: ProbeSenderOptions): SendProbe {

@@ -121,8 +121,11 @@ export function eventBase(msg: SipMessage): CallEventBase {
   return { callId: msg.callId() ?? '', method: msg.method, fromTag: msg.fromTag(), toTag: msg.toTag(), at: Date.now() };
 }
 
+/** Omit applied to each member of a union (TS's Omit would merge the members). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** A call event without the fields every event carries: what the relay writes per event. */
-export type CallEventBody = CallEvent extends infer E ? (E extends CallEvent ? Omit<E, keyof CallEventBase> : never) : never;
+export type CallEventBody = DistributiveOmit<CallEvent, keyof CallEventBase>;
 
 /**
  * The event: `body` added onto `base` (a fresh object, as eventBase makes).
